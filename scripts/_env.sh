@@ -1,0 +1,25 @@
+# Shared by scripts/demo and scripts/test: make .venv (once) and install the project into it.
+# Re-installs only when pyproject.toml changed since the last install (a stamp holds its hash).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VIDEOGEN_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+    echo "video-generator-ai needs Python 3.11 or newer; '$PY' is $("$PY" --version 2>&1 || echo missing)." >&2
+    echo "Install Python 3.11+ and run again, or point PYTHON at it: PYTHON=python3.12 $0" >&2
+    exit 2
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "Creating $VENV ..." >&2
+    "$PY" -m venv "$VENV"
+fi
+EXTRAS="${VIDEOGEN_EXTRAS:-dev}"
+STAMP="$VENV/.videogen-installed"
+WANT="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1) $EXTRAS"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+    echo "Installing video-generator-ai[$EXTRAS] into $VENV ..." >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$EXTRAS]" >&2
+    echo "$WANT" > "$STAMP"
+fi
+export PATH="$VENV/bin:$PATH"
