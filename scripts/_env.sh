@@ -14,12 +14,19 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "Creating $VENV ..." >&2
     "$PY" -m venv "$VENV"
 fi
-EXTRAS="${VIDEOGEN_EXTRAS:-dev}"
+EXTRAS="${VIDEOGEN_EXTRAS-dev}"
 STAMP="$VENV/.videogen-installed"
-WANT="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1) $EXTRAS"
+WANT="$(sha256sum < "$ROOT/pyproject.toml" | cut -d' ' -f1) [$EXTRAS]"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-    echo "Installing video-generator-ai[$EXTRAS] into $VENV ..." >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$EXTRAS]" >&2
+    echo "Installing video-generator-ai${EXTRAS:+[$EXTRAS]} into $VENV (once) ..." >&2
+    LOG="$(mktemp)"
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT${EXTRAS:+[$EXTRAS]}" >"$LOG" 2>&1; then
+        grep -v '^WARNING: Location' "$LOG" >&2 || true
+        echo "Installing failed (log above). Check that PyPI is reachable, then run again." >&2
+        rm -f "$LOG"
+        exit 1
+    fi
+    rm -f "$LOG"
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
