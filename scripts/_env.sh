@@ -33,3 +33,17 @@ if [ "$HAVE" != "$WANT" ] && ! { [ -z "$EXTRAS" ] && [ "${HAVE%% *}" = "$HASH" ]
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
+
+# Fonts for text overlays: DejaVu (Latin) ships with most systems; colour emoji and CJK come from
+# Debian's packages. Installed here when missing and we may (root with apt-get); otherwise a note,
+# and the renderer draws a visible fallback glyph for characters no font has.
+if [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing emoji and CJK fonts (fonts-noto-color-emoji, fonts-wqy-microhei) ..." >&2
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            fonts-noto-color-emoji fonts-wqy-microhei; } >/dev/null 2>&1 \
+            || echo "Could not install the emoji/CJK fonts; emoji and CJK text will show a fallback glyph." >&2
+    else
+        echo "Note: emoji/CJK fonts missing; install fonts-noto-color-emoji and fonts-wqy-microhei for full text support." >&2
+    fi
+fi
