@@ -91,6 +91,12 @@ def _secs(ms: int) -> str:
     return f"{ms / 1000:.3f}".rstrip("0").rstrip(".") + "s"
 
 
+def _a(kind: str) -> str:
+    """ "an image", "a video", "a colour card" (for messages)."""
+    noun = {"color": "colour card", "audio": "audio track", "text": "text"}.get(kind, kind)
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _ms(value: object, what: str, *, positive: bool = False) -> int:
     """A duration/time argument as whole milliseconds (floats are rounded)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -355,7 +361,13 @@ def find_segment(d: Draft, seg_id: str) -> tuple[Track, Segment]:
         for seg in track["sg"]:
             if seg.get("id") == seg_id:
                 return track, seg
-    raise TimelineError(f"no segment {seg_id!r}; segments are {_ids(_all_segments(d))}")
+    ordered = sorted(_all_segments(d), key=lambda s: _id_order(str(s.get("id", ""))))
+    raise TimelineError(f"no segment {seg_id!r}; segments are {_ids(ordered)}")
+
+
+def _id_order(seg_id: str) -> tuple[int, str]:
+    match = _SEG_ID.match(seg_id)
+    return (int(match.group(1)), "") if match else (1 << 62, seg_id)
 
 
 def timeline_end(d: Draft) -> int:
@@ -517,7 +529,7 @@ def add_main(
     dur = _ms(d_ms, "d_ms", positive=True)
     start = _ms(in_ms, "in_ms")
     if kind != "video" and start:
-        raise TimelineError(f"in_ms applies to videos; a {kind} has no in-point (got {start})")
+        raise TimelineError(f"in_ms applies to videos; {_a(kind)} has no in-point (got {start})")
     source = None if source_d is None else _ms(source_d, "source_d", positive=True)
     if kind == "video" and source is not None:
         if start >= source:
@@ -530,14 +542,14 @@ def add_main(
     if motion is not None:
         motion = _choice(motion, "motion", MOTIONS)
         if kind != "image" and motion != "none":
-            raise TimelineError(f"motion applies to still images; this is a {kind}")
+            raise TimelineError(f"motion applies to still images; this is {_a(kind)}")
     volume = None if vol is None else _volume(vol)
     if volume is not None and kind != "video":
-        raise TimelineError(f"volume applies to videos (their sound); this is a {kind}")
+        raise TimelineError(f"volume applies to videos (their sound); this is {_a(kind)}")
     if kind == "color":
         color = _color("#000000" if color is None else color, "color")
     elif color is not None:
-        raise TimelineError(f"color applies to colour cards (kind 'color'); this is a {kind}")
+        raise TimelineError(f"color applies to colour cards (kind 'color'); this is {_a(kind)}")
     if has_audio is not None and not isinstance(has_audio, bool):
         raise TimelineError(f"has_audio must be true or false, got {has_audio!r}")
     if name is not None and not isinstance(name, str):
@@ -671,7 +683,7 @@ def trim(d: Draft, seg_id: str, *, in_ms: int | None = None, d_ms: int | None = 
     start = int(seg.get("in", 0))
     if in_ms is not None:
         if kind not in ("video", "audio"):
-            raise TimelineError(f"in_ms applies to videos and audio; {seg_id!r} is a {kind}")
+            raise TimelineError(f"in_ms applies to videos and audio; {seg_id!r} is {_a(kind)}")
         start = _ms(in_ms, "in_ms")
         source_d = _m(seg).get("source_d")
         if isinstance(source_d, int) and start >= source_d:
@@ -806,7 +818,7 @@ def set_speed(d: Draft, seg_id: str, speed: float) -> Draft:
     track, seg = find_segment(new, seg_id)
     kind = segment_kind(track, seg)
     if kind != "video" or track.get("tt") != 0:
-        raise TimelineError(f"speed applies to video clips; {seg_id!r} is a {kind}")
+        raise TimelineError(f"speed applies to video clips; {seg_id!r} is {_a(kind)}")
     span = int(seg["d"]) * _speed(seg)
     meta = _meta(seg)
     if value == 1:
@@ -880,7 +892,7 @@ def set_motion(d: Draft, seg_id: str, motion: str) -> Draft:
     track, seg = find_segment(new, seg_id)
     kind = segment_kind(track, seg)
     if kind != "image":
-        raise TimelineError(f"motion applies to still images; {seg_id!r} is a {kind}")
+        raise TimelineError(f"motion applies to still images; {seg_id!r} is {_a(kind)}")
     _meta(seg)["motion"] = motion
     return _normalize(new)
 
@@ -1089,7 +1101,7 @@ def set_volume(d: Draft, target: str, vol: float) -> Draft:
     for track, seg in _targets(new, target):
         kind = segment_kind(track, seg)
         if kind not in ("video", "audio"):
-            raise TimelineError(f"volume applies to videos and audio; {seg['id']!r} is a {kind}")
+            raise TimelineError(f"volume applies to videos and audio; {seg['id']!r} is {_a(kind)}")
         seg["vol"] = volume
     return _normalize(new)
 
