@@ -358,6 +358,7 @@ def _role_segment(d: Draft, role: str) -> tuple[Track, Segment] | None:
 
 def _audio_changes(before: Draft, after: Draft) -> list[str]:
     lines: list[str] = []
+    consequences: list[str] = []  # ducking follows from the voiceover: told after it
     for role, (full, short) in _ROLE_WORDS.items():
         old, new = _role_segment(before, role), _role_segment(after, role)
         if old is None and new is None:
@@ -380,15 +381,13 @@ def _audio_changes(before: Draft, after: Draft) -> list[str]:
         old_loop, new_loop = bool(_m(old_seg).get("loop")), bool(_m(new_seg).get("loop"))
         if old_loop != new_loop:
             lines.append(f"{short} {'now loops' if new_loop else 'no longer loops'}")
-        if int(old_seg.get("in", 0)) != int(new_seg.get("in", 0)) and old_seg.get("src") == new_seg.get(
-            "src"
-        ):
-            lines.append(f"{short} now starts {seconds(int(new_seg.get('in', 0)))}s into the track")
-        if bool(_m(old_seg).get("duck")) != bool(_m(new_seg).get("duck")):
-            lines.append(
-                f"{short} {'ducks under the voiceover' if _m(new_seg).get('duck') else 'no longer ducks'}"
-            )
-    return lines
+        old_in, new_in = int(old_seg.get("in", 0)), int(new_seg.get("in", 0))
+        if old_in != new_in and old_seg.get("src") == new_seg.get("src"):
+            lines.append(f"{short} now starts {seconds(new_in)}s into the track")
+        old_duck, new_duck = bool(_m(old_seg).get("duck")), bool(_m(new_seg).get("duck"))
+        if old_duck != new_duck:
+            consequences.append(f"{short} {'ducks under the voiceover' if new_duck else 'no longer ducks'}")
+    return lines + consequences
 
 
 def _other_changes(before: Draft, after: Draft) -> list[str]:
