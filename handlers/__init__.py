@@ -1,1 +1,33 @@
-"""The skill's code: manifest, tools, the NemoVideo protocol client, CLI and MCP server."""
+"""The skill's code: manifest, tools, the NemoVideo protocol client, CLI and MCP server.
+
+Public API (for the CLI, the MCP server and Python callers):
+
+- `load_manifest()` → `Manifest(name, version, tools: (ToolSpec, ...))`, checked against schemas/
+  and SKILL.md;
+- `await acall_tool(name, args, progress=None)` / `call_tool(...)` → the tool's result dict; tool
+  failures come back as `{"ok": false, "error": {"code", "message", "recovery"}}`, never as exceptions;
+- `ProgressEvent(kind, message, percent)` is what `progress` receives while a tool works;
+- `Config.from_env()` (optional `config=` of the call functions);
+- `run_local_server()` for `videogen serve`.
+"""
+
+from handlers._config import Config
+from handlers._dispatch import acall_tool, call_tool
+from handlers._embedded import DEFAULT_SERVE_PORT, run_local_server
+from handlers._errors import VideogenError
+from handlers._manifest import Manifest, ToolSpec, load_manifest
+from handlers._progress import ProgressCallback, ProgressEvent
+
+__all__ = [
+    "DEFAULT_SERVE_PORT",
+    "Config",
+    "Manifest",
+    "ProgressCallback",
+    "ProgressEvent",
+    "ToolSpec",
+    "VideogenError",
+    "acall_tool",
+    "call_tool",
+    "load_manifest",
+    "run_local_server",
+]

@@ -1,0 +1,82 @@
+"""`acall_tool` / `call_tool`: validate, pick the backend, run the handler, check the result.
+
+Tool failures never raise: they come back as `{"ok": false, "backend", "text", "error": {...}}`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import anyio
+
+from handlers._backend import open_api
+from handlers._config import Config
+from handlers._context import ToolContext, failure
+from handlers._errors import ConfigError, VideogenError, redact
+from handlers._manifest import Manifest, ToolSpec, load_manifest
+from handlers._progress import ProgressCallback
+
+__all__ = ["acall_tool", "call_tool"]
+
+
+class _InternalError(VideogenError):
+    code = "internal_error"
+
+
+async def _run(manifest: Manifest, ctx: ToolContext, name: str, args: object) -> dict[str, Any]:
+    spec = manifest.tool(name)
+    valid = spec.validate_input(args)
+    result: dict[str, Any] = await spec.handler(valid, ctx)
+    return result
+
+
+async def acall_tool(
+    name: str,
+    args: dict[str, Any] | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    config: Config | None = None,
+) -> dict[str, Any]:
+    """Run one tool. `config` defaults to the environment's (Config.from_env())."""
+    label = "unknown"
+    spec: ToolSpec | None = None
+    try:
+        config = config or Config.from_env()
+        label = config.label
+        manifest = load_manifest()
+        spec = manifest.tool(name)
+        spec.validate_input({} if args is None else args)
+        fallback = (manifest.name, manifest.version)
+        async with open_api(config, fallback_attribution=fallback) as api:
+            ctx = ToolContext(config=config, api=api, manifest=manifest, progress=progress)
+
+            async def route(other: str, other_args: dict[str, Any]) -> dict[str, Any]:
+                return await _run(manifest, ctx, other, other_args)
+
+            ctx.call_tool = route
+            result = await _run(manifest, ctx, name, {} if args is None else args)
+    except VideogenError as exc:
+        result = failure(exc, label)
+    except OSError as exc:
+        result = failure(ConfigError(f"a file could not be used: {exc}"), label)
+    except Exception as exc:  # a bug must still come back as a result the agent can read
+        result = failure(_InternalError(f"internal error: {type(exc).__name__}: {redact(str(exc))}"), label)
+    if spec is not None:
+        problems = spec.output_problems(result)
+        if problems:
+            return failure(
+                _InternalError("the tool's result does not match its schema: " + "; ".join(problems)), label
+            )
+    return result
+
+
+def call_tool(
+    name: str,
+    args: dict[str, Any] | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    config: Config | None = None,
+) -> dict[str, Any]:
+    """Synchronous `acall_tool` (runs its own event loop; not for use inside one)."""
+    return anyio.run(functools.partial(acall_tool, name, args, progress=progress, config=config))

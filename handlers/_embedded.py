@@ -1,0 +1,48 @@
+"""The embedded local engine: the ONE place the client reaches into `engine/`.
+
+`embedded_app()` builds `engine.server.create_app(ServerConfig(home=...))` and runs its lifespan for the
+duration of a tool call; `_transport.StreamingASGITransport` carries requests to it in-process, so the
+client speaks exactly the HTTP it speaks to the cloud. `run_local_server()` is `videogen serve`.
+The engine is imported lazily: the client works against the cloud without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from handlers._errors import ConfigError
+
+__all__ = ["DEFAULT_SERVE_PORT", "embedded_app", "run_local_server"]
+
+DEFAULT_SERVE_PORT = 8765
+
+
+def _server_module() -> Any:
+    try:
+        return importlib.import_module("engine.server")
+    except ImportError as exc:
+        raise ConfigError(
+            f"the local engine is not available ({exc})",
+            recovery="Reinstall video-generator-ai, or use the cloud: set NEMO_BACKEND=cloud.",
+        ) from exc
+
+
+@asynccontextmanager
+async def embedded_app(home: Path | None = None) -> AsyncIterator[Any]:
+    """The engine's ASGI app with its lifespan entered (storage open, workers running)."""
+    server = _server_module()
+    app = server.create_app(server.ServerConfig(home=home or server.default_home()))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def run_local_server(
+    host: str = "127.0.0.1", port: int = DEFAULT_SERVE_PORT, home: Path | None = None
+) -> None:
+    """Run the engine as a real HTTP server (blocking; bearer tokens required, as in the cloud)."""
+    server = _server_module()
+    server.serve(host, port, server.ServerConfig(home=home or server.default_home()))
