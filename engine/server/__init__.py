@@ -1,0 +1,59 @@
+"""The NemoVideo API offline: the local engine as an HTTP server (PROTOCOL.md §2-6, exactly).
+
+Run it: ``create_app(ServerConfig(home=...))`` (an ASGI app; enter its lifespan), ``serve(host, port,
+config)`` (uvicorn, 127.0.0.1 unless told otherwise) or ``python -m engine.server [--host H] [--port N]
+[--home DIR]``. Data lives under ``default_home()``; see ``engine.server._store`` for the layout.
+
+What a client sees, beyond PROTOCOL.md (the client accepts all of it):
+
+- Envelope errors carry an HTTP status: 1001 -> 401, 1002 -> 404, 1003 (session busy) -> 409,
+  1004 (attribution headers missing) -> 400, 2001 -> 403, 4000 (invalid request: bad JSON, a missing
+  field, a URL the engine will not fetch, a draft that does not validate) -> 422, 4001 -> 415,
+  4002 -> 413, 4004 (unknown render id) -> 404, 4009 (render not finished) -> 409, 5000 -> 500.
+  HTTP-status errors have the body ``{"detail": ...}``: 400 (no X-Client-Id), 402 (render request
+  without the attribution headers), 429 (per-address token limit; ``Retry-After: 30``), and 404
+  ``Session not found: <sid>`` on ``/run_sse``, as Google ADK answers.
+- Attribution headers (X-Skill-Source, X-Skill-Version, X-Skill-Platform): required on every /api
+  call except ``/api/auth/anonymous-token`` (the seeds call it without them) and on ``/run_sse``.
+  Without them the render endpoints (submit, poll, download) answer HTTP 402 like the cloud, every
+  other one the envelope code 1004 (HTTP 400). The public file URLs need neither token nor headers.
+- Anonymous tokens: one per client id until it expires (``token_ttl_s``); a client id keeps its
+  user (sessions, credits) across tokens. ``credits`` in the answer is the real balance
+  (``initial_credits``, 1,000,000 by default).
+- ``POST /api/render/proxy/lambda`` and its poll answer shape A as a bare object (the seeds read
+  ``status`` at the top level); ``output`` is null until completed, ``output.url`` is absolute
+  (``/files/renders/<unguessable token>/<id>.<format>``, Range requests supported), and the
+  ``/api/render/proxy/<id>/download`` fallback needs the bearer token. A render uses the body's
+  ``draft`` (or the session's current draft when there is none); every ``src`` must be an upload
+  of the session (its id or its ``cdn_url``), else 4000 before the job starts.
+- ``/latest`` adds ``data.busy`` (a turn is running in the session) and ``data.revision`` (the
+  head revision number, null before the first change). Before any change ``state.draft`` is an
+  empty draft (``{"m": {...1920x1080...}, "t": []}``). ``generated_media`` lists finished renders.
+- Upload records' ``cdn_url`` is ``/files/media/<token>/<name>`` on this server (no auth, Range).
+- ``/workspace/claim?ct=...`` and ``?task=...&session=...`` answer an HTML page; unknown or
+  expired links answer 404 with a page that says so.
+- ``GET /healthz`` answers ``{"ok": true}`` once the engine is ready.
+- Fault emulation: ``engine.server.faults`` (module docstring).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.server.config import ServerConfig, default_home
+from engine.server.faults import FaultConfig
+
+if TYPE_CHECKING:
+    from engine.server._app import create_app, serve
+
+__all__ = ["FaultConfig", "ServerConfig", "create_app", "default_home", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    # The app pulls in Starlette, the agent and the renderer: load it only when asked for, so that
+    # ``engine.server.faults`` and ``ServerConfig`` stay cheap to import (the client's tests use them).
+    if name in ("create_app", "serve"):
+        from engine.server import _app
+
+        return getattr(_app, name)
+    raise AttributeError(f"module 'engine.server' has no attribute {name!r}")

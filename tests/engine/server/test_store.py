@@ -1,0 +1,131 @@
+"""The SQLite store: tokens, credits, revisions (immutable, with undo/redo targets), recovery."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine.server._store import ENGINE_STOPPED, RateLimitedError, RenderRow, Store
+
+DAY = 86400.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "home")
+    yield s
+    s.close()
+
+
+def _issue(store: Store, client: str, ip: str = "10.0.0.1", now: float = 1000.0, per_ip: int = 10) -> str:
+    return store.issue_token(client, ip, now=now, ttl_s=7 * DAY, per_ip=per_ip, initial_credits=500).token
+
+
+def test_a_client_gets_the_same_token_until_it_expires(store: Store) -> None:
+    first = _issue(store, "client-a")
+    assert first.startswith("nmv_usr_")
+    assert _issue(store, "client-a", now=1000.0 + 6 * DAY) == first
+    renewed = _issue(store, "client-a", now=1000.0 + 7 * DAY + 1)
+    assert renewed != first
+    assert store.user_for_token(first, 1000.0 + 7 * DAY + 1) is None
+    assert store.user_for_token(renewed, 1000.0 + 7 * DAY + 1) == store.user_for_token(first, 1000.0)
+
+
+def test_new_tokens_past_the_address_limit_are_refused(store: Store) -> None:
+    for i in range(3):
+        _issue(store, f"client-{i}", per_ip=3)
+    _issue(store, "client-0", per_ip=3)  # the same token again does not count
+    with pytest.raises(RateLimitedError):
+        _issue(store, "client-9", per_ip=3)
+    _issue(store, "client-9", ip="10.0.0.2", per_ip=3)
+    _issue(store, "client-10", now=1000.0 + 7 * DAY + 1, per_ip=3)
+
+
+def test_credits_are_reserved_then_spent_or_given_back(store: Store) -> None:
+    user = store.user_for_token(_issue(store, "c"), 1000.0)
+    assert user is not None
+    session = store.create_session(user, "project", "en", 1000.0)
+    assert store.begin_turn("t1", session.id, user, "hi", "edit", 200, 1000.0)
+    assert store.credits(user) == (300, 200)
+    assert not store.begin_turn("t2", session.id, user, "hi", "edit", 301, 1000.0)
+    store.finish_turn("t1", ok=True, reply="ok", error=None, now=1001.0)
+    assert store.credits(user) == (300, 0)
+    assert store.begin_turn("t3", session.id, user, "hi", "edit", 100, 1002.0)
+    store.finish_turn("t3", ok=False, reply=None, error="boom", now=1003.0)
+    assert store.credits(user) == (300, 0)
+
+
+def test_undo_redo_and_first_follow_the_revision_chain(store: Store) -> None:
+    user = store.user_for_token(_issue(store, "c"), 1000.0)
+    assert user is not None
+    sid = store.create_session(user, "project", "en", 1000.0).id
+
+    def turn(turn_id: str, *drafts: str, at: float) -> int:
+        assert store.begin_turn(turn_id, sid, user, "m", "edit", 0, at)
+        n = 0
+        for i, title in enumerate(drafts):
+            n = store.add_revision(sid, turn_id, f"stage{i}", {"m": {"title": title}, "t": []}, at)
+        store.finish_turn(turn_id, ok=True, reply="", error=None, now=at)
+        return n
+
+    a = turn("ta", "raw", "A", at=1.0)
+    b = turn("tb", "B", at=2.0)
+    targets = store.history_targets(sid)
+    assert (targets.head, targets.undo, targets.redo, targets.first) == (b, a, None, a)
+    store.move_head(sid, "undo1", a, 3.0)
+    targets = store.history_targets(sid)
+    assert (targets.head, targets.undo, targets.redo) == (a, None, b)
+    c = turn("tc", "C", at=4.0)
+    store.move_head(sid, "undo2", a, 5.0)
+    assert store.history_targets(sid).redo == c  # the newest turn from here
+    assert [r[3]["m"]["title"] for r in store.revisions(sid)] == ["raw", "A", "B", "C"]
+
+
+def test_revisions_cannot_be_changed_or_deleted(store: Store, tmp_path: Path) -> None:
+    user = store.user_for_token(_issue(store, "c"), 1000.0)
+    assert user is not None
+    sid = store.create_session(user, "project", "en", 1000.0).id
+    store.begin_turn("t", sid, user, "m", "edit", 0, 1.0)
+    store.add_revision(sid, "t", "edit", {"m": {}, "t": []}, 1.0)
+    db = sqlite3.connect(tmp_path / "home" / "engine.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        db.execute("UPDATE revisions SET draft='{}'")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        db.execute("DELETE FROM revisions")
+    db.close()
+
+
+def test_a_restart_fails_what_a_dead_process_left_running(store: Store, tmp_path: Path) -> None:
+    user = store.user_for_token(_issue(store, "c"), 1000.0)
+    assert user is not None
+    sid = store.create_session(user, "project", "en", 1000.0).id
+    for rid, status in (("r1", "processing"), ("r2", "pending"), ("r3", "completed")):
+        store.create_render(
+            RenderRow(
+                user,
+                rid,
+                sid,
+                status,
+                40.0,
+                "mp4",
+                "high",
+                "{}",
+                f"{rid}.mp4",
+                f"tok-{rid}",
+                None,
+                None,
+                None,
+                1.0,
+                1.0,
+            )
+        )
+    store.begin_turn("t", sid, user, "m", "edit", 50, 1.0)
+    (store.tmp_dir / "half.part").write_bytes(b"partial upload")
+    assert store.recover(2.0) == (2, 1)
+    assert {r.id: (r.status, r.error) for r in store.session_renders(sid)} == {
+        "r1": ("failed", ENGINE_STOPPED),
+        "r2": ("failed", ENGINE_STOPPED),
+        "r3": ("completed", None),
+    }
+    assert store.credits(user) == (500, 0)
+    assert list(store.tmp_dir.iterdir()) == []
