@@ -511,3 +511,153 @@ def test_tracks_keep_the_order_main_overlay_text_audio() -> None:
     d = add_text(d, "Hi", st=0, d_ms=1000, role="title")
     assert [t["id"] for t in d["t"]] == ["v1", "v7", "x1", "a1"]
     assert main_track(d) is d["t"][0]
+
+
+# edge cases
+
+
+def test_unknown_keys_on_the_draft_tracks_and_segments_survive_edits() -> None:
+    d = product_draft()
+    d["x_cloud"] = {"rev": 7}
+    d["m"]["x_theme"] = "dark"
+    d["t"][0]["x_lock"] = True
+    d["t"][0]["sg"][1]["x_clip"] = "keep"
+    d["t"][0]["sg"][1]["m"]["x_lut"] = "warm"
+    edited = set_title(split(trim(remove_segment(d, "s1"), "s2", d_ms=4000), "s2", 2000), "New")
+    assert edited["x_cloud"] == {"rev": 7}
+    assert edited["m"]["x_theme"] == "dark"
+    assert edited["t"][0]["x_lock"] is True
+    halves = main_segments(edited)[:2]
+    assert [s.get("x_clip") for s in halves] == ["keep", "keep"]
+    assert [s["m"].get("x_lut") for s in halves] == ["warm", "warm"]
+
+
+def test_an_operation_on_something_that_is_not_a_draft_says_how_to_get_one() -> None:
+    with refused("a draft is an object with 'm' (metadata) and 't' (a list of tracks)"):
+        trim({"tracks": []}, "s1", d_ms=100)
+
+
+def test_loading_something_that_is_not_an_object_is_refused() -> None:
+    with refused("$: [] is not of type 'object'"):
+        load_draft([])
+
+
+def test_loading_a_text_segment_without_words_is_refused() -> None:
+    d = add_text(product_draft(), "Hi", st=0, d_ms=1000)
+    del d["t"][1]["sg"][0]["text"]
+    with refused("$.t[1].sg[0]: a text segment needs 'text' (its words)"):
+        load_draft(d)
+
+
+def test_fitting_to_a_total_that_does_not_divide_evenly_still_hits_it_exactly() -> None:
+    d = new_draft()
+    for name in ("a", "b", "c"):
+        d = add_main(d, src=name, kind="image", d_ms=1000)
+    fitted = set_total_duration(d, 10000)
+    assert [s["d"] for s in main_segments(fitted)] == [3334, 3333, 3333]
+
+
+def test_fitting_needs_at_least_one_millisecond_per_clip() -> None:
+    with refused("3 clips need at least 3 ms; got total_ms=2"):
+        set_total_duration(product_draft(), 2)
+
+
+def test_fitting_an_empty_timeline_says_to_add_clips_first() -> None:
+    with refused("the main track has no clips to fit to a duration; add clips first"):
+        set_total_duration(new_draft(), 5000)
+
+
+def test_removing_every_clip_leaves_an_empty_main_track_and_nothing_to_export() -> None:
+    d = product_draft()
+    for seg_id in ("s1", "s2", "s3"):
+        d = remove_segment(d, seg_id)
+    assert d["t"] == [{"id": "v1", "tt": 0, "role": "main", "sg": []}]
+    assert not is_ready(d)
+
+
+def test_splitting_moves_the_transition_and_fade_out_to_the_second_half() -> None:
+    d = set_fade(set_transition(product_draft(), "s2", "fade", 500), "s2", fade_in=300, fade_out=400)
+    d = split(d, "s2", 9000)
+    first, second = main_segments(d)[1:3]
+    assert first["m"].get("fade_in") == 300
+    assert "fade_out" not in first["m"]
+    assert "transition" not in first["m"]
+    assert second["m"]["transition"] == {"type": "fade", "d": 500}
+    assert second["m"].get("fade_out") == 400
+    assert "fade_in" not in second["m"]
+
+
+def test_splitting_a_caption_gives_two_captions_with_the_same_words() -> None:
+    d = add_text(product_draft(), "Sale", st=1000, d_ms=4000)
+    d = split(d, "s4", 3000)
+    assert [(s["id"], s["st"], s["d"], s["text"]) for s in text_segments(d)] == [
+        ("s4", 1000, 2000, "Sale"),
+        ("s5", 3000, 2000, "Sale"),
+    ]
+
+
+def test_the_music_track_cannot_be_split_or_duplicated() -> None:
+    d = set_audio(product_draft(), "bgm", src="up_lofi", source_d=60000)
+    with refused("the bgm track holds one segment; it cannot be split"):
+        split(d, "s4", 1000)
+    with refused("the bgm track holds one segment; use set_audio to replace it"):
+        duplicate_segment(d, "s4")
+
+
+def test_music_without_loop_grows_back_to_its_source_length_when_the_video_grows() -> None:
+    d = set_audio(product_draft(), "bgm", src="up_jingle", source_d=12000, loop=False)
+    d = remove_segment(d, "s1")
+    d = add_main(d, src="up_more", kind="image", d_ms=9000)
+    bgm = audio_track(d, "bgm")
+    assert bgm is not None
+    assert (timeline_end(d), bgm["sg"][0]["d"]) == (17000, 12000)
+
+
+def test_music_on_an_empty_timeline_lasts_its_source_length() -> None:
+    d = set_audio(new_draft(), "voiceover", src="up_voice", source_d=7000)
+    voice = audio_track(d, "voiceover")
+    assert voice is not None
+    assert (voice["sg"][0]["d"], voice["sg"][0]["vol"], timeline_end(d)) == (7000, 1.0, 7000)
+
+
+def test_music_length_cannot_be_trimmed_but_its_start_in_the_song_can() -> None:
+    d = set_audio(product_draft(), "bgm", src="up_lofi", source_d=60000, loop=False)
+    with refused("the bgm's length follows the video"):
+        trim(d, "s4", d_ms=3000)
+    later = trim(d, "s4", in_ms=50000)
+    bgm = audio_track(later, "bgm")
+    assert bgm is not None
+    assert (bgm["sg"][0]["in"], bgm["sg"][0]["d"]) == (50000, 10000)
+
+
+def test_a_video_clips_own_sound_can_be_turned_down() -> None:
+    d = set_volume(product_draft(), "s2", 0.25)
+    assert main_segments(d)[1]["vol"] == 0.25
+
+
+def test_a_shorter_neighbour_shortens_an_existing_transition() -> None:
+    d = set_transition(product_draft(), "s1", "crossfade", 2000)
+    d = trim(d, "s2", d_ms=1000)
+    assert main_segments(d)[0]["m"]["transition"] == {"type": "crossfade", "d": 500}
+
+
+def test_slowing_a_clip_down_is_limited_by_its_source() -> None:
+    d = set_speed(product_draft(), "s2", 0.5)  # 5 s of source would need 10 s: the source allows 16 s
+    assert main_segments(d)[1]["d"] == 10000
+    d = trim(d, "s2", d_ms=16000)
+    with refused("'s2' can be at most 16s long"):
+        trim(d, "s2", d_ms=16001)
+
+
+def test_a_colour_card_takes_a_hex_colour_only() -> None:
+    with refused("color must be a colour written #rrggbb (or #rrggbbaa), got 'red'"):
+        add_main(new_draft(), src="", kind="color", d_ms=1000, color="red")
+    with refused("color applies to colour cards (kind 'color'); this is an image"):
+        add_main(new_draft(), src="u", kind="image", d_ms=1000, color="#ffffff")
+
+
+def test_durations_given_as_floats_are_rounded_to_milliseconds() -> None:
+    d = trim(product_draft(), "s1", d_ms=2000.6)
+    assert main_segments(d)[0]["d"] == 2001
+    with refused("d_ms must be a number of milliseconds, got '2s'"):
+        trim(product_draft(), "s1", d_ms="2s")  # type: ignore[arg-type]
