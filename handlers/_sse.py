@@ -219,7 +219,7 @@ def is_temporary_issue(text: str) -> bool:
 
 @dataclass
 class _Text:
-    key: str | None
+    keys: set[str]
     text: str
     partial: bool
 
@@ -251,26 +251,28 @@ class TurnLog:
             self.errors.append(event)
 
     def _text(self, event: TextEvent) -> None:
-        key = event.event_id
+        keys = {event.event_id} if event.event_id else set()
+        last = self._texts[-1] if self._texts else None
         if event.partial:
-            last = self._texts[-1] if self._texts else None
-            if last is not None and last.partial and (last.key == key or key is None):
+            # a run of partial chunks is one text (ADK gives each chunk its own id)
+            if last is not None and last.partial:
                 last.text += event.text
+                last.keys |= keys
             else:
-                self._texts.append(_Text(key, event.text, True))
+                self._texts.append(_Text(keys, event.text, True))
             return
         for entry in self._texts:
-            if key is not None and entry.key == key:
+            if keys & entry.keys:
                 # the final event of streamed partials (same id), or a repeated final: keep one
                 entry.text, entry.partial = event.text, False
                 return
-        last = self._texts[-1] if self._texts else None
         if last is not None and last.partial and _same(last.text, event.text):
-            last.text, last.partial, last.key = event.text, False, key
+            last.text, last.partial = event.text, False
+            last.keys |= keys
             return
         if last is not None and not last.partial and last.text == event.text:
             return  # the same final text twice in a row
-        self._texts.append(_Text(key, event.text, False))
+        self._texts.append(_Text(keys, event.text, False))
 
     @property
     def texts(self) -> list[str]:

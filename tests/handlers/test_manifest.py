@@ -1,0 +1,128 @@
+"""skill.yaml, schemas/, the handlers and the versions are checked to agree when the manifest loads."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+import handlers
+from handlers._attribution import SKILL_ROOT
+from handlers._errors import InputError, ManifestError
+
+TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+
+
+def copy_skill(tmp_path: Path) -> Path:
+    root = tmp_path / "skill"
+    root.mkdir()
+    shutil.copy(SKILL_ROOT / "skill.yaml", root / "skill.yaml")
+    shutil.copy(SKILL_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(SKILL_ROOT / "schemas", root / "schemas")
+    return root
+
+
+def edit_yaml(root: Path, change: object) -> None:
+    data = yaml.safe_load((root / "skill.yaml").read_text())
+    change(data)  # type: ignore[operator]
+    (root / "skill.yaml").write_text(yaml.safe_dump(data))
+
+
+def test_the_real_manifest_loads_six_tools_with_handlers_and_schemas() -> None:
+    manifest = handlers.load_manifest()
+    assert manifest.names == TOOLS
+    assert manifest.version == "0.1.0"
+    for spec in manifest.tools:
+        assert spec.handler_ref == f"handlers.tools.{spec.name}:{spec.name}"
+        assert spec.input_schema["$schema"].endswith("2020-12/schema")
+        assert {"ok", "backend", "text", "error"} <= set(spec.output_schema["properties"])
+        assert spec.description
+
+
+def test_a_skill_md_beside_the_manifest_must_carry_the_same_version(tmp_path: Path) -> None:
+    root = copy_skill(tmp_path)
+    (root / "SKILL.md").write_text("---\nname: video-generator-ai\nmetadata:\n  version: 0.2.0\n---\n")
+    with pytest.raises(ManifestError) as caught:
+        handlers.load_manifest(root)
+    assert "0.2.0" in caught.value.message
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.1.0\n---\n")
+    assert handlers.load_manifest(root).name == "renamed-skill"
+
+
+def test_a_version_differing_from_pyproject_is_refused(tmp_path: Path) -> None:
+    root = copy_skill(tmp_path)
+    edit_yaml(root, lambda d: d.update(version="9.9.9"))
+    with pytest.raises(ManifestError) as caught:
+        handlers.load_manifest(root)
+    assert "pyproject.toml's 0.1.0" in caught.value.message
+
+
+def test_a_handler_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
+    root = copy_skill(tmp_path)
+    edit_yaml(root, lambda d: d["tools"][0].update(handler="handlers.tools.nowhere:create_session"))
+    with pytest.raises(ManifestError) as caught:
+        handlers.load_manifest(root)
+    assert (
+        "tool create_session: handler module handlers.tools.nowhere cannot be imported"
+        in caught.value.message
+    )
+
+
+def test_a_missing_schema_and_a_missing_tool_are_both_listed(tmp_path: Path) -> None:
+    root = copy_skill(tmp_path)
+    (root / "schemas" / "tools" / "credits.output.json").unlink()
+    edit_yaml(root, lambda d: d.update(tools=[t for t in d["tools"] if t["name"] != "upload"]))
+    with pytest.raises(ManifestError) as caught:
+        handlers.load_manifest(root)
+    problems = caught.value.problems
+    assert any("credits.output.json is missing" in p for p in problems)
+    assert any("lacks the tools upload" in p for p in problems)
+
+
+def test_invalid_input_lists_every_problem_with_what_to_send_instead() -> None:
+    spec = handlers.load_manifest().tool("export")
+    with pytest.raises(InputError) as caught:
+        spec.validate_input({"format": "mp5", "quality": "ultra", "colour": "red"})
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert any("unknown field(s) 'colour'" in p and "allowed: session_id, format" in p for p in problems)
+    assert any(p.startswith("format:") and '"mp4", "mov", "avi", "webm", "mkv"' in p for p in problems)
+    assert any(p.startswith("quality:") and '"low", "medium", "high"' in p for p in problems)
+
+
+def test_upload_needs_files_or_urls() -> None:
+    spec = handlers.load_manifest().tool("upload")
+    with pytest.raises(InputError) as caught:
+        spec.validate_input({})
+    assert caught.value.problems == ["send files or urls (at least one)"]
+
+
+def test_a_call_with_bad_input_comes_back_as_a_result_not_an_exception() -> None:
+    result = handlers.call_tool("send_message", {"text": "hello"})
+    assert result["ok"] is False
+    assert result["error"]["code"] == "invalid_input"
+    assert "missing 'message': send a string" in result["error"]["problems"][1]
+
+
+def test_an_unknown_tool_names_the_tools_there_are() -> None:
+    result = handlers.call_tool("render", {})
+    assert result["error"]["code"] == "unknown_tool"
+    assert (
+        "use one of create_session, send_message, upload, get_state, export, credits"
+        in result["error"]["problems"][0]
+    )
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_failure_result_matches_every_output_schema(tool: str) -> None:
+    spec = handlers.load_manifest().tool(tool)
+    failure = {
+        "ok": False,
+        "backend": "local",
+        "text": "x",
+        "error": {"code": "no_credits", "message": "m", "recovery": "r"},
+    }
+    assert spec.output_problems(failure) == []
+    assert spec.output_problems({"ok": False, "backend": "local", "text": "x"}) != []
