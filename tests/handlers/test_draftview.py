@@ -34,7 +34,8 @@ SEED: dict[str, Any] = {
 
 def test_the_track_summary_has_exactly_the_seeds_shape() -> None:
     assert track_summary(SEED) == (
-        'Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)'
+        "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
+        '3. Title: "Urban Dreams" (0-3s)'
     )
 
 
