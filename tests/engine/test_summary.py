@@ -287,3 +287,63 @@ def test_describing_changes_does_not_modify_either_draft() -> None:
     describe_changes(before, after)
     track_summary(after)
     assert (before, after) == snapshot
+
+
+def test_a_first_generation_lists_every_clip_added_and_the_new_total() -> None:
+    assert describe_changes(new_draft(), shop_draft()) == [
+        "title set to 'Shop'",
+        "clip 1 (intro card) added at 0s (6.4s)",
+        "clip 2 (product front) added at 6.4s (5s)",
+        "clip 3 (product side) added at 11.4s (6s)",
+        "clip 4 (logo) added at 17.4s (3s)",
+        "total duration 0s → 20.4s",
+    ]
+
+
+def test_lengths_a_millisecond_apart_are_told_apart() -> None:
+    before = shop_draft()
+    assert describe_changes(before, trim(before, "s2", d_ms=5001))[0] == "clip 2 lengthened from 5s to 5.001s"
+
+
+def test_a_clip_whose_media_was_replaced_names_both_files() -> None:
+    before = shop_draft()
+    after = copy.deepcopy(before)
+    after["t"][0]["sg"][1]["src"] = "up_z"
+    after["t"][0]["sg"][1]["m"]["name"] = "product_back.jpg"
+    assert describe_changes(before, after) == ["clip 2 replaced: product front → product back"]
+
+
+def test_overlays_and_sound_effects_are_described_by_name() -> None:
+    before = shop_draft()
+    after = copy.deepcopy(before)
+    after["t"].append(
+        {
+            "id": "v2",
+            "tt": 0,
+            "role": "overlay",
+            "sg": [{"id": "s9", "st": 1000, "d": 2000, "src": "badge.png"}],
+        }
+    )
+    after["t"].append(
+        {"id": "a1", "tt": 1, "role": "sfx", "sg": [{"id": "s10", "st": 0, "d": 500, "src": "pop.wav"}]}
+    )
+    assert describe_changes(before, after) == [
+        "overlay 'badge' added at 1s (2s)",
+        "audio 'pop' added at 0s (0.5s)",
+    ]
+    assert describe_changes(after, before) == ["overlay 'badge' removed", "audio 'pop' removed"]
+
+
+def test_motion_changing_from_one_move_to_another_names_both() -> None:
+    before = set_motion(shop_draft(), "s1", "zoom_in")
+    assert describe_changes(before, set_motion(before, "s1", "pan_left")) == [
+        "intro motion changed from zoom in to pan left"
+    ]
+    assert describe_changes(before, set_motion(before, "s1", "none")) == [
+        "intro motion removed (was zoom in)"
+    ]
+
+
+def test_text_with_line_breaks_is_shown_on_one_line() -> None:
+    d = add_text(shop_draft(), "Big\nSale", st=0, d_ms=2000)
+    assert track_summary(d).endswith('2. Caption: "Big Sale" (0-2s)')
