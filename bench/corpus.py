@@ -1,0 +1,282 @@
+"""Run the conversation corpus against the local engine's agent and report per case.
+
+    python bench/corpus.py [--core] [-v] [FILE.jsonl ...]
+
+Default files: /work/shared/corpus/edits.jsonl (or $CORPUS) and tests/engine/agent/corpus_extra.jsonl.
+Mode ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
+and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the server
+keeps them. Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then
+``N passed, M failed``; exits 1 when a case fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine.agent import History, MediaRef, Turn, respond  # noqa: E402
+
+SHARED = Path(os.environ.get("CORPUS", "/work/shared/corpus/edits.jsonl"))
+EXTRA = ROOT / "tests" / "engine" / "agent" / "corpus_extra.jsonl"
+PROMO_MESSAGE = "Combine these images and audio into a 30-second promotional video with text overlays"
+CLIPS_MESSAGE = "Make a 20-second video from these clips with background music"
+
+Draft = dict[str, Any]
+
+
+def _promo_uploads() -> list[MediaRef]:
+    stills = [
+        "product_front.jpg",
+        "product_side.jpg",
+        "product_detail.jpg",
+        "lifestyle_1.jpg",
+        "lifestyle_2.jpg",
+    ]
+    media = [MediaRef(f"up{i + 1}", name, "image", None, 1600, 1200) for i, name in enumerate(stills)]
+    media.append(MediaRef("up6", "voiceover.mp3", "audio", 25000, speech_like=True))
+    media.append(MediaRef("up7", "music_upbeat.mp3", "audio", 40000, speech_like=False))
+    media.append(MediaRef("up8", "music_calm.mp3", "audio", 40000, speech_like=False))
+    return media
+
+
+def _clip_uploads() -> list[MediaRef]:
+    clips = [
+        MediaRef(f"up{i + 1}", f"clip_{c}.mp4", "video", 8000, 1280, 720, has_audio=True)
+        for i, c in enumerate("abc")
+    ]
+    return [*clips, MediaRef("up4", "music_upbeat.mp3", "audio", 40000, speech_like=False)]
+
+
+SETUPS: dict[str, tuple[list[MediaRef], str | None]] = {
+    "promo5": (_promo_uploads(), PROMO_MESSAGE),
+    "uploads": (_promo_uploads(), None),
+    "clips3": (_clip_uploads(), CLIPS_MESSAGE),
+    "none": ([], None),
+}
+
+
+@dataclass
+class Session:
+    """Revisions as the server keeps them: a list and a pointer; undo/redo move the pointer."""
+
+    media: list[MediaRef]
+    revisions: list[Draft] = field(default_factory=list)
+    pointer: int = -1
+    last: Turn | None = None
+
+    @property
+    def draft(self) -> Draft | None:
+        return self.revisions[self.pointer] if self.pointer >= 0 else None
+
+    def history(self) -> History:
+        p = self.pointer
+        return History(
+            undo=self.revisions[p - 1] if p > 0 else None,
+            redo=self.revisions[p + 1] if 0 <= p < len(self.revisions) - 1 else None,
+            first=self.revisions[0] if p > 0 else None,
+        )
+
+    def send(self, message: str) -> Turn:
+        turn = respond(message, self.draft, self.media, self.history())
+        if turn.kind == "revision":
+            self.pointer = {"undo": self.pointer - 1, "redo": self.pointer + 1, "first": 0}[
+                turn.revision or "undo"
+            ]
+        elif turn.stages:
+            del self.revisions[self.pointer + 1 :]
+            self.revisions.append(turn.stages[-1].draft)
+            self.pointer = len(self.revisions) - 1
+        self.last = turn
+        return turn
+
+
+# ---------------------------------------------------------------------------------------------
+# expectations (the corpus README's kinds, with its tolerances)
+
+
+def _tracks(d: Draft | None) -> list[dict[str, Any]]:
+    return [t for t in (d or {}).get("t", []) if isinstance(t, dict)]
+
+
+def _main(d: Draft | None) -> list[dict[str, Any]]:
+    tracks = _tracks(d)
+    main = next((t for t in tracks if t.get("role") == "main"), None) or next(
+        (t for t in tracks if t.get("tt") == 0), None
+    )
+    return list(main.get("sg", [])) if main else []
+
+
+def _texts(d: Draft | None) -> list[dict[str, Any]]:
+    return [s for t in _tracks(d) if t.get("tt") == 7 for s in t.get("sg", [])]
+
+
+def _file_of(seg: dict[str, Any], media: Sequence[MediaRef]) -> str:
+    by_id = {m.id: m.filename for m in media}
+    src = str(seg.get("src", ""))
+    return by_id.get(src) or str((seg.get("m") or {}).get("name") or src)
+
+
+def _near(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol
+
+
+def _at(items: list[dict[str, Any]], index: int) -> dict[str, Any] | None:
+    return items[index] if -len(items) <= index < len(items) else None
+
+
+def _check_one(kind: str, want: Any, s: Session, before: Draft | None) -> str | None:
+    d = s.draft
+    main = _main(d)
+    if kind == "duration":
+        tol = 500.0
+        end = max((int(x["st"]) + int(x["d"]) for x in main), default=0)
+        return None if _near(end, float(want), tol) else f"duration {want} ± {tol:g}: got {end}"
+    if kind == "canvas":
+        m = (d or {}).get("m", {})
+        got = [m.get("width"), m.get("height")]
+        return None if got == list(want) else f"canvas {want}: got {got}"
+    if kind == "main_count":
+        return None if len(main) == want else f"main_count {want}: got {len(main)}"
+    if kind == "main_d":
+        seg = _at(main, want["index"])
+        tol = float(want.get("tol", 250))
+        if seg is None or not _near(seg["d"], want["d"], tol):
+            return (
+                f"main_d {want}: got {None if seg is None else seg['d']} (durations {[x['d'] for x in main]})"
+            )
+        return None
+    if kind == "main_src":
+        seg = _at(main, want["index"])
+        got = None if seg is None else _file_of(seg, s.media)
+        return None if got == want["file"] else f"main_src {want}: got {got}"
+    if kind == "main_order":
+        got = [_file_of(x, s.media) for x in main]
+        return None if got == list(want) else f"main_order {want}: got {got}"
+    if kind == "main_vol":
+        seg = _at(main, want["index"])
+        tol = float(want.get("tol", 0.03))
+        vol = None if seg is None else float(seg.get("vol", 1.0))
+        return None if vol is not None and _near(vol, want["vol"], tol) else f"main_vol {want}: got {vol}"
+    if kind == "text":
+        tol = float(want.get("tol", 250))
+        texts = _texts(d)
+        for t in texts:
+            if str(want["contains"]).lower() not in str(t.get("text", "")).lower():
+                continue
+            if "st" in want and not _near(t["st"], want["st"], tol):
+                continue
+            if "d" in want and not _near(t["d"], want["d"], tol):
+                continue
+            return None
+        got = [(t.get("text"), t.get("st"), t.get("d")) for t in texts]
+        return f"text {want}: got {got}"
+    if kind == "no_text":
+        hits = [t.get("text") for t in _texts(d) if str(want).lower() in str(t.get("text", "")).lower()]
+        return None if not hits else f"no_text {want!r}: got {hits}"
+    if kind == "text_count":
+        n = len(_texts(d))
+        ok = (want.get("min", 0) <= n <= want.get("max", n)) if isinstance(want, dict) else n == want
+        return None if ok else f"text_count {want}: got {n}"
+    if kind == "audio":
+        track = next(
+            (t for t in _tracks(d) if t.get("tt") == 1 and t.get("role") == want["role"] and t.get("sg")),
+            None,
+        )
+        if want.get("absent"):
+            return None if track is None else f"audio {want}: the {want['role']} track is there"
+        if track is None:
+            return f"audio {want}: no {want['role']} track"
+        seg = track["sg"][0]
+        if "file" in want and _file_of(seg, s.media) != want["file"]:
+            return f"audio {want}: got file {_file_of(seg, s.media)}"
+        if "vol" in want and not _near(float(seg.get("vol", 1.0)), want["vol"], float(want.get("tol", 0.03))):
+            return f"audio {want}: got vol {seg.get('vol')}"
+        return None
+    if kind == "unchanged":
+        return (
+            None
+            if (d == before) == bool(want)
+            else f"unchanged {want}: the draft {'changed' if want else 'did not change'}"
+        )
+    if kind == "question":
+        reply = s.last.reply if s.last else ""
+        asked = "?" in reply and d == before
+        return (
+            None
+            if asked == bool(want)
+            else f"question {want}: reply {reply!r}, draft {'un' if d == before else ''}changed"
+        )
+    return f"unknown expectation kind {kind!r}"
+
+
+def check(expect: dict[str, Any], s: Session, before: Draft | None) -> list[str]:
+    problems: list[str] = []
+    for kind, want in expect.items():
+        wants = (
+            want
+            if isinstance(want, list)
+            and kind in ("text", "no_text", "audio", "main_d", "main_src", "main_vol")
+            else [want]
+        )
+        for w in wants:
+            problem = _check_one(kind, w, s, before)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def run_case(case: dict[str, Any]) -> tuple[list[str], Session]:
+    media, opening = SETUPS[case["setup"]]
+    s = Session(list(media))
+    if opening is not None:
+        s.send(opening)
+    before = s.draft
+    for message in case.get("then", []):
+        before = s.draft
+        s.send(message)
+    return check(case.get("expect", {}), s, before), s
+
+
+def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("//"):
+                cases.append(json.loads(line))
+    return cases
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--core", action="store_true", default=True, help="pure, in process (the default)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print the last reply of failed cases")
+    args = ap.parse_args(argv)
+    paths = args.files or [p for p in (SHARED, EXTRA) if p.exists()]
+    passed = failed = 0
+    for case in load(paths):
+        problems, s = run_case(case)
+        if problems:
+            failed += 1
+            print(f"FAIL {case['id']}: " + " | ".join(problems))
+            if args.verbose and s.last is not None:
+                print(f"     last reply ({s.last.kind}): {s.last.reply!r}")
+        else:
+            passed += 1
+            print(f"PASS {case['id']}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,568 @@
+"""The applier: a plan's operations → engine.timeline calls → a new draft and the tool steps.
+
+Targets are resolved here, against the draft as it is when each operation runs. Any failure (a
+clip that does not exist, a time past the end, a rule of the timeline) raises ``ApplyError`` naming
+the words of the instruction that failed; the caller then keeps the draft as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine import summary as sm
+from engine import timeline as tl
+from engine.agent._generate import GenPlan
+from engine.agent._plan import MainRef, Op, TextRef
+from engine.agent._types import Draft, ToolStep
+from engine.agent._view import secs
+
+__all__ = ["ApplyError", "apply_ops", "build_generation"]
+
+
+class ApplyError(Exception):
+    def __init__(self, phrase: str, reason: str) -> None:
+        super().__init__(f"{phrase}: {reason}")
+        self.phrase = phrase
+        self.reason = reason
+
+
+def _m(seg: dict[str, Any]) -> dict[str, Any]:
+    meta = seg.get("m")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _mains(d: Draft) -> list[dict[str, Any]]:
+    return tl.main_segments(d)
+
+
+def _count(n: int) -> str:
+    return f"{n} clip" if n == 1 else f"{n} clips"
+
+
+def resolve_main(d: Draft, ref: MainRef) -> list[str]:
+    segs = _mains(d)
+    if not segs:
+        raise ValueError("the video has no clips yet")
+    if ref.every is not None:
+        kinds = {"all": None, "image": "image", "video": "video"}[ref.every]
+        chosen = [s["id"] for s in segs if kinds is None or _m(s).get("kind") == kinds]
+        if not chosen:
+            raise ValueError(f"the video has no {ref.every}s")
+        return chosen
+    if ref.file is not None:
+        low = ref.file.lower()
+        chosen = [s["id"] for s in segs if str(_m(s).get("name", "")).lower() == low]
+        if not chosen:
+            raise ValueError(f"{ref.file} is not in the video")
+        return chosen[:1]
+    if ref.at_ms is not None:
+        for s in segs:
+            if s["st"] <= ref.at_ms < s["st"] + s["d"]:
+                return [s["id"]]
+        raise ValueError(f"nothing plays at {secs(ref.at_ms)}; the video is {secs(tl.timeline_end(d))} long")
+    index = ref.index or 0
+    if not -len(segs) <= index < len(segs):
+        raise ValueError(
+            f"there is no clip {index + 1 if index >= 0 else ''}; the video has {_count(len(segs))}".replace(
+                "clip ;", "such clip;"
+            )
+        )
+    return [segs[index]["id"]]
+
+
+def resolve_text(d: Draft, ref: TextRef) -> list[str]:
+    texts = tl.text_segments(d)
+    if not texts:
+        raise ValueError("there is no text on the video")
+    listing = ", ".join(f'"{t.get("text", "")}"' for t in texts)
+    if ref.every:
+        return [t["id"] for t in texts]
+    if ref.contains is not None:
+        low = ref.contains.lower().strip()
+        exact = [t["id"] for t in texts if str(t.get("text", "")).lower().strip() == low]
+        loose = [
+            t["id"]
+            for t in texts
+            if low in str(t.get("text", "")).lower() or str(t.get("text", "")).lower() in low
+        ]
+        if exact or loose:
+            return exact or loose
+        raise ValueError(f'there is no text "{ref.contains}"; the texts are {listing}')
+    if ref.index is not None:
+        if -len(texts) <= ref.index < len(texts):
+            return [texts[ref.index]["id"]]
+        raise ValueError(f"there are only {len(texts)} texts: {listing}")
+    if ref.at_ms is not None:
+        hits = [t["id"] for t in texts if t["st"] <= ref.at_ms < t["st"] + t["d"]]
+        if hits:
+            return hits[:1]
+        raise ValueError(f"no text is on screen at {secs(ref.at_ms)}; the texts are {listing}")
+    role = ref.role or "caption"
+    ids = {t["id"] for tr in d["t"] if tr.get("tt") == 7 and tr.get("role") == role for t in tr.get("sg", [])}
+    chosen = [t["id"] for t in texts if t["id"] in ids]
+    if not chosen:
+        raise ValueError(f"there is no {role}; the texts are {listing}")
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# one function per operation name (the ToolStep names)
+
+
+def _trim(d: Draft, a: dict[str, Any]) -> Draft:
+    for seg_id in resolve_main(d, a["target"]):
+        _track, seg = tl.find_segment(d, seg_id)
+        new_d = a["d_ms"] if a.get("d_ms") is not None else int(seg["d"]) + int(a.get("change_ms") or 0)
+        if new_d < 100:
+            raise ValueError(f"it is {secs(seg['d'])} long, so that would leave nothing of it")
+        d = tl.trim(d, seg_id, d_ms=int(new_d))
+    return d
+
+
+def _remove(d: Draft, a: dict[str, Any]) -> Draft:
+    ids: list[str] = []
+    for ref in a["targets"]:
+        ids += [i for i in resolve_main(d, ref) if i not in ids]
+    if len(ids) >= len(_mains(d)):
+        raise ValueError('that would remove every clip; say "start over" or remove fewer')
+    for seg_id in ids:
+        d = tl.remove_segment(d, seg_id)
+    return d
+
+
+def _main_index(d: Draft, seg_id: str) -> int:
+    return [s["id"] for s in _mains(d)].index(seg_id)
+
+
+def _move(d: Draft, a: dict[str, Any]) -> Draft:
+    seg_id = resolve_main(d, a["target"])[0]
+    cur = _main_index(d, seg_id)
+    n = len(_mains(d))
+    if a.get("after") is not None or a.get("before") is not None:
+        other_ref: MainRef = a["after"] if a.get("after") is not None else a["before"]
+        other = _main_index(d, resolve_main(d, other_ref)[0])
+        if other == cur:
+            raise ValueError("a clip can't move next to itself")
+        if a.get("after") is not None:
+            to = other if cur < other else other + 1
+        else:
+            to = other - 1 if cur < other else other
+    else:
+        to = int(a["to"])
+        if to < 0:
+            to = n + to
+        if not 0 <= to < n:
+            raise ValueError(f"there are {n} positions; pick one from 1 to {n}")
+    return tl.move_main(d, seg_id, to)
+
+
+def _swap(d: Draft, a: dict[str, Any]) -> Draft:
+    x = resolve_main(d, a["a"])[0]
+    y = resolve_main(d, a["b"])[0]
+    if x == y:
+        raise ValueError("those are the same clip")
+    return tl.swap_main(d, x, y)
+
+
+def _reorder(d: Draft, a: dict[str, Any]) -> Draft:
+    segs = _mains(d)
+    order: Sequence[int] = a["order"]
+    if sorted(order) != list(range(len(segs))):
+        raise ValueError(f"the order must name each of the {len(segs)} clips once")
+    return tl.reorder_main(d, [segs[i]["id"] for i in order])
+
+
+def _duplicate(d: Draft, a: dict[str, Any]) -> Draft:
+    return tl.duplicate_segment(d, resolve_main(d, a["target"])[0])
+
+
+def _split(d: Draft, a: dict[str, Any]) -> Draft:
+    if a.get("target") is None:
+        at = int(a["at_ms"])
+        for s in _mains(d):
+            if s["st"] < at < s["st"] + s["d"]:
+                return tl.split(d, s["id"], at)
+        end = tl.timeline_end(d)
+        if at >= end:
+            raise ValueError(f"the video is only {secs(end)} long")
+        raise ValueError(f"{secs(at)} is already a cut between two clips")
+    seg_id = resolve_main(d, a["target"])[0]
+    _track, seg = tl.find_segment(d, seg_id)
+    st, dur = int(seg["st"]), int(seg["d"])
+    offset = dur // 2 if a.get("half") else int(a["at_ms"])
+    if not 0 < offset < dur:
+        raise ValueError(f"that clip is {secs(dur)} long, so the split must be inside it (0-{secs(dur)})")
+    return tl.split(d, seg_id, st + offset)
+
+
+def _total(d: Draft, a: dict[str, Any]) -> Draft:
+    return tl.set_total_duration(d, int(a["total_ms"]))
+
+
+def _speed(d: Draft, a: dict[str, Any]) -> Draft:
+    ids = resolve_main(d, a["target"])
+    speed = float(a["speed"])
+    if not tl.MIN_SPEED <= speed <= tl.MAX_SPEED:
+        raise ValueError(f"speed goes from {tl.MIN_SPEED:g}x to {tl.MAX_SPEED:g}x")
+    changed = False
+    for seg_id in ids:
+        track, seg = tl.find_segment(d, seg_id)
+        kind = tl.segment_kind(track, seg)
+        if kind == "video":
+            d = tl.set_speed(d, seg_id, speed)
+            changed = True
+        elif len(ids) == 1 or a["target"].every is not None:
+            d = tl.trim(
+                d, seg_id, d_ms=max(100, round(int(seg["d"]) / speed))
+            )  # a still: show it shorter/longer
+            changed = True
+    if not changed:
+        raise ValueError("speed applies to video clips")
+    return d
+
+
+def _transition(d: Draft, a: dict[str, Any]) -> Draft:
+    segs = _mains(d)
+    if len(segs) < 2:
+        raise ValueError("transitions go between clips, and the video has one")
+    current = next((_m(s).get("transition") for s in segs if isinstance(_m(s).get("transition"), dict)), None)
+    cur_kind = str(current.get("type", "crossfade")) if isinstance(current, dict) else "crossfade"
+    cur_d = int(current.get("d", 500)) if isinstance(current, dict) else 500
+    kind = a.get("kind") or cur_kind
+    length = a.get("d_ms")
+    if length is None:
+        length = round(cur_d * a["scale"]) if a.get("scale") else (cur_d if a.get("kind") is None else 500)
+    length = max(100, int(length))
+    if a.get("target") is None:
+        return tl.set_all_transitions(d, kind, length)
+    seg_id = resolve_main(d, a["target"])[0]
+    if kind != "none":
+        i = _main_index(d, seg_id)
+        if i == len(segs) - 1:
+            raise ValueError("that is the last clip; a transition goes from a clip into the next one")
+        cap = min(int(segs[i]["d"]), int(segs[i + 1]["d"])) // 2
+        length = min(length, cap)
+    return tl.set_transition(d, seg_id, kind, length)
+
+
+def _motion(d: Draft, a: dict[str, Any]) -> Draft:
+    ids = resolve_main(d, a["target"])
+    images = [i for i in ids if _m(tl.find_segment(d, i)[1]).get("kind", "image") == "image"]
+    if not images:
+        raise ValueError("motion applies to still images, and those are video clips")
+    for k, seg_id in enumerate(images):
+        motion = a["motion"]
+        if a.get("alternate") and k % 2:
+            motion = "zoom_out"
+        d = tl.set_motion(d, seg_id, motion)
+    return d
+
+
+def _volume(d: Draft, a: dict[str, Any]) -> Draft:
+    target = a["target"]
+    if isinstance(target, str):
+        _track, seg = _role_segment(d, target)
+        vol = (
+            a["vol"]
+            if a.get("vol") is not None
+            else _scaled(seg, a["factor"], 0.35 if target == "bgm" else 1.0)
+        )
+        return tl.set_volume(d, target, vol)
+    ids = resolve_main(d, target)
+    changed = False
+    for seg_id in ids:
+        track, seg = tl.find_segment(d, seg_id)
+        if tl.segment_kind(track, seg) == "video":
+            vol = a["vol"] if a.get("vol") is not None else _scaled(seg, a["factor"], 1.0)
+            d = tl.set_volume(d, seg_id, vol)
+            changed = True
+    if not changed:
+        raise ValueError("only video clips have their own sound (this is a still image)")
+    return d
+
+
+def _scaled(seg: dict[str, Any], factor: float, default: float) -> float:
+    vol = seg.get("vol", default)
+    base = float(vol) if isinstance(vol, int | float) else default
+    new = base * factor
+    if factor > 1:
+        new = max(new, base + 0.15)
+    return round(max(0.0, min(1.0, new)), 2)
+
+
+def _role_segment(d: Draft, role: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    track = tl.audio_track(d, role)
+    if track is None or not track.get("sg"):
+        raise ValueError(f"there is no {'music' if role == 'bgm' else role}")
+    return track, track["sg"][0]
+
+
+def _fade(d: Draft, a: dict[str, Any]) -> Draft:
+    target = a["target"]
+    if isinstance(target, str):
+        _track, seg = _role_segment(d, target)
+        limit = int(seg["d"])
+        fin = None if a.get("fade_in") is None else min(int(a["fade_in"]), limit)
+        fout = None if a.get("fade_out") is None else min(int(a["fade_out"]), limit)
+        return tl.set_fade(d, target, fade_in=fin, fade_out=fout)
+    seg_id = resolve_main(d, target)[0]
+    _track, seg = tl.find_segment(d, seg_id)
+    limit = int(seg["d"])
+    fin = None if a.get("fade_in") is None else min(int(a["fade_in"]), limit)
+    fout = None if a.get("fade_out") is None else min(int(a["fade_out"]), limit)
+    return tl.set_fade(d, seg_id, fade_in=fin, fade_out=fout)
+
+
+def _add_text(d: Draft, a: dict[str, Any]) -> Draft:
+    end = tl.timeline_end(d)
+    st = int(a["st"])
+    if tl.main_segments(d) and st >= end:
+        raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
+    dur = int(a["d_ms"])
+    if tl.main_segments(d):
+        dur = min(dur, end - st)
+    return tl.add_text(d, a["text"], st=st, d_ms=max(1, dur), position=a["position"], role=a["role"])
+
+
+def _edit_text(d: Draft, a: dict[str, Any]) -> Draft:
+    ids = resolve_text(d, a["target"])
+    end = tl.timeline_end(d)
+    for seg_id in ids:
+        track, seg = tl.find_segment(d, seg_id)
+        style = dict(a.get("style") or {})
+        if a.get("size_factor"):
+            cur = _m(seg).get("style", {}).get("size") if isinstance(_m(seg).get("style"), dict) else None
+            base = (
+                float(cur)
+                if isinstance(cur, int | float)
+                else tl.DEFAULT_TEXT_STYLE.get(str(track.get("role")), tl.DEFAULT_TEXT_STYLE["caption"])[
+                    "size"
+                ]
+            )
+            style["size"] = round(min(0.5, max(0.02, base * float(a["size_factor"]))), 3)
+        st = a.get("st")
+        dur = a.get("d_ms")
+        if st is not None and tl.main_segments(d) and st >= end:
+            raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
+        if dur is not None and tl.main_segments(d):
+            dur = min(int(dur), end - int(st if st is not None else seg["st"]))
+        d = tl.edit_text(
+            d, seg_id, text=a.get("text"), st=st, d_ms=dur, position=a.get("position"), style=style or None
+        )
+    return d
+
+
+def _remove_text(d: Draft, a: dict[str, Any]) -> Draft:
+    for seg_id in resolve_text(d, a["target"]):
+        d = tl.remove_segment(d, seg_id)
+    return d
+
+
+def _set_audio(d: Draft, a: dict[str, Any]) -> Draft:
+    current = tl.audio_track(d, a["role"])
+    if current is not None and current.get("sg") and current["sg"][0].get("src") == a["media"]:
+        raise ValueError(f"{a['name']} is already the {'music' if a['role'] == 'bgm' else 'voiceover'}")
+    return tl.set_audio(d, a["role"], src=a["media"], name=a["name"], source_d=a.get("source_d"))
+
+
+def _remove_audio(d: Draft, a: dict[str, Any]) -> Draft:
+    return tl.remove_audio(d, a["role"])
+
+
+def _canvas(d: Draft, a: dict[str, Any]) -> Draft:
+    return tl.set_canvas(d, a["preset"], fit=a.get("fit"))
+
+
+def _fit(d: Draft, a: dict[str, Any]) -> Draft:
+    size = (d["m"].get("width"), d["m"].get("height"))
+    preset = next((p for p, wh in tl.CANVAS_PRESETS.items() if wh == size), "16:9")
+    return tl.set_canvas(d, preset, fit=a["fit"])
+
+
+def _title(d: Draft, a: dict[str, Any]) -> Draft:
+    d = tl.set_title(d, a["title"])
+    if a.get("retitle_text"):
+        titles = [
+            s for tr in d["t"] if tr.get("tt") == 7 and tr.get("role") == "title" for s in tr.get("sg", [])
+        ]
+        if len(titles) == 1:
+            d = tl.edit_text(d, titles[0]["id"], text=a["title"])
+    return d
+
+
+def _add_main(d: Draft, a: dict[str, Any]) -> Draft:
+    segs = _mains(d)
+    kind = a["kind"]
+    if a.get("d_ms"):
+        dur = int(a["d_ms"])
+    elif kind == "video":
+        dur = int(a.get("source_d") or 5000)
+    else:
+        stills = [int(s["d"]) for s in segs if _m(s).get("kind") == "image"]
+        dur = sum(stills) // len(stills) if stills else 5000
+    if kind == "video" and a.get("source_d"):
+        dur = min(dur, int(a["source_d"]))
+    index: int | None = None
+    if a.get("after") is not None:
+        index = _main_index(d, resolve_main(d, a["after"])[0]) + 1
+    elif a.get("before") is not None:
+        index = _main_index(d, resolve_main(d, a["before"])[0])
+    elif a.get("to") is not None:
+        index = None if a["to"] == -1 else max(0, min(len(segs), int(a["to"])))
+    return tl.add_main(
+        d,
+        src=a["media"],
+        kind=kind,
+        d_ms=dur,
+        name=a["name"],
+        index=index,
+        source_d=a.get("source_d"),
+        has_audio=bool(a.get("has_audio")) if kind == "video" else None,
+        motion="zoom_in" if kind == "image" else None,
+    )
+
+
+APPLIERS: dict[str, Callable[[Draft, dict[str, Any]], Draft]] = {
+    "trim_segment": _trim,
+    "remove_segment": _remove,
+    "move_segment": _move,
+    "swap_segments": _swap,
+    "reorder_segments": _reorder,
+    "duplicate_segment": _duplicate,
+    "split_segment": _split,
+    "set_total_duration": _total,
+    "set_speed": _speed,
+    "set_transition": _transition,
+    "set_motion": _motion,
+    "set_volume": _volume,
+    "set_fade": _fade,
+    "add_text": _add_text,
+    "edit_text": _edit_text,
+    "remove_text": _remove_text,
+    "set_audio": _set_audio,
+    "remove_audio": _remove_audio,
+    "set_canvas": _canvas,
+    "set_fit": _fit,
+    "set_title": _title,
+    "add_main": _add_main,
+}
+
+
+def _step_args(op: Op) -> dict[str, Any]:
+    """JSON-friendly arguments for the tool step (references as words)."""
+    out: dict[str, Any] = {}
+    for k, v in op.args.items():
+        if v is None:
+            continue
+        if isinstance(v, MainRef | TextRef):
+            out[k] = v.describe()
+        elif isinstance(v, tuple | list):
+            out[k] = [x.describe() if isinstance(x, MainRef | TextRef) else x for x in v]
+        else:
+            out[k] = v
+    return out
+
+
+def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
+    """Apply every operation in order; ``ApplyError`` (and the draft untouched) if one fails."""
+    d = draft
+    steps: list[ToolStep] = []
+    for op in ops:
+        before = d
+        try:
+            d = APPLIERS[op.name](d, dict(op.args))
+        except (tl.TimelineError, ValueError, KeyError, IndexError, TypeError) as exc:
+            reason = str(exc).strip("'\"") or type(exc).__name__
+            raise ApplyError(op.phrase or op.name, reason) from exc
+        changes = sm.describe_changes(before, d)
+        steps.append(ToolStep(op.name, _step_args(op), "; ".join(changes) or "no change"))
+    return d, steps
+
+
+# ---------------------------------------------------------------------------------------------
+# generation (two stages)
+
+
+def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[ToolStep]]:
+    """The raw cut (visuals) and then the music-and-title stage, each with its tool steps."""
+    w, h = tl.CANVAS_PRESETS[plan.preset]
+    d = tl.new_draft(title=plan.title[: tl.MAX_TITLE_CHARS], width=w, height=h, fps=30)
+    for v in plan.visuals:
+        d = tl.add_main(
+            d,
+            src=v.media,
+            kind=v.kind,
+            d_ms=v.d_ms,
+            name=v.name if v.kind != "color" else None,
+            source_d=v.source_d,
+            motion=v.motion,
+            color=v.color,
+            has_audio=v.has_audio if v.kind == "video" else None,
+        )
+    kind, length = plan.transition
+    if len(plan.visuals) >= 2:
+        d = tl.set_all_transitions(d, kind, length)
+    counts: dict[str, int] = {}
+    for v in plan.visuals:
+        counts[v.kind] = counts.get(v.kind, 0) + 1
+    what = ", ".join(
+        f"{n} {'colour card' if k == 'color' else k}{'s' if n > 1 else ''}" for k, n in counts.items()
+    )
+    raw_steps = [
+        ToolStep(
+            "generate_video",
+            {
+                "canvas": plan.preset,
+                "duration_ms": tl.timeline_end(d),
+                "visuals": [v.name for v in plan.visuals],
+                "transition": kind,
+            },
+            f"raw cut: {what}, {secs(tl.timeline_end(d))}, {plan.preset}, {kind} transitions",
+        )
+    ]
+    raw = d
+    steps: list[ToolStep] = []
+    if plan.voiceover is not None:
+        before = d
+        d = tl.set_audio(
+            d,
+            "voiceover",
+            src=plan.voiceover.media,
+            name=plan.voiceover.name,
+            source_d=plan.voiceover.source_d,
+            loop=False,
+        )
+        steps.append(
+            ToolStep(
+                "set_audio",
+                {"role": "voiceover", "media": plan.voiceover.name},
+                "; ".join(sm.describe_changes(before, d)),
+            )
+        )
+    if plan.bgm is not None:
+        before = d
+        d = tl.set_audio(
+            d, "bgm", src=plan.bgm.media, name=plan.bgm.name, source_d=plan.bgm.source_d, loop=True
+        )
+        steps.append(
+            ToolStep(
+                "set_audio",
+                {"role": "bgm", "media": plan.bgm.name},
+                "; ".join(sm.describe_changes(before, d)),
+            )
+        )
+    end = tl.timeline_end(d)
+    for t in plan.texts:
+        if t.st >= end:
+            continue
+        before = d
+        d = tl.add_text(d, t.text, st=t.st, d_ms=min(t.d_ms, end - t.st), position=t.position, role=t.role)
+        steps.append(
+            ToolStep(
+                "add_text",
+                {"text": t.text, "st": t.st, "d_ms": t.d_ms, "role": t.role},
+                "; ".join(sm.describe_changes(before, d)),
+            )
+        )
+    return raw, raw_steps, d, steps

@@ -1,0 +1,411 @@
+"""Generation: a description plus the uploads → a spec → a complete first draft's plan (pure).
+
+``read_spec`` fills a ``GenSpec`` from the message (kind, length, canvas, title, overlays, mood, music
+wishes); ``plan_generation`` lays the uploads out over the length: stills share it (with motion and
+crossfades), clips are trimmed to fit in upload order, and with no uploads the words go on colour
+cards. The applier turns the plan into timeline operations in two stages, as the cloud does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.agent import _lexicon as lx
+from engine.agent._clause import Clause
+from engine.agent._lexer import Kind
+from engine.agent._plan import GenSpec
+from engine.agent._types import MediaRef
+from engine.agent._view import is_voice_like, name_words
+
+__all__ = ["GenPlan", "TextItem", "VisualItem", "plan_generation", "read_spec", "wants_generation"]
+
+
+def _ws(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_KIND_WORDS = {
+    "promo": _ws(
+        "promo promotional promotion ad advert advertisement commercial showcase product sale teaser"
+    ),
+    "tutorial": _ws("tutorial walkthrough how-to guide demo explainer lesson instructions"),
+    "reel": _ws("reel reels story stories tiktok shorts social instagram"),
+    "slideshow": _ws("slideshow slide-show montage gallery collage"),
+}
+_VIDEO_WORDS = _ws(
+    "video videos movie film clip reel promo slideshow montage tutorial walkthrough intro card teaser "
+    "trailer story ad commercial showcase recap highlight highlights compilation"
+)
+_TITLE_MARKERS = ("titled", "called", "named", "title")
+_STOP = _ws("with and for using in at that which from set to on featuring plus but over by")
+_GENERIC_NAME = _ws(
+    "img image photo pic picture clip video vid file untitled screenshot copy final dsc mov "
+    "edit export frame still shot scene"
+)
+MIN_SEG_MS = 300
+_CARD_COLORS = {
+    "energetic": ("#ff5a36", "#1b1b3a"),
+    "calm": ("#1f3b4d", "#2f4f4f"),
+    "neutral": ("#222831", "#393e46"),
+}
+
+
+def wants_generation(c: Clause) -> bool:
+    """Does the message ask for a video to be made (a verb of making, or a kind of video)?"""
+    return c.has("generate") or bool(set(c.words) & _VIDEO_WORDS)
+
+
+def _title(c: Clause) -> str | None:
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.kind is Kind.WORD and t.norm in _TITLE_MARKERS and i + 1 < len(toks):
+            nxt = toks[i + 1]
+            if nxt.kind is Kind.QUOTE:
+                return nxt.norm
+            if t.norm == "title":
+                continue
+            words = []
+            for x in toks[i + 1 :]:
+                if x.kind is not Kind.WORD or x.norm in _STOP:
+                    break
+                words.append(x)
+            if words:
+                return c.source[words[0].start : words[-1].end]
+    return None
+
+
+def _topic(c: Clause) -> str | None:
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.is_word("about", "for", "of", "introducing", "announcing"):
+            words = []
+            for x in toks[i + 1 :]:
+                if (
+                    x.kind is not Kind.WORD
+                    or x.norm in _STOP
+                    or x.norm in lx.CONCEPTS["aspect"] | _VIDEO_WORDS
+                ):
+                    break
+                words.append(x)
+            words = [
+                w for w in words if w.norm not in ("a", "an", "the", "these", "this", "my", "those")
+            ] or []
+            if words and not set(w.norm for w in words) <= lx.CONCEPTS["clip"]:
+                text = c.source[words[0].start : words[-1].end]
+                return text[:1].upper() + text[1:]
+    return None
+
+
+def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
+    words = set(c.words) | set(c.ratios)
+    kind = next((k for k, names in _KIND_WORDS.items() if words & names), "video")
+    if kind == "reel" and "instagram" in words and "square" in words:
+        kind = "video"
+    times = c.times
+    dur_toks = [t for t in c.toks if t.kind is Kind.DUR]
+    duration = times.any_length or (round(dur_toks[0].value) if dur_toks else None)
+    preset = next((p for p, names in lx.ASPECT_WORDS if words & names), None)
+    title = _title(c)
+    overlays = tuple(q for q in c.quotes if q != title)
+    derive = not overlays and (c.has("text") or c.has_word("overlay", "captions", "caption", "subtitles"))
+    if c.has_word("notext"):
+        derive = False
+    mood: str = "neutral"
+    if words & lx.MOOD_ENERGETIC:
+        mood = "energetic"
+    elif words & lx.MOOD_CALM:
+        mood = "calm"
+    music_files = [f for f in c.files if (m := _named(media, f)) is not None and m.kind == "audio"]
+    want_music = False if "nomusic" in words else (True if c.has("music") else None)
+    want_voice = False if "novoice" in words else (True if c.has("voiceover") else None)
+    return GenSpec(
+        kind=kind,  # type: ignore[arg-type]
+        duration_ms=duration if duration and duration > 0 else None,
+        preset=preset,
+        title=title,
+        overlays=overlays,
+        derive_overlays=derive,
+        mood=mood,  # type: ignore[arg-type]
+        music_words=frozenset(words),
+        music_file=music_files[0] if music_files else None,
+        want_music=want_music,
+        want_voiceover=want_voice,
+        topic=_topic(c),
+    )
+
+
+def _named(media: Sequence[MediaRef], name: str) -> MediaRef | None:
+    low = name.lower()
+    return next((m for m in media if m.filename.lower() == low), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the plan
+
+
+@dataclass(frozen=True)
+class VisualItem:
+    media: str  # upload id ("" for a colour card)
+    name: str
+    kind: str  # image | video | color
+    d_ms: int
+    source_d: int | None = None
+    has_audio: bool = False
+    motion: str | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class TextItem:
+    text: str
+    st: int
+    d_ms: int
+    position: str
+    role: str
+
+
+@dataclass(frozen=True)
+class AudioItem:
+    media: str
+    name: str
+    source_d: int | None
+    loop: bool
+
+
+@dataclass(frozen=True)
+class GenPlan:
+    preset: str
+    title: str
+    visuals: tuple[VisualItem, ...]
+    transition: tuple[str, int]
+    texts: tuple[TextItem, ...]
+    bgm: AudioItem | None
+    voiceover: AudioItem | None
+    notes: tuple[str, ...]
+    duration_ms: int
+
+
+def _per_image(mood: str) -> int:
+    return {"energetic": 3000, "calm": 8000}.get(mood, 6000)
+
+
+def _spread(total: int, n: int) -> list[int]:
+    base, rest = divmod(total, n)
+    return [base + (1 if i < rest else 0) for i in range(n)]
+
+
+def _allocate(visuals: Sequence[MediaRef], target: int, per_image: int) -> tuple[list[int], int]:
+    """Durations summing to ``target`` where the clips allow it: (durations, shortfall)."""
+    wants = [(m.duration_ms or 5000) if m.kind == "video" else per_image for m in visuals]
+    caps = [(m.duration_ms or 5000) if m.kind == "video" else None for m in visuals]
+    natural = sum(wants)
+    scaled = [max(MIN_SEG_MS, w * target // natural) for w in wants]
+    out = [min(s, c) if c is not None else s for s, c in zip(scaled, caps, strict=True)]
+    short = target - sum(out)
+    stills = [i for i, m in enumerate(visuals) if m.kind != "video"]
+    if short > 0 and stills:
+        for i, extra in zip(stills, _spread(short, len(stills)), strict=True):
+            out[i] += extra
+        short = 0
+    elif short > 0:
+        for i, cap in enumerate(caps):  # give clips their spare source, in order
+            if short <= 0:
+                break
+            room = (cap or out[i]) - out[i]
+            take = min(room, short)
+            out[i] += take
+            short -= take
+    elif short < 0:
+        excess = -short
+        for i in sorted(range(len(out)), key=lambda k: -out[k]):
+            if excess <= 0:
+                break
+            take = min(excess, out[i] - MIN_SEG_MS)
+            if take > 0:
+                out[i] -= take
+                excess -= take
+        short = 0
+    return out, max(0, short)
+
+
+def _caption_from_name(filename: str) -> str | None:
+    words = [w for w in name_words(filename) if w not in _GENERIC_NAME and len(w) > 1]
+    if not words:
+        return None
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _pick_music(spec: GenSpec, musics: Sequence[MediaRef]) -> MediaRef | None:
+    if not musics:
+        return None
+    if spec.music_file:
+        hit = next((m for m in musics if m.filename.lower() == spec.music_file.lower()), None)
+        if hit is not None:
+            return hit
+    wanted = spec.music_words - {"music", "track", "song", "background", "audio", "with", "the", "and", "a"}
+    for m in musics:
+        if wanted & set(name_words(m.filename)):
+            return m
+    for group in lx.MUSIC_MOODS:
+        if wanted & group:
+            for m in musics:
+                if group & set(name_words(m.filename)):
+                    return m
+    mood_group = {"energetic": lx.MUSIC_MOODS[0], "calm": lx.MUSIC_MOODS[1]}.get(spec.mood)
+    if mood_group is not None:
+        for m in musics:
+            if mood_group & set(name_words(m.filename)):
+                return m
+    return musics[0]
+
+
+def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
+    visuals = [m for m in media if m.kind in ("image", "video")]
+    audios = [m for m in media if m.kind == "audio"]
+    voices = [m for m in audios if is_voice_like(m)]
+    musics = [m for m in audios if not is_voice_like(m)]
+    notes: list[str] = []
+    per_image = _per_image(spec.mood)
+    clips_total = sum((m.duration_ms or 5000) for m in visuals if m.kind == "video")
+    stills = sum(1 for m in visuals if m.kind != "video")
+    title = spec.title
+    texts_words = list(spec.overlays)
+
+    items: list[VisualItem] = []
+    motions = {
+        "calm": ("zoom_in", "zoom_out"),
+        "energetic": ("zoom_in", "pan_left", "zoom_out", "pan_right"),
+    }.get(spec.mood, ("zoom_in", "pan_right", "zoom_out", "pan_left"))
+    if visuals:
+        if spec.duration_ms is not None:
+            target = spec.duration_ms
+        elif stills and not clips_total:
+            target = min(60000, max(10000, stills * per_image))
+        else:
+            target = clips_total + stills * per_image
+        durations, short = _allocate(visuals, target, per_image)
+        k = 0
+        for m, dur in zip(visuals, durations, strict=True):
+            motion = None
+            if m.kind == "image":
+                motion = motions[k % len(motions)]
+                k += 1
+            items.append(
+                VisualItem(
+                    m.id,
+                    m.filename,
+                    m.kind,
+                    dur,
+                    m.duration_ms if m.kind == "video" else None,
+                    m.has_audio,
+                    motion,
+                )
+            )
+        if short >= 1000:
+            card = min(short, 5000)
+            items.append(VisualItem("", "end card", "color", card, color=_CARD_COLORS[spec.mood][1]))
+            if short > card:
+                notes.append(
+                    f"the clips hold {target - short} ms of footage, so the video is shorter than asked"
+                )
+    else:
+        cards = [t for t in ([title] if title else []) + texts_words if t]
+        if not cards:
+            cards = [spec.topic or title or _kind_title(spec)]
+        target = spec.duration_ms or min(60000, max(5000, 4000 * len(cards)))
+        for i, dur in enumerate(_spread(target, len(cards))):
+            items.append(VisualItem("", "title card", "color", dur, color=_CARD_COLORS[spec.mood][i % 2]))
+        notes.append(
+            "nothing was uploaded, so I made text cards: AI footage generation needs the NemoVideo cloud"
+        )
+
+    total = sum(i.d_ms for i in items)
+    texts: list[TextItem] = []
+    if not visuals:
+        cards = [t for t in ([title] if title else []) + texts_words if t] or [
+            spec.topic or title or _kind_title(spec)
+        ]
+        st = 0
+        for text, item in zip(cards, items, strict=True):
+            role = "title" if text == title or (not title and st == 0 and len(cards) == 1) else "caption"
+            texts.append(TextItem(text, st, item.d_ms, "center", role))
+            st += item.d_ms
+    else:
+        head = 0
+        if title:
+            head = min(3000, max(1000, total // 4))
+            texts.append(TextItem(title, 0, head, "center", "title"))
+        overlays = list(texts_words)
+        starts_at_clips = False
+        if not overlays and spec.derive_overlays:
+            if spec.kind == "tutorial":
+                overlays = [
+                    f"Step {i + 1}" + (f": {c}" if (c := _caption_from_name(v.name)) else "")
+                    for i, v in enumerate(items)
+                    if v.kind != "color"
+                ]
+                starts_at_clips = True
+            else:
+                named = [_caption_from_name(v.name) if v.kind != "color" else None for v in items]
+                if any(named):
+                    overlays = [n or "" for n in named]
+                    starts_at_clips = True
+                elif spec.topic:
+                    overlays = [spec.topic]
+        if starts_at_clips:
+            st = 0
+            seen: set[str] = set()
+            for text, item in zip(overlays, items, strict=False):
+                start = max(st, head) + 300
+                end = st + item.d_ms
+                if text and text not in seen and end - start >= 1000 and text != title:
+                    seen.add(text)
+                    texts.append(TextItem(text, start, min(3000, end - start), "lower_third", "caption"))
+                st += item.d_ms
+        elif overlays:
+            span = total - head
+            slot = span // len(overlays)
+            for i, text in enumerate(overlays):
+                start = head + i * slot
+                texts.append(TextItem(text, start, max(500, min(4000, slot)), "lower_third", "caption"))
+        if spec.derive_overlays and not any(t.role == "caption" for t in texts):
+            notes.append("tell me the words for the text overlays (e.g. add the text 'Shop now' at 10s)")
+
+    bgm = None
+    music = _pick_music(spec, musics) if spec.want_music is not False else None
+    if music is not None:
+        bgm = AudioItem(music.id, music.filename, music.duration_ms, True)
+    elif spec.want_music:
+        notes.append("no music was uploaded (AI music generation needs the NemoVideo cloud)")
+    voice = None
+    if spec.want_voiceover is not False and voices:
+        v = voices[0]
+        voice = AudioItem(v.id, v.filename, v.duration_ms, False)
+        if v.duration_ms and v.duration_ms > total:
+            notes.append(f"the voiceover is longer than the video, so it is cut at {total / 1000:g}s")
+    elif spec.want_voiceover:
+        notes.append("no voiceover was uploaded")
+
+    transition = {"energetic": ("crossfade", 250), "calm": ("crossfade", 1000)}.get(
+        spec.mood, ("crossfade", 500)
+    )
+    doc_title = title or (texts[0].text if texts and texts[0].role == "title" else "") or spec.topic or ""
+    return GenPlan(
+        preset=spec.preset or "16:9",
+        title=doc_title,
+        visuals=tuple(items),
+        transition=transition,
+        texts=tuple(texts),
+        bgm=bgm,
+        voiceover=voice,
+        notes=tuple(notes),
+        duration_ms=total,
+    )
+
+
+def _kind_title(spec: GenSpec) -> str:
+    return {"promo": "Promo", "tutorial": "Tutorial", "reel": "Reel", "slideshow": "Slideshow"}.get(
+        spec.kind, "Video"
+    )

@@ -1,0 +1,799 @@
+"""The intent table: what a clause asks for, and the slot filling that turns it into operations.
+
+``INTENTS`` is read top to bottom; the first intent whose trigger matches a clause fills it. A trigger
+names concepts of ``_lexicon.CONCEPTS`` (any of ``any_of``, and any of ``also`` when given, none of
+``unless``) plus an optional extra test. A filler returns operations, or a ``Question`` (the clause is
+ambiguous: nothing changes, one focused question) or an ``Answer`` (it cannot be done, and why).
+
+To teach the agent a new instruction: add words to the lexicon, and a row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.agent import _lexicon as lx
+from engine.agent._clause import Clause
+from engine.agent._lexer import Kind
+from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
+from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
+from engine.agent._view import View, is_voice_like, secs
+
+__all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
+
+Fill = list[Op] | Question | Answer
+
+CAN_DO = (
+    "Here is what I can do: trim, remove, move, swap, split, duplicate or speed up clips; set the total "
+    "length; add, change, move, restyle or remove text; swap, remove or re-level the music and voiceover, "
+    "with fades; change transitions, motion and the aspect ratio; undo and redo."
+)
+DEFAULT_TEXT_MS = 3000
+DEFAULT_VIDEO_FADE_MS = 1000
+DEFAULT_AUDIO_FADE_MS = 2000
+_SIZE_UP = frozenset({"bigger", "larger", "huge", "bigger.", "large", "big"})
+_SIZE_DOWN = frozenset({"smaller", "tiny", "small", "little"})
+_STYLE_WORDS = _SIZE_UP | _SIZE_DOWN | set(lx.COLORS) | {"bold", "font", "size", "outline", "color", "colour"}
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    any_of: frozenset[str]
+    fill: Callable[[Clause, View], Fill]
+    also: frozenset[str] = frozenset()
+    unless: frozenset[str] = frozenset()
+    test: Callable[[Clause, View], bool] | None = None
+
+    def matches(self, c: Clause, v: View) -> bool:
+        if self.any_of and not c.has(*self.any_of):
+            return False
+        if self.also and not c.has(*self.also):
+            return False
+        if self.unless and c.has(*self.unless):
+            return False
+        return self.test is None or self.test(c, v)
+
+
+def _op(c: Clause, op_name: str, /, **args: Any) -> Op:
+    return Op(op_name, dict(args), c.text)
+
+
+def _fs(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+def _clip_list(v: View) -> str:
+    return ", ".join(f"{i + 1}. {s.name} ({secs(s.st)}-{secs(s.st + s.d)})" for i, s in enumerate(v.mains))
+
+
+def _text_list(texts: Any) -> str:
+    return ", ".join(t.label() for t in texts)
+
+
+def _refs(c: Clause, v: View) -> list[MainRef]:
+    return [r for _, r in main_refs(c, v)]
+
+
+def _one_target(c: Clause, v: View, what: str) -> MainRef | Question | None:
+    """The single clip a clause is about: named, the only one, or a question when it could be several."""
+    refs = _refs(c, v)
+    if refs:
+        return refs[0]
+    if len(v.mains) == 1:
+        return MainRef(index=0)
+    if generic_clip(c) and len(v.mains) > 1:
+        return Question(f"Which clip should I {what}: {_clip_list(v)}?")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# fillers: revisions and routing are handled by the caller (they are not plans); these make plans
+
+
+def _quality(c: Clause, v: View) -> Fill:
+    return Question(
+        'What should I change first: the pacing (e.g. "use quick cuts"), the length (now '
+        f"{secs(v.end_ms)}), the text, or the music?"
+    )
+
+
+AI_TEXT = (
+    "I can't generate new footage here: AI footage generation needs the NemoVideo cloud "
+    "(set NEMO_BACKEND=cloud). The local engine edits what you upload. " + CAN_DO
+)
+
+
+def _ai(c: Clause, v: View) -> Fill:
+    return Answer(AI_TEXT)
+
+
+def _rename(c: Clause, v: View) -> Fill:
+    title = c.quotes[0] if c.quotes else c.after_word("to", "as", "titled", "it", "called")
+    if not title:
+        return Question(f'What should the video be called? It is "{v.title or "untitled"}" now?')
+    return [_op(c, "set_title", title=title, retitle_text=True)]
+
+
+def _canvas(c: Clause, v: View) -> Fill:
+    words = set(c.words) | set(c.ratios)
+    preset = next((p for p, names in lx.ASPECT_WORDS if words & names), None)
+    fit = _fit(c)
+    if preset is None:
+        if c.ratios:
+            return Answer(
+                f"{c.ratios[0]} is not a canvas I can make; the choices are 16:9, 9:16, 1:1 and 4:5."
+            )
+        if fit is not None:
+            return [_op(c, "set_fit", fit=fit)]
+        return Question(
+            "Which aspect ratio: 16:9 (landscape), 9:16 (vertical), 1:1 (square) or 4:5 (portrait post)?"
+        )
+    return [_op(c, "set_canvas", preset=preset, fit=fit)]
+
+
+def _fit(c: Clause) -> str | None:
+    words = set(c.words)
+    if words & {"blur", "blurred"}:
+        return "contain_blur"
+    if words & {"letterbox", "letterboxed", "contain", "fit"}:
+        return "contain"
+    if words & {"crop", "cover", "fill"}:
+        return "cover"
+    return None
+
+
+def _text_change_test(c: Clause, v: View) -> bool:
+    if not v.texts:
+        return False
+    quotes = c.quotes
+    matching = [q for q in quotes if v.texts_matching(q)]
+    if len(quotes) >= 2 and matching:
+        return True
+    if (
+        c.has("text", "title")
+        and c.has("change", "replace", "rename")
+        and (quotes or c.has_word("to", "say", "says", "read"))
+    ):
+        return not (c.has("aspect") or c.has_word("top", "bottom", "center", "middle", *lx.COLORS))
+    return False
+
+
+def _text_change(c: Clause, v: View) -> Fill:
+    quotes = c.quotes
+    matching = [q for q in quotes if v.texts_matching(q)]
+    if len(quotes) >= 2 and matching:
+        old = matching[0]
+        new = next(q for q in quotes if q != old)
+        return [_op(c, "edit_text", target=TextRef(contains=old), text=new)]
+    new_text = quotes[-1] if quotes else c.after_word("to", "say", "says", "read")
+    if not new_text:
+        return Question("What should the text say?")
+    choice = text_ref(c, v)
+    if choice.ref is None:
+        return Question(f'Which text should say "{new_text}": {_text_list(choice.options)}?')
+    ops = [_op(c, "edit_text", target=choice.ref, text=new_text)]
+    if c.has("title") and choice.ref.role in (None, "title"):
+        ops.append(_op(c, "set_title", title=new_text, retitle_text=False))
+    return ops
+
+
+def _targets_text(c: Clause, v: View) -> bool:
+    return c.has("text", "title") or any(v.texts_matching(q) for q in c.quotes)
+
+
+def _text_remove(c: Clause, v: View) -> Fill:
+    if not v.texts:
+        return Answer("There is no text on the video to remove.")
+    choice = text_ref(c, v)
+    if choice.ref is None:
+        return Question(f"Which text should I remove: {_text_list(choice.options)}, or all of them?")
+    return [_op(c, "remove_text", target=choice.ref)]
+
+
+def _style_test(c: Clause, v: View) -> bool:
+    return bool(set(c.words) & _STYLE_WORDS) and _targets_text(c, v)
+
+
+def _text_style(c: Clause, v: View) -> Fill:
+    if not v.texts:
+        return Answer("There is no text on the video yet; add some first, e.g. add a title 'Summer Sale'.")
+    words = set(c.words)
+    style: dict[str, Any] = {}
+    factor = None
+    if words & _SIZE_UP:
+        factor = 1.5 if words & {"much", "huge", "lot"} else 1.3
+    elif words & _SIZE_DOWN:
+        factor = 0.6 if words & {"much", "tiny", "lot"} else 0.75
+    colors = [w for w in c.words if w in lx.COLORS]
+    if colors:
+        style["color"] = lx.COLORS[colors[0]]
+    if "bold" in words:
+        style["bold"] = "not" not in words
+    position = _position(c)
+    choice = text_ref(c, v)
+    ref = choice.ref or TextRef(every=True)  # a look applies to all the text unless one is named
+    if not style and factor is None and position is None:
+        return Question(
+            "How should the text look: bigger, smaller, bold, or a colour such as white, yellow or red?"
+        )
+    return [_op(c, "edit_text", target=ref, style=style or None, size_factor=factor, position=position)]
+
+
+def _position(c: Clause) -> str | None:
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.kind is Kind.WORD and t.norm in lx.POSITIONS and t.norm not in ("lower", "up", "down", "upper"):
+            return lx.POSITIONS[t.norm]
+        if (
+            t.is_word("up", "down", "lower", "upper")
+            and i > 0
+            and toks[i - 1].is_word("to", "at", "in", "on")
+        ):
+            return lx.POSITIONS[t.norm]
+    return None
+
+
+def _text_move_test(c: Clause, v: View) -> bool:
+    return _targets_text(c, v) and (
+        c.times.at is not None
+        or c.times.to is not None
+        or c.times.range_ is not None
+        or _position(c) is not None
+    )
+
+
+def _text_move(c: Clause, v: View) -> Fill:
+    choice = text_ref(c, v)
+    if choice.ref is None:
+        return Question(f"Which text should I move: {_text_list(choice.options)}?")
+    times = c.times
+    args: dict[str, Any] = {}
+    if times.range_ is not None:
+        args["st"], args["d_ms"] = times.range_[0], times.range_[1] - times.range_[0]
+    elif times.at is not None or times.to is not None:
+        args["st"] = times.at if times.at is not None else times.to
+        if times.for_ is not None:
+            args["d_ms"] = times.for_
+    position = _position(c)
+    if position is not None:
+        args["position"] = position
+    return [_op(c, "edit_text", target=choice.ref, **args)]
+
+
+def _text_time_test(c: Clause, v: View) -> bool:
+    return (
+        bool(v.texts) and _targets_text(c, v) and c.times.any_length is not None and not _text_add_test(c, v)
+    )
+
+
+def _text_time(c: Clause, v: View) -> Fill:
+    choice = text_ref(c, v)
+    if choice.ref is None:
+        return Question(f"Which text should I change: {_text_list(choice.options)}?")
+    length = c.times.any_length
+    return [_op(c, "edit_text", target=choice.ref, d_ms=length)]
+
+
+def _text_add_test(c: Clause, v: View) -> bool:
+    new = [q for q in c.quotes if not v.texts_matching(q)]
+    if new:
+        return True
+    return c.has("add") and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover")
+
+
+def _text_add(c: Clause, v: View) -> Fill:
+    new = [q for q in c.quotes if not v.texts_matching(q)]
+    if not new:
+        return Question("What should the text say? For example: add a text overlay 'Limited offer' at 10s.")
+    role = "title" if c.has("title") and not c.has("caption") else "caption"
+    times = c.times
+    end = v.end_ms
+    position = _position(c) or ("center" if role == "title" else "bottom")
+    ops: list[Op] = []
+    for k, text in enumerate(new):
+        if times.range_ is not None:
+            st, d = times.range_[0], times.range_[1] - times.range_[0]
+        elif times.at is not None:
+            st, d = times.at, times.for_ or DEFAULT_TEXT_MS
+        elif c.has_word("at_end", "end", "ending", "outro"):
+            d = times.for_ or DEFAULT_TEXT_MS
+            st = max(0, end - d)
+        elif role == "title" or c.has_word("at_start", "start", "beginning", "intro"):
+            st, d = 0, times.for_ or DEFAULT_TEXT_MS
+        else:
+            st, d = 0, times.for_ or end  # no time given: on screen for the whole video
+        ops.append(_op(c, "add_text", text=text, st=st + k * 0, d_ms=d, position=position, role=role))
+    return ops
+
+
+def _audio_role(c: Clause, v: View) -> str:
+    if c.has("voiceover") and not c.has("music"):
+        return "voiceover"
+    return "bgm"
+
+
+def _audio_remove_test(c: Clause, v: View) -> bool:
+    return c.has("remove", "cut") or c.has_word("nomusic", "novoice")
+
+
+def _audio_remove(c: Clause, v: View) -> Fill:
+    roles = []
+    if c.has("music") or c.has_word("nomusic"):
+        roles.append("bgm")
+    if c.has("voiceover") or c.has_word("novoice"):
+        roles.append("voiceover")
+    if not roles:
+        roles = ["bgm"]
+    present = [r for r in roles if v.audio_role(r) is not None]
+    if not present:
+        return Answer(
+            "There is no "
+            + " or ".join("music" if r == "bgm" else "voiceover" for r in roles)
+            + " to remove."
+        )
+    return [_op(c, "remove_audio", role=r) for r in present]
+
+
+def _volume_test(c: Clause, v: View) -> bool:
+    return bool(c.percents) or c.has("lower", "raise", "mute", "unmute") or c.has_word("volume", "level")
+
+
+def _volume(c: Clause, v: View) -> Fill:
+    roles = []
+    if c.has("music"):
+        roles.append("bgm")
+    if c.has("voiceover"):
+        roles.append("voiceover")
+    if not roles:
+        roles = ["bgm"] if v.audio_role("bgm") else ["voiceover"]
+    present = [r for r in roles if v.audio_role(r) is not None]
+    if not present:
+        return Answer("There is no " + ("music" if roles[0] == "bgm" else "voiceover") + " on the video yet.")
+    vol: float | None = None
+    factor: float | None = None
+    if c.percents:
+        vol = c.percents[0]
+    elif c.has("mute"):
+        vol = 0.0
+    elif c.has("unmute") or c.has_word("full", "max", "maximum"):
+        vol = 1.0
+    elif (nums := [t.value for t in c.of_kind(Kind.NUM)]) and c.has_word("volume", "level", "to", "at"):
+        vol = nums[0] if nums[0] <= 1 else nums[0] / 100
+    elif c.has_word("half"):
+        vol = 0.5
+    elif c.has("lower"):
+        factor = 0.5
+    elif c.has("raise"):
+        factor = 1.5
+    if vol is None and factor is None:
+        return Question("How loud should it be: a percentage like 30%, or louder / quieter?")
+    if vol is not None and not 0 <= vol <= 1:
+        return Answer(f"A volume goes from 0% to 100%; {vol * 100:g}% is out of range.")
+    return [_op(c, "set_volume", target=r, vol=vol, factor=factor) for r in present]
+
+
+def _audio_fade(c: Clause, v: View) -> Fill:
+    role = _audio_role(c, v)
+    if v.audio_role(role) is None:
+        return Answer("There is no " + ("music" if role == "bgm" else "voiceover") + " to fade.")
+    length = c.times.for_ or c.times.any_length or c.times.at or DEFAULT_AUDIO_FADE_MS
+    fade_in = length if c.has("fade_in") else None
+    fade_out = length if c.has("fade_out") or not c.has("fade_in") or c.has_word("out") else None
+    return [_op(c, "set_fade", target=role, fade_in=fade_in, fade_out=fade_out)]
+
+
+def _audio_set_test(c: Clause, v: View) -> bool:
+    return c.has("change", "swap", "use", "add", "replace", "make") or bool(c.files)
+
+
+def _audio_set(c: Clause, v: View) -> Fill:
+    role = _audio_role(c, v)
+    if (
+        c.has("voiceover")
+        and c.has("music")
+        and c.has_word("as")
+        and c.index_of("music") > c.index_of("voiceover")
+    ):
+        role = "bgm"
+    chosen = audio_choice(c, v, role)
+    if chosen is None and c.has_word("another", "different", "other", "next"):
+        current = v.audio_role(role)
+        others = [
+            m
+            for m in v.media
+            if m.kind == "audio"
+            and is_voice_like(m) == (role == "voiceover")
+            and (current is None or m.id != current.src)
+        ]
+        chosen = others[0] if others else None
+    if chosen is None and not c.files and (c.has("add") or v.audio_role(role) is None):
+        chosen = unused_audio(v, role)
+    if chosen is None:
+        audios = [m.filename for m in v.media if m.kind == "audio"]
+        what = "music" if role == "bgm" else "voiceover"
+        if c.files:
+            return Answer(
+                f"There is no upload named {c.files[0]}; the audio uploads are: "
+                f"{', '.join(audios) or 'none'}."
+            )
+        if not audios:
+            return Answer(
+                f"There is no audio upload to use as {what}; upload one first "
+                "(AI music generation needs the NemoVideo cloud)."
+            )
+        return Question(f"Which track should be the {what}: {', '.join(audios)}?")
+    return [
+        _op(c, "set_audio", role=role, media=chosen.id, name=chosen.filename, source_d=chosen.duration_ms)
+    ]
+
+
+def _video_fade(c: Clause, v: View) -> Fill:
+    if not v.mains:
+        return Answer("There are no clips to fade yet.")
+    length = c.times.for_ or c.times.any_length or DEFAULT_VIDEO_FADE_MS
+    ops: list[Op] = []
+    both = c.has("fade_in") and (c.has("fade_out") or c.has_word("out"))
+    if c.has("fade_in") or both:
+        ops.append(_op(c, "set_fade", target=MainRef(index=0), fade_in=length, fade_out=None))
+    if c.has("fade_out") or both or not ops:
+        ops.append(_op(c, "set_fade", target=MainRef(index=-1), fade_in=None, fade_out=length))
+    return ops
+
+
+def _transition(c: Clause, v: View) -> Fill:
+    words = c.words
+    kind = next((lx.TRANSITIONS[w] for w in words if w in lx.TRANSITIONS), None)
+    length = c.times.for_ or c.times.any_length
+    scale = None
+    if length is None:
+        if c.has_word("slower", "longer", "slow", "gentler", "smoother"):
+            scale = 2.0
+        elif c.has_word("faster", "quicker", "shorter", "snappier", "quick", "fast"):
+            scale = 0.5
+    if kind is None and c.has("remove"):
+        kind = "none"
+    if kind is None and scale is None and length is None:
+        kind = "crossfade"
+    refs = _refs(c, v)
+    target = refs[0] if refs else None
+    if c.has_word("between") and len(refs) >= 2:
+        target = refs[0]
+    return [_op(c, "set_transition", target=target, kind=kind, d_ms=length, scale=scale)]
+
+
+def _motion(c: Clause, v: View) -> Fill:
+    words = set(c.words)
+    if words & {"static"} or c.has("remove") or "none" in words or "stop" in words:
+        motion = "none"
+    elif "zoom" in words or "zooms" in words or "zooming" in words:
+        motion = "zoom_out" if "out" in words else "zoom_in"
+    elif words & {"pan", "panning"}:
+        direction = next((w for w in ("left", "right", "up", "down") if w in words), "right")
+        motion = f"pan_{direction}"
+    elif "ken" in words or "zoom_in" in words:
+        motion = "zoom_in"
+    else:
+        motion = "zoom_in"
+    refs = _refs(c, v)
+    if not refs:
+        refs = [MainRef(every="all" if motion == "none" else "image")]
+    return [_op(c, "set_motion", target=r, motion=motion, alternate="ken" in words) for r in refs]
+
+
+def _speed_test(c: Clause, v: View) -> bool:
+    return (
+        c.has("speedup", "slowdown") or bool(c.multipliers) or c.has_word("speed", "normal_speed", "slowmo")
+    )
+
+
+def _speed(c: Clause, v: View) -> Fill:
+    if c.multipliers:
+        speed = c.multipliers[0]
+        if c.has("slowdown") and speed > 1:
+            speed = 1 / speed  # "slow it down 2x"
+    elif c.has_word("normal_speed", "normal", "regular"):
+        speed = 1.0
+    elif c.percents:
+        speed = c.percents[0]
+    elif c.has_word("double_speed"):
+        speed = 2.0
+    elif c.has("slowdown"):
+        speed = 0.5
+    else:
+        speed = 1.5
+    refs = _refs(c, v)
+    if not refs:
+        if c.has("video") or len(v.mains) == 1:
+            refs = [MainRef(every="all")]
+        else:
+            return Question(f"Which clip should play at {speed:g}x: {_clip_list(v)}, or all of them?")
+    return [_op(c, "set_speed", target=r, speed=speed) for r in refs]
+
+
+def _mute_clip(c: Clause, v: View) -> Fill:
+    vol = 0.0 if c.has("mute") else 1.0
+    refs = _refs(c, v)
+    if not refs:
+        target = _one_target(c, v, "mute")
+        if isinstance(target, Question):
+            return target
+        refs = [target] if target is not None else [MainRef(every="video")]
+    return [_op(c, "set_volume", target=r, vol=vol, factor=None) for r in refs]
+
+
+def _split(c: Clause, v: View) -> Fill:
+    refs = _refs(c, v)
+    times = c.times
+    at = times.at if times.at is not None else (times.bare[0] if times.bare else None)
+    half = c.has_word("half", "middle", "halves", "two")
+    if at is None and not half:
+        return Question("Where should I split it? For example: split the first clip at 3 seconds.")
+    if refs:
+        return [_op(c, "split_segment", target=refs[0], at_ms=at, relative=True, half=half and at is None)]
+    if at is None:
+        target = _one_target(c, v, "split in half")
+        if isinstance(target, Question):
+            return target
+        return [
+            _op(c, "split_segment", target=target or MainRef(index=0), at_ms=None, relative=True, half=True)
+        ]
+    return [_op(c, "split_segment", target=None, at_ms=at, relative=False, half=False)]
+
+
+def _duplicate(c: Clause, v: View) -> Fill:
+    target = _one_target(c, v, "duplicate")
+    if isinstance(target, Question):
+        return target
+    if target is None:
+        return Question(f"Which clip should I duplicate: {_clip_list(v)}?")
+    return [_op(c, "duplicate_segment", target=target)]
+
+
+def _swap(c: Clause, v: View) -> Fill:
+    refs = _refs(c, v)
+    if len(refs) < 2:
+        return Question(f"Which two clips should I swap: {_clip_list(v)}?")
+    return [_op(c, "swap_segments", a=refs[0], b=refs[1])]
+
+
+def _reorder(c: Clause, v: View) -> Fill:
+    if c.has("reverse") or c.has_word("reverse"):
+        return [_op(c, "reorder_segments", order=tuple(range(len(v.mains) - 1, -1, -1)))]
+    nums = [int(t.value) for t in c.of_kind(Kind.NUM) if t.value == int(t.value)]
+    if sorted(nums) == list(range(1, len(v.mains) + 1)) and nums:
+        return [_op(c, "reorder_segments", order=tuple(n - 1 for n in nums))]
+    return Question(
+        f"In which order should the clips play? Give all {len(v.mains)} numbers, e.g. "
+        f'"reorder the clips {", ".join(str(k) for k in range(len(v.mains), 0, -1))}". '
+        f"Now: {_clip_list(v)}?"
+    )
+
+
+def _move_test(c: Clause, v: View) -> bool:
+    return bool(_refs(c, v))
+
+
+def _move(c: Clause, v: View) -> Fill:
+    found = main_refs(c, v)
+    pos, target = found[0]
+    dest = destination(c, v, pos)
+    if dest is None:
+        return Question(
+            f"Where should {target.describe()} go: to the start, to the end, or after another clip?"
+        )
+    return [_op(c, "move_segment", target=target, to=dest.index, after=dest.after, before=dest.before)]
+
+
+def _remove_clip_test(c: Clause, v: View) -> bool:
+    return not (c.has("cut", "shorten") and c.times.any_length is not None)
+
+
+def _remove_clip(c: Clause, v: View) -> Fill:
+    refs = _refs(c, v)
+    if not refs:
+        target = _one_target(c, v, "remove")
+        if isinstance(target, Question):
+            return target
+        if target is None:
+            return Question(
+                f"What should I remove? Clips: {_clip_list(v)}"
+                + (f"; text: {_text_list(v.texts)}" if v.texts else "")
+                + "?"
+            )
+        refs = [target]
+    return [_op(c, "remove_segment", targets=tuple(refs))]
+
+
+def _add_clip_test(c: Clause, v: View) -> bool:
+    files = [v.media_named(f) for f in c.files]
+    if any(m is not None and m.kind in ("image", "video") for m in files):
+        return True
+    return c.has("clip") and c.has_word("new", "latest", "uploaded", "another")
+
+
+def _add_clip(c: Clause, v: View) -> Fill:
+    used = {s.name for s in v.mains}
+    media = [m for f in c.files if (m := v.media_named(f)) is not None and m.kind in ("image", "video")]
+    if not media:
+        fresh = [m for m in v.media if m.kind in ("image", "video") and m.filename not in used]
+        if not fresh:
+            return Answer("Every uploaded image and clip is already in the video; upload a new one first.")
+        media = [fresh[-1]]
+    refs = main_refs(c, v)
+    dest = destination(c, v, refs[0][0] if refs else -1)
+    ops = []
+    for m in media:
+        ops.append(
+            _op(
+                c,
+                "add_main",
+                media=m.id,
+                name=m.filename,
+                kind=m.kind,
+                source_d=m.duration_ms,
+                has_audio=m.has_audio,
+                d_ms=c.times.any_length,
+                to=None if dest is None else dest.index,
+                after=None if dest is None else dest.after,
+                before=None if dest is None else dest.before,
+            )
+        )
+    return ops
+
+
+_TRIM_VERBS = frozenset({"shorten", "lengthen", "make", "cut", "change", "duration"})
+
+
+def _length_of(c: Clause) -> tuple[int | None, int | None]:
+    """(new length, change): "to 2s" / "2 seconds" → length; "by 2s" / "2 seconds off" → change."""
+    t = c.times
+    sign = 1 if c.has("lengthen") and not c.has("shorten") else -1
+    if t.by is not None:
+        return None, sign * t.by
+    if t.bare and c.has_word("off", "from", "less", "more", "extra", "longer", "shorter"):
+        change = t.bare[0]
+        return None, change if c.has_word("more", "extra", "longer") else -change
+    length = t.to if t.to is not None else (t.bare[0] if t.bare else t.for_)
+    return length, None
+
+
+def _trim_test(c: Clause, v: View) -> bool:
+    return (bool(_refs(c, v)) and not any(r.every for r in _refs(c, v))) or (
+        generic_clip(c) and not c.has("video") and len(v.mains) > 0 and c.times.any_length is not None
+    )
+
+
+def _trim(c: Clause, v: View) -> Fill:
+    refs = [r for r in _refs(c, v) if r.every is None]
+    if not refs:
+        target = _one_target(c, v, "change")
+        if isinstance(target, Question):
+            return target
+        refs = [target] if target is not None else []
+    if not refs:
+        return Question(f"Which clip: {_clip_list(v)}?")
+    length, change = _length_of(c)
+    lengths = [*c.times.bare] if len(c.times.bare) == len(refs) > 1 else []
+    if length is None and change is None:
+        now = ", ".join(f"{r.describe()} is {secs(_seg_d(v, r))}" for r in refs)
+        verb = "long" if c.has("lengthen") else "short"
+        return Question(f'How {verb} should it be? {now[0].upper() + now[1:]} now: say e.g. "to 3 seconds"?')
+    ops = []
+    for k, r in enumerate(refs):
+        ops.append(_op(c, "trim_segment", target=r, d_ms=lengths[k] if lengths else length, change_ms=change))
+    return ops
+
+
+def _seg_d(v: View, r: MainRef) -> int:
+    if r.index is not None and -len(v.mains) <= r.index < len(v.mains):
+        return v.mains[r.index].d
+    return next((s.d for s in v.mains if s.name == r.file), 0)
+
+
+def _total_test(c: Clause, v: View) -> bool:
+    if c.has("text", "title", "music", "voiceover", "transition", "motion"):
+        return False
+    if c.has("video"):
+        return True
+    return not _refs(c, v) and (c.times.any_length is not None or c.times.by is not None)
+
+
+def _total(c: Clause, v: View) -> Fill:
+    length, change = _length_of(c)
+    if length is None and change is None:
+        if c.has("shorten", "lengthen") or c.has_word("duration", "length", "long"):
+            verb = "long" if c.has("lengthen") else "short"
+            return Question(
+                f'How {verb} should the video be? It is {secs(v.end_ms)} now: say e.g. "make it 15 seconds"?'
+            )
+        return []
+    total = length if length is not None else v.end_ms + (change or 0)
+    if total <= 0:
+        return Answer(f"The video can't be {secs(total)} long; it is {secs(v.end_ms)} now.")
+    return [_op(c, "set_total_duration", total_ms=total)]
+
+
+def _generic_clip_test(c: Clause, v: View) -> bool:
+    return bool(_refs(c, v)) or generic_clip(c)
+
+
+# ---------------------------------------------------------------------------------------------
+# the table (first match wins)
+
+_TEXT = _fs("text title caption")
+_AUDIO = _fs("music voiceover")
+
+INTENTS: tuple[Intent, ...] = (
+    Intent("ai_footage", _fs("ai"), _ai, unless=_fs("text title")),
+    Intent(
+        "vague",
+        _fs("quality"),
+        _quality,
+        test=lambda c, v: (
+            not c.quotes
+            and not _refs(c, v)
+            and not c.has("text", "title", "music", "voiceover", "transition", "motion", "aspect")
+        ),
+    ),
+    Intent("rename", _fs("rename"), _rename, test=lambda c, v: not _text_change_test(c, v) or c.has("video")),
+    Intent("text_change", frozenset(), _text_change, test=_text_change_test),
+    Intent(
+        "text_remove",
+        _fs("remove cut"),
+        _text_remove,
+        test=lambda c, v: _targets_text(c, v) and not c.has("music", "voiceover"),
+    ),
+    Intent("text_style", frozenset(), _text_style, test=_style_test),
+    Intent("text_add", frozenset(), _text_add, test=_text_add_test),
+    Intent("text_move", _fs("move make change set"), _text_move, test=_text_move_test),
+    Intent("text_time", frozenset(), _text_time, test=_text_time_test),
+    Intent("canvas", frozenset(), _canvas, test=lambda c, v: c.has("aspect") or bool(c.ratios)),
+    Intent(
+        "audio_remove",
+        frozenset(),
+        _audio_remove,
+        test=lambda c, v: (c.has(*_AUDIO) or c.has_word("nomusic", "novoice")) and _audio_remove_test(c, v),
+    ),
+    Intent("audio_fade", _fs("fade_in fade_out fade"), _audio_fade, also=_AUDIO),
+    Intent(
+        "audio_volume",
+        _AUDIO | _fs("audio"),
+        _volume,
+        test=lambda c, v: _volume_test(c, v) and not (c.has("mute", "unmute") and _refs(c, v)),
+    ),
+    Intent("audio_set", _AUDIO, _audio_set, test=_audio_set_test),
+    Intent(
+        "audio_file",
+        frozenset(),
+        _audio_set,
+        test=lambda c, v: any((m := v.media_named(f)) is not None and m.kind == "audio" for f in c.files),
+    ),
+    Intent("video_fade", _fs("fade_in fade_out"), _video_fade),
+    Intent("transition", _fs("transition"), _transition),
+    Intent("motion", _fs("motion"), _motion, unless=_fs("speedup slowdown")),
+    Intent("speed", frozenset(), _speed, test=_speed_test),
+    Intent("mute_clip", _fs("mute unmute"), _mute_clip),
+    Intent("split", _fs("split"), _split),
+    Intent("duplicate", _fs("duplicate"), _duplicate, test=lambda c, v: not c.has_word("double_speed")),
+    Intent("swap", _fs("swap"), _swap, test=_generic_clip_test),
+    Intent("reorder", _fs("reorder reverse"), _reorder),
+    Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
+    Intent("move", _fs("move"), _move, test=_move_test),
+    Intent("remove_clip", _fs("remove cut"), _remove_clip, test=_remove_clip_test),
+    Intent("trim", frozenset(), _trim, test=_trim_test),
+    Intent("total_duration", frozenset(), _total, test=_total_test),
+)
+
+
+def match(c: Clause, v: View) -> tuple[Intent, Fill] | None:
+    """The first intent of the table that matches the clause, with its filling."""
+    for intent in INTENTS:
+        if intent.matches(c, v):
+            fill = intent.fill(c, v)
+            if isinstance(fill, list) and not fill:
+                continue
+            return intent, fill
+    return None

@@ -1,0 +1,621 @@
+"""The vocabulary: every word the agent understands, in one place.
+
+Extending the agent's English usually means adding a word to a set here; extending its Chinese
+means adding an entry to ``CJK_WORDS`` (Chinese words are translated to these English words by the
+tokenizer, so both languages share one grammar).
+"""
+
+from __future__ import annotations
+
+MEDIA_EXTENSIONS = frozenset(
+    [
+        "mp4",
+        "mov",
+        "avi",
+        "webm",
+        "mkv",
+        "m4v",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "webp",
+        "bmp",
+        "heic",
+        "mp3",
+        "wav",
+        "m4a",
+        "aac",
+        "ogg",
+        "flac",
+        "opus",
+    ]
+)
+AUDIO_EXTENSIONS = frozenset(["mp3", "wav", "m4a", "aac", "ogg", "flac", "opus"])
+FORMAT_WORDS = frozenset(["mp4", "mp3", "m4a", "m4v", "4k", "1080p", "720p", "480p"])
+ASPECT_RATIOS = frozenset(
+    {(16.0, 9.0), (9.0, 16.0), (1.0, 1.0), (4.0, 5.0), (4.0, 3.0), (3.0, 4.0), (21.0, 9.0)}
+)
+
+UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+
+TIME_UNITS = {
+    **dict.fromkeys(
+        [
+            "s",
+            "sec",
+            "secs",
+            "sek",
+            "second",
+            "seconds",
+            "secnds",
+            "secound",
+            "seconde",
+            "secondes",
+            "seg",
+            "segs",
+            "秒",
+        ],
+        1000.0,
+    ),
+    **dict.fromkeys(["ms", "msec", "msecs", "millisecond", "milliseconds", "毫秒"], 1.0),
+    **dict.fromkeys(["m", "min", "mins", "minute", "minutes", "minuts", "minite", "分钟"], 60000.0),
+}
+
+ORDINAL_WORDS = {
+    "first": 0,
+    "second": 1,
+    "third": 2,
+    "fourth": 3,
+    "fifth": 4,
+    "sixth": 5,
+    "seventh": 6,
+    "eighth": 7,
+    "ninth": 8,
+    "tenth": 9,
+    "eleventh": 10,
+    "twelfth": 11,
+    "thirteenth": 12,
+    "fourteenth": 13,
+    "fifteenth": 14,
+    "sixteenth": 15,
+    "seventeenth": 16,
+    "eighteenth": 17,
+    "nineteenth": 18,
+    "twentieth": 19,
+    "last": -1,
+    "final": -1,
+    "penultimate": -2,
+    "second-last": -2,
+    "second-to-last": -2,
+    "next-to-last": -2,
+    "opening": 0,
+}
+
+# Multi-word phrases → one word (the norm the grammar sees). Longest match wins.
+PHRASES: dict[tuple[str, ...], str] = {
+    ("background", "music"): "music",
+    ("background", "track"): "music",
+    ("music", "track"): "music",
+    ("backing", "track"): "music",
+    ("text", "overlay"): "overlay",
+    ("text", "overlays"): "overlay",
+    ("on-screen", "text"): "overlay",
+    ("on", "screen", "text"): "overlay",
+    ("voice", "over"): "voiceover",
+    ("voice-over",): "voiceover",
+    ("slow", "motion"): "slowmo",
+    ("slow-motion",): "slowmo",
+    ("slow", "mo"): "slowmo",
+    ("slow-mo",): "slowmo",
+    ("speed", "up"): "speedup",
+    ("sped", "up"): "speedup",
+    ("slow", "down"): "slowdown",
+    ("slowed", "down"): "slowdown",
+    ("turn", "down"): "lower",
+    ("turn", "it", "down"): "lower",
+    ("turn", "up"): "raise",
+    ("turn", "it", "up"): "raise",
+    ("get", "rid", "of"): "remove",
+    ("take", "out"): "remove",
+    ("take", "off"): "remove",
+    ("go", "back", "to", "the", "first", "version"): "first_version",
+    ("go", "back", "to", "the", "original"): "first_version",
+    ("go", "back", "to", "the", "original", "version"): "first_version",
+    ("back", "to", "the", "first", "version"): "first_version",
+    ("revert", "to", "the", "first", "version"): "first_version",
+    ("the", "first", "version"): "first_version",
+    ("the", "original", "version"): "first_version",
+    ("first", "version"): "first_version",
+    ("original", "version"): "first_version",
+    ("start", "over"): "first_version",
+    ("go", "back"): "undo",
+    ("take", "that", "back"): "undo",
+    ("undo", "that"): "undo",
+    ("aspect", "ratio"): "aspect",
+    ("lower", "third"): "lower_third",
+    ("upper", "third"): "upper_third",
+    ("top", "left"): "top_left",
+    ("top", "right"): "top_right",
+    ("bottom", "left"): "bottom_left",
+    ("bottom", "right"): "bottom_right",
+    ("upper", "left"): "top_left",
+    ("upper", "right"): "top_right",
+    ("lower", "left"): "bottom_left",
+    ("lower", "right"): "bottom_right",
+    ("quick", "cuts"): "quick_cuts",
+    ("fast", "cuts"): "quick_cuts",
+    ("hard", "cuts"): "quick_cuts",
+    ("jump", "cuts"): "quick_cuts",
+    ("straight", "cuts"): "quick_cuts",
+    ("shorter", "cuts"): "quick_cuts",
+    ("quicker", "cuts"): "quick_cuts",
+    ("fade", "in"): "fade_in",
+    ("fades", "in"): "fade_in",
+    ("fade-in",): "fade_in",
+    ("fade", "out"): "fade_out",
+    ("fades", "out"): "fade_out",
+    ("fade-out",): "fade_out",
+    ("fade", "to", "black"): "fade_out",
+    ("fade", "from", "black"): "fade_in",
+    ("ken", "burns"): "zoom",
+    ("title", "card"): "title",
+    ("intro", "card"): "title",
+    ("put", "together"): "make",
+    ("instagram", "post"): "square",
+    ("instagram", "feed"): "square",
+    ("instagram", "reels"): "vertical",
+    ("instagram", "reel"): "vertical",
+    ("instagram", "story"): "vertical",
+    ("instagram", "stories"): "vertical",
+    ("youtube", "shorts"): "vertical",
+    ("youtube", "short"): "vertical",
+    ("portrait", "post"): "four_five",
+    ("show", "tracks"): "status",
+    ("show", "the", "tracks"): "status",
+    ("show", "me", "the", "timeline"): "status",
+    ("send", "me", "the", "video"): "export",
+    ("how", "many", "credits"): "credits",
+    ("no", "motion"): "static",
+    ("no", "zoom"): "static",
+    ("no", "movement"): "static",
+    ("no", "transitions"): "notransition",
+    ("no", "transition"): "notransition",
+    ("no", "music"): "nomusic",
+    ("without", "music"): "nomusic",
+    ("no", "voiceover"): "novoice",
+    ("without", "voiceover"): "novoice",
+    ("no", "text"): "notext",
+    ("without", "text"): "notext",
+    ("sound", "track"): "music",
+    ("lo", "fi"): "lofi",
+    ("lo-fi",): "lofi",
+    ("at", "the", "end"): "at_end",
+    ("to", "the", "end"): "to_end",
+    ("at", "the", "start"): "at_start",
+    ("at", "the", "beginning"): "at_start",
+    ("to", "the", "start"): "to_start",
+    ("to", "the", "beginning"): "to_start",
+    ("to", "the", "front"): "to_start",
+    ("at", "the", "very", "end"): "at_end",
+    ("all", "the", "way", "to", "the", "end"): "to_end",
+    ("in", "reverse", "order"): "reverse",
+    ("reverse", "order"): "reverse",
+    ("half", "speed"): "slowmo",
+    ("double", "speed"): "double_speed",
+    ("normal", "speed"): "normal_speed",
+    ("whole", "video"): "video",
+    ("entire", "video"): "video",
+    ("whole", "thing"): "video",
+    ("the", "video"): "video",
+    ("font", "size"): "size",
+    ("text", "size"): "size",
+}
+MAX_PHRASE = max(len(k) for k in PHRASES)
+
+# Chinese words → English words of the vocabulary (the tokenizer looks up the longest match).
+CJK_WORDS = {
+    "第": "第",
+    "秒": "秒",
+    "分钟": "分钟",
+    "毫秒": "毫秒",
+    "秒钟": "秒",
+    "删除": "remove",
+    "删掉": "remove",
+    "去掉": "remove",
+    "移除": "remove",
+    "去除": "remove",
+    "删": "remove",
+    "不要": "remove",
+    "添加": "add",
+    "加上": "add",
+    "增加": "add",
+    "加入": "add",
+    "插入": "add",
+    "加": "add",
+    "放": "put",
+    "显示": "show",
+    "文字": "text",
+    "文本": "text",
+    "字幕": "caption",
+    "标题": "title",
+    "片段": "clip",
+    "视频片段": "clip",
+    "镜头": "clip",
+    "图片": "image",
+    "照片": "photo",
+    "段": "clip",
+    "张": "image",
+    "背景音乐": "music",
+    "配乐": "music",
+    "音乐": "music",
+    "歌": "music",
+    "旁白": "voiceover",
+    "配音": "voiceover",
+    "解说": "voiceover",
+    "音量": "volume",
+    "声音": "sound",
+    "竖屏": "vertical",
+    "竖版": "vertical",
+    "竖屏的": "vertical",
+    "横屏": "landscape",
+    "横版": "landscape",
+    "方形": "square",
+    "正方形": "square",
+    "改成": "change to",
+    "改为": "change to",
+    "换成": "change to",
+    "变成": "change to",
+    "调成": "set to",
+    "调到": "set to",
+    "设为": "set to",
+    "设置为": "set to",
+    "设置": "set",
+    "改": "change",
+    "换": "swap",
+    "替换": "replace",
+    "更换": "replace",
+    "移动到": "move to",
+    "移到": "move to",
+    "挪到": "move to",
+    "移动": "move",
+    "放到": "move to",
+    "交换": "swap",
+    "互换": "swap",
+    "调换": "swap",
+    "复制": "duplicate",
+    "重复": "duplicate",
+    "分割": "split",
+    "拆分": "split",
+    "切分": "split",
+    "切开": "split",
+    "缩短": "shorten",
+    "剪短": "shorten",
+    "延长": "lengthen",
+    "加长": "lengthen",
+    "静音": "mute",
+    "撤销": "undo",
+    "撤回": "undo",
+    "重做": "redo",
+    "恢复": "redo",
+    "导出": "export",
+    "下载": "download",
+    "上传": "upload",
+    "状态": "status",
+    "积分": "credits",
+    "余额": "balance",
+    "加速": "speedup",
+    "快进": "speedup",
+    "减速": "slowdown",
+    "慢动作": "slowmo",
+    "慢放": "slowmo",
+    "淡入": "fade_in",
+    "淡出": "fade_out",
+    "转场": "transition",
+    "过渡": "transition",
+    "开头": "intro",
+    "片头": "intro",
+    "结尾": "outro",
+    "片尾": "outro",
+    "最后一个": "last",
+    "最后": "last",
+    "到": "to",
+    "至": "to",
+    "从": "from",
+    "持续": "for",
+    "在": "at",
+    "之后": "after",
+    "视频": "video",
+    "整个视频": "video",
+    "时长": "duration",
+    "长度": "duration",
+    "生成": "make",
+    "制作": "make",
+    "做一个": "make",
+    "做个": "make",
+    "创建": "make",
+    "顶部": "top",
+    "上方": "top",
+    "顶端": "top",
+    "底部": "bottom",
+    "下方": "bottom",
+    "中间": "center",
+    "居中": "center",
+    "放大": "bigger",
+    "变大": "bigger",
+    "大一点": "bigger",
+    "更大": "bigger",
+    "变小": "smaller",
+    "小一点": "smaller",
+    "缩小": "smaller",
+    "加粗": "bold",
+    "红色": "red",
+    "白色": "white",
+    "黄色": "yellow",
+    "黑色": "black",
+    "蓝色": "blue",
+    "绿色": "green",
+    "调低": "lower",
+    "调小": "lower",
+    "降低": "lower",
+    "小声": "lower",
+    "调高": "raise",
+    "调大": "raise",
+    "提高": "raise",
+    "大声": "raise",
+    "和": "and",
+    "与": "and",
+    "跟": "and",
+    "然后": "then",
+    "并且": "then",
+    "接着": "then",
+    "同时": "then",
+    "再": "then",
+    "更好": "better",
+    "好看": "better",
+    "优化": "better",
+    "好一点": "better",
+    "缩放": "zoom",
+    "推镜": "zoom",
+    "平移": "pan",
+    "标题为": "titled",
+    "名为": "titled",
+    "叫": "titled",
+    "重命名为": "rename to",
+    "重命名": "rename",
+}
+_CJK_MAX = max(len(k) for k in CJK_WORDS)
+
+
+def longest_cjk_word(s: str, i: int, j: int) -> tuple[str, str] | None:
+    """The longest ``CJK_WORDS`` key at ``s[i:j]``'s start, with its English words."""
+    for length in range(min(_CJK_MAX, j - i), 0, -1):
+        key = s[i : i + length]
+        if key in CJK_WORDS:
+            return key, CJK_WORDS[key]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# concepts: the grammar asks "does the clause have an ADD word?", never for a literal word
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+CONCEPTS: dict[str, frozenset[str]] = {
+    # verbs
+    "add": _words("add adding insert put place include overlay append show display stick throw drop-in"),
+    "remove": _words("remove delete drop erase ditch eliminate omit lose scrap kill strip discard"),
+    "cut": _words("cut chop"),
+    "change": _words("change replace swap switch exchange use set edit update alter rename modify"),
+    "swap": _words("swap switch exchange flip interchange trade"),
+    "replace": _words("replace"),
+    "use": _words("use pick choose apply"),
+    "move": _words("move shift put place bring push relocate reposition"),
+    "duplicate": _words("duplicate copy repeat clone double"),
+    "split": _words("split divide"),
+    "shorten": _words("shorten shorter trim tighten reduce shrink cut chop"),
+    "lengthen": _words("lengthen longer extend stretch prolong expand"),
+    "make": _words("make set turn change keep have let render do"),
+    "mute": _words("mute silence muted"),
+    "unmute": _words("unmute unmuted"),
+    "speedup": _words("speedup faster accelerate quicker double_speed"),
+    "slowdown": _words("slowdown slowmo slower decelerate"),
+    "fade_in": _words("fade_in"),
+    "fade_out": _words("fade_out"),
+    "fade": _words("fade fades fading"),
+    "undo": _words("undo revert undone"),
+    "redo": _words("redo"),
+    "first_version": _words("first_version"),
+    "rename": _words("rename retitle call name"),
+    "reorder": _words("reorder rearrange order sort shuffle"),
+    "reverse": _words("reverse reversed backwards"),
+    "lower": _words("lower quieter softer decrease reduce down lower_volume duck"),
+    "raise": _words("raise louder increase boost up amplify"),
+    "generate": _words(
+        "make create generate produce build combine assemble compile render edit cut put craft design stitch"
+    ),
+    "export": _words("export download"),
+    "credits": _words("credits credit balance"),
+    "status": _words("status state"),
+    "upload": _words("upload uploading"),
+    # nouns
+    "clip": _words(
+        "clip clips image images photo photos picture pictures pic pics shot shots scene scenes segment "
+        "segments slide slides still stills frame footage one ones part parts"
+    ),
+    "intro": _words("intro opening beginning start"),
+    "outro": _words("outro ending end closing"),
+    "text": _words(
+        "text texts overlay overlays caption captions subtitle subtitles words label labels "
+        "lettering message writing sticker tagline slogan"
+    ),
+    "title": _words("title titles heading headline"),
+    "caption": _words("caption captions subtitle subtitles overlay overlays"),
+    "music": _words("music song songs soundtrack tune bgm track tracks beat melody lofi"),
+    "voiceover": _words("voiceover voiceovers narration narrator vo voice commentary speech"),
+    "audio": _words("audio sound volume"),
+    "video": _words("video it everything whole total overall all movie film project"),
+    "transition": _words(
+        "transition transitions crossfade crossfades cross-fade cross-fades dissolve dissolves wipe wipes "
+        "notransition quick_cuts"
+    ),
+    "motion": _words("motion zoom zooms zooming pan panning movement static ken animation"),
+    "aspect": _words(
+        "aspect ratio vertical portrait square landscape horizontal widescreen tiktok reels reel shorts "
+        "story stories four_five orientation format canvas"
+    ),
+    "duration": _words("duration length long runtime"),
+    "quality": _words(
+        "better nicer improve improved polish polished cooler professional awesome good great prettier "
+        "fix enhance amazing best"
+    ),
+    "ai": _words("ai footage generated dancing robot robots animate animated avatar 3d cgi dragon spaceship"),
+    "fit": _words("letterbox letterboxed fit contain crop cover fill blur blurred"),
+}
+
+
+_WORD_CONCEPTS: dict[str, frozenset[str]] = {}
+for _concept, _members in CONCEPTS.items():
+    for _w in _members:
+        _WORD_CONCEPTS[_w] = _WORD_CONCEPTS.get(_w, frozenset()) | {_concept}
+
+
+def concepts_of(norm: str) -> frozenset[str]:
+    """The concepts a word belongs to (empty for words the agent does not know)."""
+    return _WORD_CONCEPTS.get(norm, frozenset())
+
+
+NOUN_WORDS = CONCEPTS["clip"] | CONCEPTS["text"] | CONCEPTS["title"] | CONCEPTS["music"] | CONCEPTS["video"]
+
+# Verbs that may start a new instruction after "and" / "," / "then" (the clause splitter).
+CLAUSE_VERBS = _words(
+    "add insert put place include remove delete drop erase ditch cut trim shorten lengthen extend make "
+    "set change replace swap switch move shift bring mute unmute split duplicate copy repeat fade_in "
+    "fade_out fade undo redo rename reorder rearrange reverse use apply lower raise increase decrease "
+    "reduce boost speedup slowdown show display get give turn keep let start"
+) | {"speedup", "slowdown", "lower", "raise", "remove", "first_version", "export", "status"}
+
+COLORS = {
+    "red": "#ff3b30",
+    "white": "#ffffff",
+    "black": "#000000",
+    "yellow": "#ffd60a",
+    "blue": "#0a84ff",
+    "green": "#30d158",
+    "orange": "#ff9f0a",
+    "purple": "#bf5af2",
+    "pink": "#ff375f",
+    "gray": "#8e8e93",
+    "grey": "#8e8e93",
+    "gold": "#d4af37",
+    "silver": "#c0c0c0",
+    "navy": "#001f54",
+    "teal": "#30b0c7",
+    "cyan": "#32ade6",
+    "magenta": "#ff2d95",
+    "brown": "#a2845e",
+}
+
+POSITIONS = {
+    "top": "top",
+    "up": "top",
+    "upper": "top",
+    "bottom": "bottom",
+    "down": "bottom",
+    "lower": "bottom",
+    "center": "center",
+    "centre": "center",
+    "middle": "center",
+    "centered": "center",
+    "lower_third": "lower_third",
+    "upper_third": "upper_third",
+    "top_left": "top_left",
+    "top_right": "top_right",
+    "bottom_left": "bottom_left",
+    "bottom_right": "bottom_right",
+}
+
+# Canvas presets by the words that name them; checked in this order (reels before "instagram").
+ASPECT_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("9:16", _words("vertical portrait tiktok reels reel shorts story stories 9:16 upright")),
+    ("4:5", _words("four_five 4:5")),
+    ("1:1", _words("square 1:1")),
+    ("16:9", _words("landscape horizontal widescreen youtube 16:9 wide")),
+)
+
+MOTIONS = {
+    "zoom": "zoom_in",
+    "zoom_in": "zoom_in",
+    "zoom_out": "zoom_out",
+    "ken": "zoom_in",
+    "pan": "pan_right",
+    "static": "none",
+}
+TRANSITIONS = {
+    "crossfade": "crossfade",
+    "crossfades": "crossfade",
+    "cross-fade": "crossfade",
+    "cross-fades": "crossfade",
+    "dissolve": "crossfade",
+    "dissolves": "crossfade",
+    "wipe": "wipe",
+    "wipes": "wipe",
+    "slide": "slide",
+    "slides": "slide",
+    "fade": "fade",
+    "fades": "fade",
+    "quick_cuts": "none",
+    "notransition": "none",
+    "cut": "none",
+    "cuts": "none",
+}
+
+VOICE_NAME_HINTS = _words(
+    "voice voiceover vo narration narrator speech speaking talk commentary 旁白 配音 解说"
+)
+MOOD_ENERGETIC = _words(
+    "energetic upbeat fast dynamic punchy lively exciting hype fun happy action sporty bold"
+)
+MOOD_CALM = _words(
+    "calm elegant slow relaxing relaxed gentle soft peaceful chill luxurious cinematic dreamy serene"
+)
+MUSIC_MOODS: tuple[frozenset[str], ...] = (
+    _words("upbeat energetic happy fun dance pop fast rock hype lively party"),
+    _words("calm chill relaxing soft ambient slow peaceful lofi piano gentle elegant serene dreamy"),
+    _words("epic cinematic dramatic orchestral"),
+)

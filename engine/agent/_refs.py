@@ -1,0 +1,323 @@
+"""Slot fillers for targets: which clips, which texts, which upload, where to.
+
+Each function reads one clause (and the draft's digest) and returns symbolic references; the
+applier resolves them against the draft when the operation runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.agent import _lexicon as lx
+from engine.agent._clause import Clause
+from engine.agent._lexer import Kind, Tok
+from engine.agent._plan import MainRef, TextRef
+from engine.agent._types import MediaRef
+from engine.agent._view import TextInfo, View, is_voice_like, name_words
+
+__all__ = [
+    "Destination",
+    "audio_choice",
+    "destination",
+    "generic_clip",
+    "main_refs",
+    "text_ref",
+]
+
+_SKIP = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "and",
+        ",",
+        "&",
+        "or",
+        "this",
+        "that",
+        "these",
+        "those",
+        "my",
+        "our",
+        "both",
+        "video",
+        "two",
+        "three",
+        "clip's",
+        "very",
+        "last",
+        "#",
+        "number",
+        "no",
+        "to",
+    }
+)
+_PLURAL_IMAGES = frozenset({"images", "photos", "pictures", "pics", "stills", "slides"})
+_PLURAL_CLIPS = frozenset({"clips", "shots", "scenes", "segments", "parts", "ones"})
+_ALL = frozenset({"all", "every", "each", "everything"})
+_NOUN_GROUPS = ("clip", "text", "title", "music", "voiceover", "transition")
+
+
+def _noun_group(t: Tok) -> str | None:
+    if t.kind is not Kind.WORD:
+        return None
+    concepts = lx.concepts_of(t.norm)
+    for g in _NOUN_GROUPS:
+        if g in concepts:
+            return g
+    if "intro" in concepts or "outro" in concepts:
+        return "clip"
+    return None
+
+
+def _ordinal_noun(toks: Sequence[Tok], i: int) -> str | None:
+    """The noun an ordinal at i belongs to ("the second clip" → clip), looking ahead a few tokens."""
+    j = i + 1
+    while j < len(toks) and j <= i + 5:
+        t = toks[j]
+        group = _noun_group(t)
+        if group is not None:
+            return group
+        if (
+            t.kind is Kind.ORD
+            or (t.kind is Kind.WORD and t.norm in _SKIP)
+            or (t.kind is Kind.PUNCT and t.norm in ",&")
+        ):
+            j += 1
+            continue
+        return None
+    return None
+
+
+def _clip_stem_match(t: Tok, v: View) -> str | None:
+    named = t.kind is Kind.WORD and ("_" in t.norm or any(ch.isdigit() for ch in t.norm))
+    if t.kind is Kind.FILE or t.kind is Kind.QUOTE or named:
+        name = t.norm
+    else:
+        return None
+    low = name.lower()
+    for s in v.mains:
+        if s.name.lower() == low or s.name.lower().rsplit(".", 1)[0] == low.rsplit(".", 1)[0]:
+            return s.name
+    return None
+
+
+def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
+    """References to main-track segments, with the token index where each was said."""
+    toks = c.toks
+    out: list[tuple[int, MainRef]] = []
+    consumed: set[int] = set()
+    for i, t in enumerate(toks):
+        if i in consumed:
+            continue
+        if t.kind is Kind.ORD:
+            noun = _ordinal_noun(toks, i)
+            if noun == "clip" or (noun is None and _bare_ordinal_is_clip(c, i)):
+                out.append((i, MainRef(index=int(t.value))))
+            continue
+        if t.kind is Kind.WORD and t.norm in lx.CONCEPTS["intro"] and t.norm != "start":
+            out.append((i, MainRef(index=0)))
+            continue
+        if t.kind is Kind.WORD and t.norm in lx.CONCEPTS["outro"] and t.norm != "end":
+            out.append((i, MainRef(index=-1)))
+            continue
+        if (name := _clip_stem_match(t, v)) is not None:
+            out.append((i, MainRef(file=name)))
+            continue
+        if (
+            t.kind is Kind.WORD
+            and "clip" in lx.concepts_of(t.norm)
+            and t.norm not in ("one", "ones", "part", "parts")
+        ):
+            nums = _numbers_after(toks, i + 1)
+            for j, n in nums:
+                consumed.add(j)
+                out.append((j, MainRef(index=n - 1)))
+            if not nums and _is_every(toks, i):
+                images = t.norm in _PLURAL_IMAGES or t.norm in ("image", "photo", "picture")
+                kind: Literal["all", "image"] = "image" if images else "all"
+                out.append((i, MainRef(every=kind)))
+    return out
+
+
+def _is_every(toks: Sequence[Tok], i: int) -> bool:
+    t = toks[i]
+    prev = [x.norm for x in toks[max(0, i - 3) : i] if x.kind is Kind.WORD]
+    if any(p in _ALL for p in prev):
+        return True
+    if t.norm in _PLURAL_IMAGES or t.norm in _PLURAL_CLIPS:
+        # "the images" (not "clips 1 and 2", not "both clips", not "the two clips")
+        return not any(p in ("both", "two", "three", "these", "those") for p in prev)
+    return False
+
+
+def _numbers_after(toks: Sequence[Tok], j: int) -> list[tuple[int, int]]:
+    """clip 3 / clips 1 and 2 / clip #3 / clip number 3 / clips 1, 2, 3."""
+    out: list[tuple[int, int]] = []
+    while j < len(toks):
+        t = toks[j]
+        if t.kind is Kind.NUM and t.value == int(t.value) and 1 <= t.value <= 999:
+            out.append((j, int(t.value)))
+            j += 1
+            continue
+        if (t.kind is Kind.PUNCT and t.norm in ",#&") or t.is_word(
+            "and", "number", "no", "nr", "num", "or", "&"
+        ):
+            j += 1
+            continue
+        break
+    return out
+
+
+def _bare_ordinal_is_clip(c: Clause, i: int) -> bool:
+    """ "remove the second" / "the first one": an ordinal with no noun, in a clause about clips."""
+    prev = c.toks[i - 1] if i > 0 else None
+    if prev is not None and prev.kind is Kind.WORD and prev.norm in ("to", "after", "before", "as"):
+        return False  # a destination ("move it to the first")
+    if c.has("text", "title", "music", "voiceover", "transition"):
+        return False
+    return prev is None or prev.is_word(
+        "the", "第", "remove", "delete", "drop", "duplicate", "mute", "split", "trim"
+    )
+
+
+def generic_clip(c: Clause) -> bool:
+    """The clause names a clip without saying which ("remove the clip")."""
+    return any(
+        t.kind is Kind.WORD
+        and t.norm in ("clip", "image", "photo", "picture", "shot", "scene", "segment", "slide", "pic")
+        for t in c.toks
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# destinations (move)
+
+
+@dataclass(frozen=True)
+class Destination:
+    index: int | None = None  # 0 start, -1 end, else a position
+    after: MainRef | None = None
+    before: MainRef | None = None
+
+
+def destination(c: Clause, v: View, after_pos: int) -> Destination | None:
+    toks = c.toks
+    for k in range(after_pos + 1, len(toks)):
+        t = toks[k]
+        if t.is_word("to_end", "at_end", "end", "back"):
+            return Destination(index=-1)
+        if t.is_word("to_start", "at_start", "start", "beginning", "front"):
+            return Destination(index=0)
+        if t.is_word("after", "before", "behind"):
+            refs = [r for p, r in main_refs(Clause(toks[k + 1 :], c.source), v) if p >= 0]
+            if refs:
+                return (
+                    Destination(after=refs[0])
+                    if t.norm in ("after", "behind")
+                    else Destination(before=refs[0])
+                )
+        if t.kind is Kind.ORD and _ordinal_noun(toks, k) in (None, "clip"):
+            return Destination(index=int(t.value))
+        after_to = k > 0 and toks[k - 1].is_word("to", "position", "place", "spot", "slot")
+        if t.kind is Kind.NUM and after_to and t.value == int(t.value) and t.value >= 1:
+            return Destination(index=int(t.value) - 1)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# texts
+
+
+@dataclass(frozen=True)
+class TextChoice:
+    ref: TextRef | None  # None: the clause does not say which, and there are several
+    options: tuple[TextInfo, ...] = ()
+
+
+def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
+    """Which text a clause means: by its words, by ordinal, by time, by role, or the only one."""
+    for q in c.quotes:
+        if v.texts_matching(q):
+            return TextChoice(TextRef(contains=q))
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.kind is Kind.ORD and _ordinal_noun(toks, i) in ("text", "title"):
+            return TextChoice(TextRef(index=int(t.value)))
+    words = set(c.words)
+    plural = bool(words & {"texts", "captions", "overlays", "subtitles", "titles", "words", "labels"})
+    if plural or (words & _ALL and c.has("text", "title")):
+        return TextChoice(TextRef(every=True))
+    role = "title" if c.has("title") else ("caption" if c.has("caption") else role_hint)
+    pool = [t for t in v.texts if role is None or t.role == role or (role == "caption" and t.role != "title")]
+    if role == "title" and not pool:
+        pool = [t for t in v.texts if t.st == 0] or list(v.texts)
+    at = c.times.at
+    if at is not None:
+        hits = [t for t in pool if t.st <= at < t.st + t.d] or [t for t in v.texts if t.st <= at < t.st + t.d]
+        if len(hits) == 1:
+            return TextChoice(TextRef(contains=hits[0].text))
+    if len(pool) == 1:
+        return TextChoice(TextRef(contains=pool[0].text))
+    if role == "title" and pool:
+        return TextChoice(TextRef(role="title")) if len(pool) == 1 else TextChoice(None, tuple(pool))
+    return TextChoice(None, tuple(pool or v.texts))
+
+
+# ---------------------------------------------------------------------------------------------
+# uploads
+
+
+_GENERIC_NAME_WORDS = frozenset(
+    {
+        "music",
+        "track",
+        "song",
+        "audio",
+        "bgm",
+        "the",
+        "a",
+        "background",
+        "sound",
+        "file",
+        "mp3",
+        "wav",
+        "instead",
+        "as",
+        "use",
+        "with",
+        "for",
+        "to",
+        "swap",
+        "change",
+    }
+)
+
+
+def audio_choice(c: Clause, v: View, role: str) -> MediaRef | None:
+    """The audio upload a clause names: by file name, else by words of its name ("the calm track")."""
+    for f in c.files:
+        m = v.media_named(f)
+        if m is not None and m.kind in ("audio", "video"):
+            return m
+    audios = [m for m in v.media if m.kind == "audio"]
+    pool = [m for m in audios if is_voice_like(m) == (role == "voiceover")] or audios
+    words = set(c.words) - _GENERIC_NAME_WORDS
+    for m in pool:
+        if words & set(name_words(m.filename)):
+            return m
+    for group in lx.MUSIC_MOODS:
+        if words & group:
+            for m in pool:
+                if group & set(name_words(m.filename)):
+                    return m
+    return None
+
+
+def unused_audio(v: View, role: str) -> MediaRef | None:
+    """An audio upload for ``role`` that the draft does not play yet (the first, in upload order)."""
+    playing = {a.src for a in v.audio}
+    pool = [m for m in v.media if m.kind == "audio" and is_voice_like(m) == (role == "voiceover")]
+    return next((m for m in pool if m.id not in playing), None) or (pool[0] if pool else None)

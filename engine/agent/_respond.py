@@ -1,0 +1,107 @@
+"""respond(): one message → one Turn (stages, reply, cost). Pure: no I/O, no clock, no randomness."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine import summary as sm
+from engine import timeline as tl
+from engine.agent._apply import ApplyError, apply_ops, build_generation
+from engine.agent._generate import plan_generation
+from engine.agent._parse import parse
+from engine.agent._plan import Answer, Generate, Noop, Plan, Question, Revision
+from engine.agent._types import Draft, History, MediaRef, Stage, ToolStep, Turn
+
+__all__ = ["COSTS", "respond"]
+
+_NO_HISTORY = History()
+COSTS = {"generate": 10, "edit": 1, "question": 0, "answer": 0, "noop": 0, "revision": 0}
+
+
+def _sentence(parts: Sequence[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def respond(
+    message: str, draft: Draft | None, media: Sequence[MediaRef], history: History = _NO_HISTORY
+) -> Turn:
+    """What the local engine's agent does with ``message`` (docs/contracts.md, engine.agent)."""
+    outcome = parse(message if isinstance(message, str) else "", draft, media)
+    if isinstance(outcome, Question):
+        return Turn("question", (), outcome.text)
+    if isinstance(outcome, Answer):
+        return Turn("answer", (), outcome.text)
+    if isinstance(outcome, Noop):
+        return Turn("noop", (), outcome.text)
+    if isinstance(outcome, Revision):
+        return _revision(outcome, draft, history)
+    if isinstance(outcome, Generate):
+        return _generate(outcome, media)
+    return _edit(outcome, draft)
+
+
+def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
+    target = {"undo": history.undo, "redo": history.redo, "first": history.first}[r.which]
+    what = {"undo": "undo", "redo": "redo", "first": "go back to"}[r.which]
+    if target is None:
+        nothing = {
+            "undo": "Nothing to undo yet.",
+            "redo": "Nothing to redo.",
+            "first": "There is no earlier version.",
+        }
+        return Turn("answer", (), nothing[r.which])
+    changes = sm.describe_changes(draft, target) if isinstance(draft, dict) else []
+    label = {"undo": "Undone", "redo": "Redone", "first": "Back to the first version"}[r.which]
+    text = f"{label}: {_sentence(changes)}" if changes else f"{label}."
+    reply = f"{text}\n{sm.track_summary(target)}"
+    step = ToolStep("restore_version" if r.which == "first" else r.which, {"to": what}, text)
+    return Turn(
+        "revision",
+        (Stage("revision", (step,), target, text),),
+        reply,
+        revision=r.which,
+        cost=COSTS["revision"],
+    )
+
+
+def _generate(g: Generate, media: Sequence[MediaRef]) -> Turn:
+    plan = plan_generation(g.spec, media)
+    try:
+        raw, raw_steps, final, steps = build_generation(plan)
+    except (tl.TimelineError, ValueError) as exc:
+        return Turn("answer", (), f"I couldn't build the video: {exc}. Nothing changed.")
+    stage1 = "Stage 1 (raw cut): " + raw_steps[0].summary + "."
+    extras = [s.summary for s in steps if s.summary]
+    stage2 = "Stage 2 (music and title): " + (_sentence(extras) if extras else "no music or text to add.")
+    notes = (" Note: " + "; ".join(plan.notes) + ".") if plan.notes else ""
+    reply = f"{stage1}\n{stage2}{notes}\n{sm.track_summary(final)}"
+    return Turn(
+        "generate",
+        (
+            Stage("raw_cut", tuple(raw_steps), raw, stage1),
+            Stage("music_and_title", tuple(steps), final, stage2),
+        ),
+        reply,
+        cost=COSTS["generate"],
+    )
+
+
+def _edit(plan: Plan, draft: Draft | None) -> Turn:
+    if not isinstance(draft, dict):
+        return Turn("answer", (), "There is no video yet; describe the video to make first.")
+    try:
+        new, steps = apply_ops(draft, plan.ops)
+    except ApplyError as exc:
+        part = f' "{exc.phrase}"' if len(plan.ops) > 1 else ""
+        return Turn("answer", (), f"Nothing changed: I couldn't do{part} because {exc.reason}.")
+    if new == draft:
+        return Turn("noop", (), "That is already how it is, so nothing changed.\n" + sm.track_summary(draft))
+    changes = sm.describe_changes(draft, new)
+    text = "Done: " + (_sentence(changes) if changes else "updated.")
+    return Turn(
+        "edit",
+        (Stage("edit", tuple(steps), new, text),),
+        f"{text}\n{sm.track_summary(new)}",
+        cost=COSTS["edit"],
+    )

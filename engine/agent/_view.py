@@ -1,0 +1,172 @@
+"""A read-only digest of the draft and the uploads: what the parser needs to fill slots and ask.
+
+It reads the draft JSON defensively (any shape, never raises), so the parser can run on whatever
+it is given; the applier, not this, is where the timeline's rules are enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.agent import _lexicon as lx
+from engine.agent._types import Draft, MediaRef
+
+__all__ = ["AudioInfo", "SegInfo", "TextInfo", "View", "make_view", "secs"]
+
+
+def secs(ms: int | float) -> str:
+    """12000 → "12s", 2500 → "2.5s"."""
+    return f"{round(ms / 1000, 2):g}s"
+
+
+@dataclass(frozen=True)
+class SegInfo:
+    id: str
+    kind: str
+    name: str
+    st: int
+    d: int
+    has_audio: bool
+
+
+@dataclass(frozen=True)
+class TextInfo:
+    id: str
+    text: str
+    role: str
+    st: int
+    d: int
+
+    def label(self) -> str:
+        return f'"{self.text}" ({secs(self.st)}-{secs(self.st + self.d)})'
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    role: str
+    name: str
+    src: str
+
+
+@dataclass(frozen=True)
+class View:
+    mains: tuple[SegInfo, ...]
+    texts: tuple[TextInfo, ...]
+    audio: tuple[AudioInfo, ...]
+    media: tuple[MediaRef, ...]
+    end_ms: int
+    title: str
+
+    @property
+    def empty(self) -> bool:
+        return not self.mains and not self.texts and not self.audio
+
+    def audio_role(self, role: str) -> AudioInfo | None:
+        return next((a for a in self.audio if a.role == role), None)
+
+    def media_named(self, name: str) -> MediaRef | None:
+        low = name.lower()
+        for m in self.media:
+            if m.filename.lower() == low:
+                return m
+        for m in self.media:  # without extension: "music_calm"
+            if m.filename.lower().rsplit(".", 1)[0] == low.rsplit(".", 1)[0]:
+                return m
+        return None
+
+    def texts_matching(self, words: str) -> list[TextInfo]:
+        low = words.lower().strip()
+        exact = [t for t in self.texts if t.text.lower().strip() == low]
+        return exact or [t for t in self.texts if low and (low in t.text.lower() or t.text.lower() in low)]
+
+
+def is_voice_like(m: MediaRef) -> bool:
+    """Voice-like by file name first (voice, vo, narration, 旁白, ...), then by the probe's verdict."""
+    stem = m.filename.lower().rsplit(".", 1)[0]
+    parts = {p for p in _split_name(stem) if p}
+    if parts & lx.VOICE_NAME_HINTS or any(h in stem for h in ("旁白", "配音", "解说", "voiceover", "narrat")):
+        return True
+    return bool(m.speech_like)
+
+
+def _split_name(stem: str) -> list[str]:
+    out: list[str] = []
+    word = ""
+    for ch in stem:
+        if ch.isalpha():
+            word += ch
+        else:
+            if word:
+                out.append(word)
+            word = ""
+    if word:
+        out.append(word)
+    return out
+
+
+def name_words(filename: str) -> list[str]:
+    """music_calm-01.mp3 → ["music", "calm"]."""
+    return _split_name(filename.lower().rsplit(".", 1)[0])
+
+
+def _int(v: Any, default: int = 0) -> int:
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else default
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
+    names = {m.id: m.filename for m in media}
+    tracks = [t for t in (draft or {}).get("t", []) if isinstance(t, dict)] if isinstance(draft, dict) else []
+    main = next((t for t in tracks if t.get("role") == "main"), None) or next(
+        (t for t in tracks if t.get("tt") == 0), None
+    )
+    mains: list[SegInfo] = []
+    texts: list[TextInfo] = []
+    audio: list[AudioInfo] = []
+    if main is not None:
+        for s in main.get("sg", []) or []:
+            if not isinstance(s, dict):
+                continue
+            m = _dict(s.get("m"))
+            src = str(s.get("src", ""))
+            kind = str(m.get("kind") or ("video" if "source_d" in m else "image"))
+            name = str(m.get("name") or names.get(src, src))
+            mains.append(
+                SegInfo(
+                    str(s.get("id", "")),
+                    kind,
+                    name,
+                    _int(s.get("st")),
+                    _int(s.get("d")),
+                    bool(m.get("has_audio", kind == "video")),
+                )
+            )
+    for t in tracks:
+        sg = [s for s in (t.get("sg", []) or []) if isinstance(s, dict)]
+        if t.get("tt") == 7:
+            role = str(t.get("role") or "caption")
+            texts += [
+                TextInfo(
+                    str(s.get("id", "")), str(s.get("text", "")), role, _int(s.get("st")), _int(s.get("d"))
+                )
+                for s in sg
+            ]
+        elif t.get("tt") == 1 and sg:
+            s = sg[0]
+            src = str(s.get("src", ""))
+            audio.append(
+                AudioInfo(
+                    str(t.get("role", "")), str(_dict(s.get("m")).get("name") or names.get(src, src)), src
+                )
+            )
+    texts.sort(key=lambda x: (x.st, x.id))
+    end = max((s.st + s.d for s in mains), default=0)
+    if not mains:
+        end = max([t.st + t.d for t in texts], default=0)
+    title = str(_dict(draft.get("m")).get("title", "")) if isinstance(draft, dict) else ""
+    return View(tuple(mains), tuple(texts), tuple(audio), tuple(media), end, title)
