@@ -7,16 +7,16 @@ config)`` (uvicorn, 127.0.0.1 unless told otherwise) or ``python -m engine.serve
 What a client sees, beyond PROTOCOL.md (the client accepts all of it):
 
 - Envelope errors carry an HTTP status: 1001 -> 401, 1002 -> 404, 1003 (session busy) -> 409,
-  1004 (attribution headers missing) -> 400, 2001 -> 403, 4000 (invalid request: bad JSON, a missing
+  1004 (attribution headers missing) -> 428, 2001 -> 403, 4000 (invalid request: bad JSON, a missing
   field, a URL the engine will not fetch, a draft that does not validate) -> 422, 4001 -> 415,
-  4002 -> 413, 4004 (unknown render id) -> 404, 4009 (render not finished) -> 409, 5000 -> 500.
+  4002 -> 413, 4004 (unknown render id) -> 404, 4009 (render not finished) -> 404, 5000 -> 500.
   HTTP-status errors have the body ``{"detail": ...}``: 400 (no X-Client-Id), 402 (render request
   without the attribution headers), 429 (per-address token limit; ``Retry-After: 30``), and 404
   ``Session not found: <sid>`` on ``/run_sse``, as Google ADK answers.
 - Attribution headers (X-Skill-Source, X-Skill-Version, X-Skill-Platform): required on every /api
   call except ``/api/auth/anonymous-token`` (the seeds call it without them) and on ``/run_sse``.
   Without them the render endpoints (submit, poll, download) answer HTTP 402 like the cloud, every
-  other one the envelope code 1004 (HTTP 400). The public file URLs need neither token nor headers.
+  other one the envelope code 1004 (HTTP 428). The public file URLs need neither token nor headers.
 - Anonymous tokens: one per client id until it expires (``token_ttl_s``); a client id keeps its
   user (sessions, credits) across tokens. ``credits`` in the answer is the real balance
   (``initial_credits``, 1,000,000 by default).

@@ -8,8 +8,9 @@ Two kinds, as the cloud has them (PROTOCOL §1, §8):
   unknown session on ``/run_sse``, as Google ADK's server answers): ``{"detail": <message>}``.
 
 Codes beyond PROTOCOL §8 (documented in ``engine/server/__init__.py``): 1003 session busy (HTTP 409,
-docs/contracts.md), 1004 attribution headers missing (HTTP 400), 4000 invalid request (HTTP 422),
-4004 render not found (HTTP 404), 4009 render not finished (HTTP 409), 5000 engine failure (HTTP 500).
+docs/contracts.md), 1004 attribution headers missing (HTTP 428), 4000 invalid request (HTTP 422),
+4004 render not found (HTTP 404), 4009 render not finished (HTTP 404), 5000 engine failure (HTTP 500).
+No other error uses HTTP 400, 402, 409 or 429, whose statuses alone mean something to the client.
 """
 
 from __future__ import annotations
@@ -46,13 +47,13 @@ ENVELOPE_STATUS: Final[Mapping[int, int]] = {
     BAD_TOKEN: 401,
     SESSION_NOT_FOUND: 404,
     SESSION_BUSY: 409,
-    MISSING_ATTRIBUTION: 400,
+    MISSING_ATTRIBUTION: 428,
     NO_CREDITS: 403,
     INVALID_REQUEST: 422,
     UNSUPPORTED_FILE: 415,
     FILE_TOO_LARGE: 413,
     RENDER_NOT_FOUND: 404,
-    RENDER_NOT_READY: 409,
+    RENDER_NOT_READY: 404,
     ENGINE_FAILURE: 500,
 }
 
