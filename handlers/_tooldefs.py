@@ -1,0 +1,101 @@
+"""Tool definitions for hosts, built from skill.yaml and schemas/ (never written by hand).
+
+- ``openai``: ``[{"type": "function", "function": {"name", "description", "parameters"}}]``
+- ``anthropic``: ``[{"name", "description", "input_schema"}]``
+- ``mcp``: ``{"tools": [{"name", "description", "inputSchema", "outputSchema"}]}`` (a tools/list result)
+
+Schemas are self-contained on the way out: a ``$ref`` to another schema file is inlined (hosts
+cannot follow ``../error.schema.json``), and ``$schema``/``$id`` are left out of every copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from handlers._manifest import Manifest, ToolSpec, load_manifest
+
+__all__ = ["FORMATS", "Format", "definitions", "input_schema", "output_schema", "self_contained"]
+
+Format = Literal["openai", "anthropic", "mcp"]
+FORMATS: tuple[str, ...] = get_args(Format)
+_META_KEYS = ("$schema", "$id")
+
+
+def self_contained(schema: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """A copy of `schema` (read from `path`) with file references inlined and meta keys dropped."""
+    inlined: dict[str, Any] = _inline(copy.deepcopy(dict(schema)), path.parent, seen=(path.resolve(),))
+    return inlined
+
+
+def _inline(node: Any, base: Path, seen: tuple[Path, ...]) -> Any:
+    if isinstance(node, list):
+        return [_inline(item, base, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and not ref.startswith("#"):
+        target = (base / ref.split("#", 1)[0]).resolve()
+        if target in seen:
+            raise ValueError(f"schema reference cycle through {target}")
+        loaded = json.loads(target.read_text(encoding="utf-8"))
+        if "#" in ref or _has_local_refs(loaded):
+            # Inlining would break pointers into the other file; no schema of ours needs that.
+            raise ValueError(f"cannot inline {ref!r}: it points inside, or into, another file's $defs")
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        merged = {**_inline(loaded, target.parent, (*seen, target)), **_inline(rest, base, seen)}
+        return {k: v for k, v in merged.items() if k not in _META_KEYS}
+    return {k: _inline(v, base, seen) for k, v in node.items() if k not in _META_KEYS}
+
+
+def _has_local_refs(node: Any) -> bool:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        return (isinstance(ref, str) and ref.startswith("#")) or any(
+            _has_local_refs(v) for v in node.values()
+        )
+    if isinstance(node, list):
+        return any(_has_local_refs(v) for v in node)
+    return False
+
+
+def input_schema(spec: ToolSpec) -> dict[str, Any]:
+    return self_contained(spec.input_schema, spec.input_path)
+
+
+def output_schema(spec: ToolSpec) -> dict[str, Any]:
+    return self_contained(spec.output_schema, spec.output_path)
+
+
+def definitions(fmt: str, manifest: Manifest | None = None) -> Any:
+    """The tools in a host's format (see the module docstring); ValueError for an unknown format."""
+    manifest = manifest or load_manifest()
+    if fmt == "openai":
+        return [
+            {
+                "type": "function",
+                "function": {"name": t.name, "description": t.description, "parameters": input_schema(t)},
+            }
+            for t in manifest.tools
+        ]
+    if fmt == "anthropic":
+        return [
+            {"name": t.name, "description": t.description, "input_schema": input_schema(t)}
+            for t in manifest.tools
+        ]
+    if fmt == "mcp":
+        return {
+            "tools": [
+                {
+                    "name": t.name,
+                    "description": t.description,
+                    "inputSchema": input_schema(t),
+                    "outputSchema": output_schema(t),
+                }
+                for t in manifest.tools
+            ]
+        }
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
