@@ -692,6 +692,11 @@ def trim(d: Draft, seg_id: str, *, in_ms: int | None = None, d_ms: int | None = 
             )
         seg["in"] = start
     cap = _source_cap(track, seg, start)
+    if cap is not None and cap < 1:
+        raise TimelineError(
+            f"from {_secs(start)} less than 1 ms of {seg_id!r}'s {_secs(int(_m(seg)['source_d']))} source "
+            f"is left at {float(_speed(seg)):g}x; choose an earlier in_ms"
+        )
     if d_ms is not None:
         dur = _ms(d_ms, "d_ms", positive=True)
         if cap is not None and dur > cap:
@@ -827,7 +832,13 @@ def set_speed(d: Draft, seg_id: str, speed: float) -> Draft:
         meta["speed"] = value
     dur = max(1, round(span / Fraction(value)))
     cap = _source_cap(track, seg)
-    seg["d"] = max(1, min(dur, cap)) if cap is not None else dur
+    if cap is not None and cap < 1:
+        raise TimelineError(
+            f"at {value:g}x less than 1 ms of {seg_id!r} is left after its in-point "
+            f"({_secs(int(seg.get('in', 0)))} of {_secs(int(_m(seg)['source_d']))}); choose a slower speed "
+            "or an earlier in-point"
+        )
+    seg["d"] = min(dur, cap) if cap is not None else dur
     return _normalize(new)
 
 

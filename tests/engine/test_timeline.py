@@ -657,7 +657,19 @@ def test_a_colour_card_takes_a_hex_colour_only() -> None:
 
 
 def test_durations_given_as_floats_are_rounded_to_milliseconds() -> None:
-    d = trim(product_draft(), "s1", d_ms=2000.6)
+    d = trim(product_draft(), "s1", d_ms=2000.6)  # type: ignore[arg-type]
     assert main_segments(d)[0]["d"] == 2001
     with refused("d_ms must be a number of milliseconds, got '2s'"):
         trim(product_draft(), "s1", d_ms="2s")  # type: ignore[arg-type]
+
+
+def test_a_speed_that_leaves_no_source_after_the_in_point_is_refused() -> None:
+    d = add_main(new_draft(), src="u", kind="video", d_ms=1, in_ms=7999, source_d=8000)
+    with refused("at 4x less than 1 ms of 's1' is left after its in-point (7.999s of 8s)"):
+        set_speed(d, "s1", 4)
+
+
+def test_an_in_point_that_leaves_no_source_at_the_clips_speed_is_refused() -> None:
+    d = set_speed(product_draft(), "s2", 4)
+    with refused("from 7.999s less than 1 ms of 's2''s 8s source is left at 4x; choose an earlier in_ms"):
+        trim(d, "s2", in_ms=7999)
