@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.timeline import CANVAS_PRESETS, Draft, Segment, Track, main_track, segment_kind, timeline_end
 
@@ -70,7 +71,8 @@ def media_name(track: Track, seg: Segment) -> str:
     name = _m(seg).get("name")
     if not isinstance(name, str) or not name.strip():
         src = seg.get("src")
-        name = src if isinstance(src, str) and _EXTENSION.search(src) else ""
+        path = urlsplit(src).path if isinstance(src, str) else ""
+        name = path if _EXTENSION.search(path) else ""
     base = PurePosixPath(name.replace("\\", "/")).name if name else ""
     base = _EXTENSION.sub("", base) if _EXTENSION.search(base) and base[:1] != "." else base
     base = " ".join(base.replace("_", " ").split())

@@ -347,3 +347,9 @@ def test_motion_changing_from_one_move_to_another_names_both() -> None:
 def test_text_with_line_breaks_is_shown_on_one_line() -> None:
     d = add_text(shop_draft(), "Big\nSale", st=0, d_ms=2000)
     assert track_summary(d).endswith('2. Caption: "Big Sale" (0-2s)')
+
+
+def test_a_clip_without_a_name_is_named_after_its_url_file() -> None:
+    d = add_main(new_draft(), src="https://cdn.test/shots/hero_shot.mp4?sig=abc", kind="video", d_ms=2000)
+    d = add_main(d, src="up_7f3a", kind="image", d_ms=1000)
+    assert track_summary(d) == "Timeline (1 track): 1. Video: hero shot, image (0-3s)"
