@@ -12,7 +12,8 @@ After every operation a normalisation pass restores the invariants:
 - text and overlay segments lie inside ``[0, timeline_end]`` (text keeps at least 500 ms where it can);
 - audio ends at or before ``timeline_end``: music and voiceover with ``m.loop`` span to the end, without
   it they end at ``min(source end, timeline end)``; volumes lie in 0..1, fades within their segment;
-- a transition lasts at most half of either neighbour;
+- a transition lasts at most half of either neighbour (one on the last main clip has nothing to go
+  into: it is kept, for when a clip is added after it, and renderers ignore it);
 - music is ducked (``m.duck``) while a voiceover exists;
 - tracks are ordered main video, overlay video, text, audio (stable within each group).
 
@@ -93,7 +94,7 @@ def _secs(ms: int) -> str:
 
 def _a(kind: str) -> str:
     """ "an image", "a video", "a colour card" (for messages)."""
-    noun = {"color": "colour card", "audio": "audio track", "text": "text"}.get(kind, kind)
+    noun = {"color": "colour card", "audio": "audio track", "text": "text segment"}.get(kind, kind)
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
