@@ -283,7 +283,7 @@ def _clip_changes(
         elif old_d != new_d:
             lines.append(_length_words(label, old_d, new_d))
     old_t, new_t = _transition(old), _transition(new)
-    if old_t != new_t:
+    if old_t != new_t and not split:  # a split hands the transition on to the second half
         if old_t is None and new_t is not None:
             lines.append(f"{_transition_words(new_t)} transition added after {label}")
         elif new_t is None and old_t is not None:
@@ -303,7 +303,8 @@ def _clip_changes(
             lines.append(f"{label} motion changed from {_word(old_motion)} to {_word(new_motion)}")
     if old.get("vol", 1.0) != new.get("vol", 1.0):
         lines.append(f"{label} volume {_percent(old.get('vol'))} → {_percent(new.get('vol'))}")
-    lines.extend(_fade_changes(label, old, new))
+    if not split:  # a split hands the fade-out on to the second half
+        lines.extend(_fade_changes(label, old, new))
     return lines
 
 

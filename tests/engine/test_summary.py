@@ -353,3 +353,8 @@ def test_a_clip_without_a_name_is_named_after_its_url_file() -> None:
     d = add_main(new_draft(), src="https://cdn.test/shots/hero_shot.mp4?sig=abc", kind="video", d_ms=2000)
     d = add_main(d, src="up_7f3a", kind="image", d_ms=1000)
     assert track_summary(d) == "Timeline (1 track): 1. Video: hero shot, image (0-3s)"
+
+
+def test_splitting_a_clip_with_a_transition_and_fades_is_told_as_one_split() -> None:
+    before = set_fade(set_transition(shop_draft(), "s3", "fade", 500), "s3", fade_in=300, fade_out=400)
+    assert describe_changes(before, split(before, "s3", 14400)) == ["clip 3 (product side) split at 14.4s"]
