@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from handlers._attribution import default_skill_md
 from handlers._constants import (
     DEFAULT_API_URL,
+    DEFAULT_SERVE_PORT,
     DEFAULT_WEB_URL,
     DISCONNECT_GRACE_S,
     DISCONNECT_POLL,
@@ -98,7 +99,7 @@ class Config:
         backend_var = env.get("NEMO_BACKEND", "").strip().lower()
         url_var = env.get("NEMO_API_URL", "").strip().rstrip("/")
         token = env.get("NEMO_TOKEN", "").strip() or None
-        web = env.get("NEMO_WEB_URL", "").strip().rstrip("/") or DEFAULT_WEB_URL
+        web = env.get("NEMO_WEB_URL", "").strip().rstrip("/")
         if backend_var not in {"", "local", "cloud"}:
             raise ConfigError(
                 f"NEMO_BACKEND={backend_var!r} is not understood",
@@ -117,6 +118,17 @@ class Config:
             api_url = url_var or DEFAULT_API_URL
             label = (
                 "cloud" if api_url == DEFAULT_API_URL or (backend_var == "cloud" and not url_var) else api_url
+            )
+        if not web:
+            # The engine serves its own /workspace/claim pages: the embedded engine's are reachable once
+            # `videogen serve` runs (same home), a served engine's at its own URL.
+            loopback = (urlsplit(api_url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
+            web = (
+                f"http://127.0.0.1:{DEFAULT_SERVE_PORT}"
+                if kind == "embedded"
+                else api_url
+                if loopback
+                else DEFAULT_WEB_URL
             )
         home = env.get("VIDEOGEN_HOME", "").strip()
         values: dict[str, Any] = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 __all__ = [
     "APP_NAME",
     "DEFAULT_API_URL",
+    "DEFAULT_SERVE_PORT",
     "DEFAULT_WEB_URL",
     "DISCONNECT_GRACE_S",
     "DISCONNECT_POLL",
@@ -31,6 +32,7 @@ __all__ = [
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"
 EMBEDDED_BASE_URL = "http://local.engine"
+DEFAULT_SERVE_PORT = 8765  # `videogen serve` (contracts: 127.0.0.1:8765)
 APP_NAME = "nemo_agent"
 
 # PROTOCOL.md §5: what the client checks before sending a file.

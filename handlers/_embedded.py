@@ -14,11 +14,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from handlers._constants import DEFAULT_SERVE_PORT
 from handlers._errors import ConfigError
 
 __all__ = ["DEFAULT_SERVE_PORT", "embedded_app", "run_local_server"]
-
-DEFAULT_SERVE_PORT = 8765
 
 
 def _server_module() -> Any:

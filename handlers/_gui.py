@@ -80,7 +80,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
-_SENTENCE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+|\n|$)")
+# sentence ends: . ! ? before whitespace, any of 。！？, a newline (kept as its own piece)
+_SPLIT = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])|(?=\n)|(?<=\n)")
 _CLAUSE_SPLIT = re.compile(
     r"(;\s*|；|，|,\s*(?:and|then|or)\s+|,\s+(?=(?:click|tap|open|drag|press|use|check)\b)|\s+then\s+)",
     re.IGNORECASE,
@@ -98,7 +99,7 @@ def classify(clause: str) -> str | None:
 
 
 def has_gui_speak(text: str) -> bool:
-    return any(classify(sentence) for sentence in _SENTENCE.findall(text) if sentence.strip())
+    return any(classify(piece) for piece in _SPLIT.split(text) if piece.strip())
 
 
 def _replacement(kind: str, clause: str, zh: bool, summary: str | None) -> str:
@@ -151,18 +152,17 @@ def _translate_sentence(sentence: str, summary: str | None, seen: set[str]) -> s
 
 
 def translate(text: str, track_summary: str | None = None) -> str:
-    """Replace GUI instructions with what to do through the tools; keep every content description."""
+    """Replace GUI instructions with what to do through the tools; keep every content description.
+
+    Sentences without GUI-speak are kept byte for byte (a "1.5s" is not a sentence end).
+    """
     seen: set[str] = set()
-    sentences = [s for s in _SENTENCE.findall(text) if s]
-    translated = [
-        _translate_sentence(s.strip(" ") if s != "\n" else s, track_summary, seen) for s in sentences
-    ]
-    result = ""
-    for part in translated:
-        if not part:
+    pieces = _SPLIT.split(text)
+    out: list[str] = []
+    for piece in pieces:
+        if not piece or not classify(piece):
+            out.append(piece)
             continue
-        if part == "\n" or not result or result.endswith("\n") or _CJK.match(part[:1] or "x"):
-            result += part
-        else:
-            result += " " + part
-    return re.sub(r"[ \t]+\n", "\n", result).strip()
+        lead = piece[: len(piece) - len(piece.lstrip())]
+        out.append(lead + _translate_sentence(piece.strip(), track_summary, seen))
+    return "".join(out).strip()

@@ -33,6 +33,7 @@ ASGIApp = Callable[
     Awaitable[None],
 ]
 
+_INCOMPLETE = "the server closed the connection in the middle of the body"
 _Item = bytes | BaseException | None  # None: the body is complete
 
 
@@ -42,16 +43,15 @@ class _BodyStream(httpx2.AsyncByteStream):
         self._disconnected = disconnected
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for item in self._receive:
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                # The app failed after it started answering: to the client this is a broken connection.
-                raise httpx2.RemoteProtocolError(
-                    "the server closed the connection in the middle of the body"
-                ) from item
-            yield item
-        raise httpx2.RemoteProtocolError("the server closed the connection in the middle of the body")
+        with self._receive:
+            async for item in self._receive:
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    # The app failed or returned mid-body: to the client this is a broken connection.
+                    raise httpx2.RemoteProtocolError(_INCOMPLETE) from item
+                yield item
+        raise httpx2.RemoteProtocolError(_INCOMPLETE)
 
     async def aclose(self) -> None:
         self._disconnected.set()

@@ -19,6 +19,10 @@ def _number(data: dict[str, Any], key: str) -> float | int:
     return value
 
 
+def _fmt(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 async def credits(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     data = await ctx.api.call("GET", "/api/credits/balance/simple")
     if not isinstance(data, dict):
@@ -26,7 +30,7 @@ async def credits(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     available = _number(data, "available")
     frozen = _number(data, "frozen") if "frozen" in data else 0
     total = _number(data, "total") if "total" in data else available + frozen
-    text = f"Credits: {available:g} available, {frozen:g} frozen, {total:g} total. {ADVICE}"
+    text = f"Credits: {_fmt(available)} available, {_fmt(frozen)} frozen, {_fmt(total)} total. {ADVICE}"
     if available <= 0:
         url = ctx.api.register_url()
         text += (

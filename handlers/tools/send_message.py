@@ -21,7 +21,7 @@ import anyio
 
 from handlers import _clock
 from handlers._constants import APP_NAME
-from handlers._context import ToolContext
+from handlers._context import ToolContext, failure
 from handlers._draftview import describe_changes, is_ready, track_summary
 from handlers._errors import (
     ServerError,
@@ -92,21 +92,22 @@ async def _stream_turn(ctx: ToolContext, body: dict[str, Any]) -> TurnOutcome:
             ctx.emit("heartbeat", "The backend is working…")
 
     async def pump() -> None:
-        try:
-            async with ctx.api.run_sse(body, on_chunk=on_chunk) as frames:
-                async for frame in frames:
-                    await send.send(("frame", frame))
-            await send.send(("end", None))
-        except StreamDroppedError as exc:
-            await send.send(("dropped", exc))
-        except VideogenError as exc:
-            failure.append(exc)
-            await send.send(("failed", exc))
+        async with send:
+            try:
+                async with ctx.api.run_sse(body, on_chunk=on_chunk) as frames:
+                    async for frame in frames:
+                        await send.send(("frame", frame))
+                await send.send(("end", None))
+            except StreamDroppedError as exc:
+                await send.send(("dropped", exc))
+            except VideogenError as exc:
+                failure.append(exc)
+                await send.send(("failed", exc))
 
     start = anyio.current_time()
     last_event = start
     next_note = start + every
-    async with anyio.create_task_group() as tg:
+    async with receive, anyio.create_task_group() as tg:
         tg.start_soon(pump)
         while True:
             now = anyio.current_time()
@@ -203,7 +204,10 @@ async def _routed(
     if tool in {"export", "get_state"} and session_id:
         args = {**args, "session_id": session_id}
     assert ctx.call_tool is not None
-    result: dict[str, Any] = await ctx.call_tool(tool, args)
+    try:
+        result: dict[str, Any] = await ctx.call_tool(tool, args)
+    except VideogenError as exc:
+        return {**failure(exc, ctx.backend), "routed_to": tool}
     if not result.get("ok"):
         return {**result, "routed_to": tool}
     return ctx.ok(
@@ -279,7 +283,7 @@ async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]
     ready = is_ready(after)
     names = list(dict.fromkeys(log.tool_names))
     text = reply
-    if summary and changes:
+    if summary and changes and "Timeline (" not in reply:
         text += f"\n{summary}"
     if stage == "raw_video":
         text += (
