@@ -221,7 +221,8 @@ class Store:
     # -- startup ------------------------------------------------------------------------------------
 
     def recover(self, now: float) -> tuple[int, int]:
-        """After a start: fail renders and turns a dead process left running; empty ``tmp/``.
+        """After a start: fail renders and turns a dead process left running; empty ``tmp/``; remove
+        files under ``renders/`` that belong to no completed render (a killed render's partial file).
 
         Returns (renders failed, turns failed).
         """
@@ -244,6 +245,10 @@ class Store:
                     "UPDATE turns SET status='failed', error=?, finished_at=? WHERE id=?",
                     (TURN_STOPPED, now, turn["id"]),
                 )
+            finished = {r["out_name"] for r in db.execute("SELECT out_name FROM renders WHERE status='completed'")}
+        for path in self.renders_dir.iterdir():
+            if path.is_file() and path.name not in finished:
+                path.unlink()
         return renders, len(stuck)
 
     # -- auth and credits ---------------------------------------------------------------------------

@@ -45,10 +45,17 @@ class _Server(uvicorn.Server):
 @asynccontextmanager
 async def running_server(config: ServerConfig) -> AsyncIterator[str]:
     """``create_app(config)`` served by uvicorn on a free loopback port; yields the base URL."""
+    async with serve_app(create_app(config)) as base:
+        yield base
+
+
+@asynccontextmanager
+async def serve_app(app: Any) -> AsyncIterator[str]:
+    """Any ASGI app served by uvicorn on a free loopback port; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(create_app(config), lifespan="on", log_level="warning", access_log=False))
+    server = _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
     stopped = anyio.Event()
 
     async def run() -> None:
@@ -228,3 +235,21 @@ def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
         )
         out.writeframes(frames)
     return buffer.getvalue()
+
+
+def raw_multipart(
+    parts: list[tuple[str, bytes]], boundary: str = "vgboundary7e3a"
+) -> tuple[dict[str, str], bytes]:
+    """A multipart body with the file names written byte for byte (control characters included)."""
+    body = b""
+    for name, data in parts:
+        body += (
+            f"--{boundary}\r\n".encode()
+            + b'Content-Disposition: form-data; name="files"; filename="'
+            + name.encode("utf-8")
+            + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            + data
+            + b"\r\n"
+        )
+    body += f"--{boundary}--\r\n".encode()
+    return {"Content-Type": f"multipart/form-data; boundary={boundary}"}, body

@@ -121,7 +121,10 @@ def test_a_restart_fails_what_a_dead_process_left_running(store: Store, tmp_path
         )
     store.begin_turn("t", sid, user, "m", "edit", 50, 1.0)
     (store.tmp_dir / "half.part").write_bytes(b"partial upload")
+    (store.renders_dir / "r3.mp4").write_bytes(b"finished")
+    (store.renders_dir / ".r1.partial-1a2b.mp4").write_bytes(b"half a video")
     assert store.recover(2.0) == (2, 1)
+    assert [p.name for p in store.renders_dir.iterdir()] == ["r3.mp4"]
     assert {r.id: (r.status, r.error) for r in store.session_renders(sid)} == {
         "r1": ("failed", ENGINE_STOPPED),
         "r2": ("failed", ENGINE_STOPPED),
