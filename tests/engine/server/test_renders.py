@@ -1,0 +1,117 @@
+"""Render jobs: idempotent ids, checked drafts, one file per finished job."""
+
+from pathlib import Path
+
+import pytest
+
+from engine.server import ServerConfig
+
+from ._support import (
+    MESSAGE,
+    auth,
+    client,
+    get_token,
+    image_bytes,
+    new_session,
+    running_server,
+    send_message,
+    state,
+    wait_render,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_second_post_with_the_same_render_id_returns_the_existing_job(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    async with running_server(ServerConfig(home=home, max_render_height=90)) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        files = [("files", (f"p{i}.png", image_bytes("PNG", (80 * i, 40, 40)))) for i in range(2)]
+        await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+        await send_message(http, token, sid, "Combine these images into a 2-second video")
+        first = await http.post(
+            "/api/render/proxy/lambda",
+            headers=auth(token),
+            json={"id": "render_42", "sessionId": sid, "output": {"format": "mp4", "quality": "low"}},
+        )
+        again = await http.post(
+            "/api/render/proxy/lambda",
+            headers=auth(token),
+            json={"id": "render_42", "sessionId": sid, "output": {"format": "webm"}},
+        )
+        assert again.status_code == 200
+        assert again.json()["id"] == first.json()["id"] == "render_42"
+        job = await wait_render(http, token, "render_42")
+        assert job["status"] == "completed"
+        assert job["output"]["url"].endswith("/render_42.mp4")
+        replay = await http.post(
+            "/api/render/proxy/lambda", headers=auth(token), json={"id": "render_42", "sessionId": sid}
+        )
+        assert replay.json() == job
+        assert [p.suffix for p in (home / "renders").iterdir()] == [".mp4"]
+        media = (await state(http, token, sid))["state"]["generated_media"]
+        assert [(m["id"], m["format"]) for m in media] == [("render_42", "mp4")]
+
+
+async def test_a_render_request_is_checked_before_a_job_starts(tmp_path: Path) -> None:
+    async with running_server(ServerConfig(home=tmp_path / "home")) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+
+        async def submit(body: dict[str, object]) -> tuple[int, dict[str, object]]:
+            response = await http.post("/api/render/proxy/lambda", headers=auth(token), json=body)
+            return response.status_code, response.json()
+
+        draft = {
+            "m": {"width": 1920, "height": 1080, "fps": 30},
+            "t": [
+                {
+                    "id": "v1",
+                    "tt": 0,
+                    "role": "main",
+                    "sg": [{"id": "s1", "st": 0, "d": 1000, "src": "up_nowhere"}],
+                }
+            ],
+        }
+        status, body = await submit({"id": "r1", "sessionId": sid, "draft": draft})
+        assert (status, body["code"]) == (422, 4000)
+        assert "not uploaded in this session: 'up_nowhere'" in str(body["message"])
+        status, body = await submit(
+            {"id": "r2", "sessionId": sid, "draft": draft, "output": {"format": "gif"}}
+        )
+        assert "use one of mp4, mov, avi, webm, mkv" in str(body["message"])
+        status, body = await submit({"id": "r3", "sessionId": sid})
+        assert "no draft yet" in str(body["message"])
+        status, body = await submit({"id": "r4", "sessionId": sid, "draft": {"t": "nope"}})
+        assert "the draft is not valid" in str(body["message"])
+        status, body = await submit({"id": "../etc", "sessionId": sid, "draft": draft})
+        assert '"id" must be' in str(body["message"])
+        status, body = await submit({"id": "r5", "sessionId": "missing", "draft": draft})
+        assert (status, body["code"]) == (404, 1002)
+        unknown = await http.get("/api/render/proxy/lambda/r1", headers=auth(token))
+        assert (unknown.status_code, unknown.json()["code"]) == (404, 4004)
+
+
+async def test_a_render_uses_the_session_draft_when_the_body_has_none(tmp_path: Path) -> None:
+    async with (
+        running_server(ServerConfig(home=tmp_path / "home", max_render_height=90)) as base,
+        client(base) as http,
+    ):
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        files = [("files", ("p.png", image_bytes("PNG")))]
+        await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+        await send_message(http, token, sid, MESSAGE)
+        await send_message(http, token, sid, "make the video 1 second long")
+        await http.post(
+            "/api/render/proxy/lambda",
+            headers=auth(token),
+            json={"id": "r_state", "sessionId": sid, "output": {"format": "mkv"}},
+        )
+        job = await wait_render(http, token, "r_state")
+        assert job["status"] == "completed", job
+        assert job["output"]["duration"] == pytest.approx(1.0, abs=0.2)
+        download = await http.get("/api/render/proxy/r_state/download", headers=auth(token))
+        assert download.headers["content-disposition"].startswith("attachment")
+        assert download.headers["content-type"] == "video/x-matroska"
