@@ -456,7 +456,7 @@ def _normalize(d: Draft) -> Draft:
     def rank(track: Track) -> int:
         if track is main:
             return 0
-        return {0: 1, 7: 2, 1: 3}.get(track.get("tt", -1), 4)
+        return {0: 1, 1: 2, 7: 3}.get(track.get("tt", -1), 4)  # PROTOCOL §6 order: video, audio, text
 
     tracks.sort(key=rank)
     if main is not None:

@@ -129,10 +129,10 @@ def test_every_kind_of_track_gets_its_label_in_track_order() -> None:
         "Timeline (7 tracks): "
         "1. Video: intro card, product front +2 more (0-20.4s) "
         "2. Overlay: up x (1-3s) "
-        '3. Caption: "Limited offer" (10-13s), "Shop now" (15-18s) '
-        '4. Title: "Spring" (0-2s) '
-        "5. BGM: Lo fi beat (0-20.4s, 35%) "
-        "6. Voiceover: voice (0-12.5s, 100%) "
+        "3. BGM: Lo fi beat (0-20.4s, 35%) "
+        "4. Voiceover: voice (0-12.5s, 100%) "
+        '5. Caption: "Limited offer" (10-13s), "Shop now" (15-18s) '
+        '6. Title: "Spring" (0-2s) '
         "7. Audio: audio (2-2.5s, 100%)"
     )
 

@@ -505,11 +505,11 @@ def test_new_ids_continue_after_the_largest_in_use_on_any_track() -> None:
     assert all_ids(d)[-1] == "s42"
 
 
-def test_tracks_keep_the_order_main_overlay_text_audio() -> None:
+def test_tracks_keep_the_protocol_order_main_overlay_audio_text() -> None:
     d = set_audio(product_draft(), "bgm", src="up_lofi", source_d=60000)
     d["t"].insert(1, {"id": "v7", "tt": 0, "role": "overlay", "sg": []})
     d = add_text(d, "Hi", st=0, d_ms=1000, role="title")
-    assert [t["id"] for t in d["t"]] == ["v1", "v7", "x1", "a1"]
+    assert [t["id"] for t in d["t"]] == ["v1", "v7", "a1", "x1"]
     assert main_track(d) is d["t"][0]
 
 

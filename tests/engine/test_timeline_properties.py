@@ -335,7 +335,7 @@ def assert_sound(d: Draft) -> None:
     end = tl.timeline_end(d)
     ids = _ids(d)
     assert len(ids) == len(set(ids))
-    ranks = [0 if t is tl.main_track(d) else {0: 1, 7: 2, 1: 3}[t["tt"]] for t in d["t"]]
+    ranks = [0 if t is tl.main_track(d) else {0: 1, 1: 2, 7: 3}[t["tt"]] for t in d["t"]]
     assert ranks == sorted(ranks)
     voiceover = any(t["tt"] == 1 and t.get("role") == "voiceover" and t["sg"] for t in d["t"])
     for track in d["t"]:
