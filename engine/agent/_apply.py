@@ -464,6 +464,22 @@ def _step_args(op: Op) -> dict[str, Any]:
     return out
 
 
+def humanize(reason: str, d: Draft) -> str:
+    """A timeline message in the user's words: segment ids become "clip 2", "the text "Sale"", ..."""
+    labels: dict[str, str] = {}
+    for i, s in enumerate(_mains(d)):
+        labels[str(s.get("id"))] = f"clip {i + 1}"
+    for t in tl.text_segments(d):
+        labels[str(t.get("id"))] = f'the text "{t.get("text", "")}"'
+    for role in ("bgm", "voiceover"):
+        track = tl.audio_track(d, role)
+        for s in track.get("sg", []) if track else []:
+            labels[str(s.get("id"))] = "the music" if role == "bgm" else "the voiceover"
+    for seg_id in sorted(labels, key=len, reverse=True):
+        reason = reason.replace(f"{seg_id!r}", labels[seg_id]).replace(f"'{seg_id}'", labels[seg_id])
+    return reason
+
+
 def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
     """Apply every operation in order; ``ApplyError`` (and the draft untouched) if one fails."""
     d = draft
@@ -472,9 +488,8 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
         before = d
         try:
             d = APPLIERS[op.name](d, dict(op.args))
-        except (tl.TimelineError, ValueError, KeyError, IndexError, TypeError) as exc:
-            reason = str(exc).strip("'\"") or type(exc).__name__
-            raise ApplyError(op.phrase or op.name, reason) from exc
+        except (tl.TimelineError, ValueError) as exc:
+            raise ApplyError(op.phrase or op.name, humanize(str(exc), d)) from exc
         changes = sm.describe_changes(before, d)
         steps.append(ToolStep(op.name, _step_args(op), "; ".join(changes) or "no change"))
     return d, steps
@@ -518,7 +533,7 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
                 "visuals": [v.name for v in plan.visuals],
                 "transition": kind,
             },
-            f"raw cut: {what}, {secs(tl.timeline_end(d))}, {plan.preset}, {kind} transitions",
+            f"{what}, {secs(tl.timeline_end(d))}, {plan.preset}, {kind} transitions",
         )
     ]
     raw = d

@@ -34,7 +34,7 @@ _KIND_WORDS = {
     "slideshow": _ws("slideshow slide-show montage gallery collage"),
 }
 _VIDEO_WORDS = _ws(
-    "video videos movie film clip reel promo slideshow montage tutorial walkthrough intro card teaser "
+    "video videos movie film clip reel promo slideshow montage tutorial walkthrough teaser "
     "trailer story ad commercial showcase recap highlight highlights compilation"
 )
 _TITLE_MARKERS = ("titled", "called", "named", "title")

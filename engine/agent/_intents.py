@@ -113,7 +113,7 @@ def _ai(c: Clause, v: View) -> Fill:
 def _rename(c: Clause, v: View) -> Fill:
     title = c.quotes[0] if c.quotes else c.after_word("to", "as", "titled", "it", "called")
     if not title:
-        return Question(f'What should the video be called? It is "{v.title or "untitled"}" now?')
+        return Question(f'The video is called "{v.title or "untitled"}" now; what should its new title be?')
     return [_op(c, "set_title", title=title, retitle_text=True)]
 
 
@@ -152,12 +152,12 @@ def _text_change_test(c: Clause, v: View) -> bool:
     matching = [q for q in quotes if v.texts_matching(q)]
     if len(quotes) >= 2 and matching:
         return True
-    if (
-        c.has("text", "title")
-        and c.has("change", "replace", "rename")
-        and (quotes or c.has_word("to", "say", "says", "read"))
-    ):
-        return not (c.has("aspect") or c.has_word("top", "bottom", "center", "middle", *lx.COLORS))
+    if c.has("text", "title") and c.has("change", "replace", "rename", "edit"):
+        other = c.has("aspect", "music", "voiceover") or bool(
+            set(c.words) & (_STYLE_WORDS | set(lx.POSITIONS))
+        )
+        timed = c.times.at is not None or c.times.range_ is not None or c.times.any_length is not None
+        return not other and not timed
     return False
 
 
@@ -169,9 +169,11 @@ def _text_change(c: Clause, v: View) -> Fill:
         new = next(q for q in quotes if q != old)
         return [_op(c, "edit_text", target=TextRef(contains=old), text=new)]
     new_text = quotes[-1] if quotes else c.after_word("to", "say", "says", "read")
-    if not new_text:
-        return Question("What should the text say?")
     choice = text_ref(c, v)
+    if not new_text:
+        if choice.ref is None:
+            return Question(f"Which text should I change, and to what words: {_text_list(choice.options)}?")
+        return Question(f"What should {choice.ref.describe()} say instead (e.g. 'Last chance')?")
     if choice.ref is None:
         return Question(f'Which text should say "{new_text}": {_text_list(choice.options)}?')
     ops = [_op(c, "edit_text", target=choice.ref, text=new_text)]
@@ -214,6 +216,10 @@ def _text_style(c: Clause, v: View) -> Fill:
         style["bold"] = "not" not in words
     position = _position(c)
     choice = text_ref(c, v)
+    if c.has("title") and not any(t.role == "title" for t in v.texts) and choice.ref is None:
+        return Question(
+            f"There is no title yet; which text do you mean: {_text_list(v.texts)}, or all of them?"
+        )
     ref = choice.ref or TextRef(every=True)  # a look applies to all the text unless one is named
     if not style and factor is None and position is None:
         return Question(
@@ -281,13 +287,16 @@ def _text_add_test(c: Clause, v: View) -> bool:
     new = [q for q in c.quotes if not v.texts_matching(q)]
     if new:
         return True
-    return c.has("add") and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover")
+    asks = c.has_word("add", "insert", "include", "put", "overlay", "append")
+    return asks and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover")
 
 
 def _text_add(c: Clause, v: View) -> Fill:
     new = [q for q in c.quotes if not v.texts_matching(q)]
     if not new:
-        return Question("What should the text say? For example: add a text overlay 'Limited offer' at 10s.")
+        return Question(
+            "What should the text say, and when (e.g. add a text overlay 'Limited offer' at 10s)?"
+        )
     role = "title" if c.has("title") and not c.has("caption") else "caption"
     times = c.times
     end = v.end_ms
@@ -530,7 +539,7 @@ def _split(c: Clause, v: View) -> Fill:
     at = times.at if times.at is not None else (times.bare[0] if times.bare else None)
     half = c.has_word("half", "middle", "halves", "two")
     if at is None and not half:
-        return Question("Where should I split it? For example: split the first clip at 3 seconds.")
+        return Question("Where should I split it (e.g. split the first clip at 3 seconds)?")
     if refs:
         return [_op(c, "split_segment", target=refs[0], at_ms=at, relative=True, half=half and at is None)]
     if at is None:
@@ -566,9 +575,8 @@ def _reorder(c: Clause, v: View) -> Fill:
     if sorted(nums) == list(range(1, len(v.mains) + 1)) and nums:
         return [_op(c, "reorder_segments", order=tuple(n - 1 for n in nums))]
     return Question(
-        f"In which order should the clips play? Give all {len(v.mains)} numbers, e.g. "
-        f'"reorder the clips {", ".join(str(k) for k in range(len(v.mains), 0, -1))}". '
-        f"Now: {_clip_list(v)}?"
+        f"Now the clips are {_clip_list(v)}; in which order should they play (all {len(v.mains)} numbers, "
+        f'e.g. "reorder the clips {", ".join(str(k) for k in range(len(v.mains), 0, -1))}")?'
     )
 
 
@@ -680,7 +688,7 @@ def _trim(c: Clause, v: View) -> Fill:
     if length is None and change is None:
         now = ", ".join(f"{r.describe()} is {secs(_seg_d(v, r))}" for r in refs)
         verb = "long" if c.has("lengthen") else "short"
-        return Question(f'How {verb} should it be? {now[0].upper() + now[1:]} now: say e.g. "to 3 seconds"?')
+        return Question(f'{now[0].upper() + now[1:]} now; how {verb} should it be (e.g. "to 3 seconds")?')
     ops = []
     for k, r in enumerate(refs):
         ops.append(_op(c, "trim_segment", target=r, d_ms=lengths[k] if lengths else length, change_ms=change))
@@ -707,7 +715,7 @@ def _total(c: Clause, v: View) -> Fill:
         if c.has("shorten", "lengthen") or c.has_word("duration", "length", "long"):
             verb = "long" if c.has("lengthen") else "short"
             return Question(
-                f'How {verb} should the video be? It is {secs(v.end_ms)} now: say e.g. "make it 15 seconds"?'
+                f'The video is {secs(v.end_ms)} now; how {verb} should it be (e.g. "make it 15 seconds")?'
             )
         return []
     total = length if length is not None else v.end_ms + (change or 0)

@@ -81,6 +81,10 @@ def _is_cjk(c: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or c in "々〇"
 
 
+_DIGITS = frozenset("0123456789")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９％：", "0123456789%:")
+
+
 def _is_letter(c: str) -> bool:
     return (c.isalpha() and not _is_cjk(c)) or c == "_"
 
@@ -137,28 +141,33 @@ def _file_name(run: str) -> bool:
 
 def _scan_number(s: str, i: int) -> tuple[_Raw, int]:
     j = i
-    while j < len(s) and s[j].isdigit():
+    while j < len(s) and s[j] in _DIGITS:
         j += 1
     if (
         j + 1 < len(s)
         and s[j] in ".,"
-        and s[j + 1].isdigit()
-        and not (s[j] == "," and j + 4 < len(s) and s[j + 1 : j + 4].isdigit() and not s[j + 4].isdigit())
+        and s[j + 1] in _DIGITS
+        and not (
+            s[j] == ","
+            and j + 4 < len(s)
+            and all(x in _DIGITS for x in s[j + 1 : j + 4])
+            and s[j + 4] not in _DIGITS
+        )
     ):
         j += 1
-        while j < len(s) and s[j].isdigit():
+        while j < len(s) and s[j] in _DIGITS:
             j += 1
     first = s[i:j].replace(",", ".")
-    if j + 1 < len(s) and s[j] in ":：" and s[j + 1].isdigit():
+    if j + 1 < len(s) and s[j] in ":：" and s[j + 1] in _DIGITS:
         parts = [float(first)]
         k = j
-        while k + 1 < len(s) and s[k] in ":：" and s[k + 1].isdigit() and len(parts) < 3:
+        while k + 1 < len(s) and s[k] in ":：" and s[k + 1] in _DIGITS and len(parts) < 3:
             m = k + 1
-            while m < len(s) and s[m].isdigit():
+            while m < len(s) and s[m] in _DIGITS:
                 m += 1
-            if len(parts) >= 1 and m + 1 < len(s) and s[m] == "." and s[m + 1].isdigit():
+            if len(parts) >= 1 and m + 1 < len(s) and s[m] == "." and s[m + 1] in _DIGITS:
                 m += 1
-                while m < len(s) and s[m].isdigit():
+                while m < len(s) and s[m] in _DIGITS:
                     m += 1
             parts.append(float(s[k + 1 : m]))
             k = m
@@ -250,7 +259,7 @@ def _scan(s: str) -> Iterator[_Raw]:
             elif run.lower() in lx.FORMAT_WORDS:
                 yield _Raw("word", run, i, i + len(run))
                 i += len(run)
-            elif c.isdigit():
+            elif c in _DIGITS:
                 raw, i = _scan_number(s, i)
                 yield raw
             else:
@@ -440,8 +449,17 @@ def _units(toks: list[Tok]) -> list[Tok]:
             i += 1
             continue
         if t.is_word("a", "an", "one") and _is_unit(toks, i + 1) and toks[i + 1].norm not in ("s", "m"):
-            out.append(Tok(Kind.DUR, "", t.start, toks[i + 1].end, lx.TIME_UNITS[toks[i + 1].norm]))
-            i += 2  # "a minute"
+            unit = lx.TIME_UNITS[toks[i + 1].norm]
+            j, ms = i + 2, unit
+            if (
+                j + 2 < n
+                and toks[j].is_word("and")
+                and toks[j + 1].is_word("a")
+                and toks[j + 2].is_word("half")
+            ):
+                j, ms = j + 3, unit * 1.5  # "a minute and a half"
+            out.append(Tok(Kind.DUR, _UNIT_NAMES.get(unit, "s"), t.start, toks[j - 1].end, ms))
+            i = j
             continue
         if t.is_word("half-minute", "half-a-minute"):
             out.append(Tok(Kind.DUR, "", t.start, t.end, 30000.0))
@@ -484,7 +502,7 @@ def _ordinals(toks: list[Tok]) -> list[Tok]:
     n = len(toks)
     while i < n:
         t = toks[i]
-        if t.kind is Kind.WORD and t.norm in lx.ORDINAL_WORDS:
+        if (t.kind is Kind.WORD or (t.kind is Kind.ORD and t.norm)) and t.norm in lx.ORDINAL_WORDS:
             value = lx.ORDINAL_WORDS[t.norm]
             end = t.end
             j = i + 1
@@ -565,16 +583,15 @@ def _phrases(toks: list[Tok]) -> list[Tok]:
 def tokenize(text: str) -> list[Tok]:
     """All tokens of ``text``, in order; deterministic, never raises."""
     raws: list[_Raw] = []
-    for raw in _scan(text):
+    for raw in _scan(text.translate(_FULLWIDTH)):
         raws.append(raw)
         if len(raws) >= _MAX_TOKENS:
             break
-    toks = _first_pass(raws)
+    toks = _phrases(_first_pass(raws))
     toks = _number_words(toks)
     toks = _seconds(toks)
     toks = _units(toks)
     toks = _cjk_times(toks)
-    toks = _phrases(toks)
     return _ordinals(toks)
 
 

@@ -93,8 +93,7 @@ def _edit(plan: Plan, draft: Draft | None) -> Turn:
     try:
         new, steps = apply_ops(draft, plan.ops)
     except ApplyError as exc:
-        part = f' "{exc.phrase}"' if len(plan.ops) > 1 else ""
-        return Turn("answer", (), f"Nothing changed: I couldn't do{part} because {exc.reason}.")
+        return Turn("answer", (), f'Nothing changed: I couldn\'t do "{exc.phrase}" because {exc.reason}.')
     if new == draft:
         return Turn("noop", (), "That is already how it is, so nothing changed.\n" + sm.track_summary(draft))
     changes = sm.describe_changes(draft, new)

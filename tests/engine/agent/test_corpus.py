@@ -1,0 +1,52 @@
+"""The conversation corpus (shared and ours) passes in core mode, through bench/corpus.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "bench" / "corpus.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_corpus"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+CORPUS = _runner()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(CORPUS.SHARED, id="shared"), pytest.param(CORPUS.EXTRA, id="extra")],
+)
+def test_every_corpus_case_passes_in_core_mode(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    code = CORPUS.main([str(path)])
+    out = capsys.readouterr().out
+    assert code == 0, "\n".join(line for line in out.splitlines() if line.startswith("FAIL"))
+    assert out.rstrip().endswith(" 0 failed")
+
+
+def test_the_extra_corpus_has_at_least_forty_cases() -> None:
+    assert len(CORPUS.load([CORPUS.EXTRA])) >= 40
+
+
+def test_the_runner_reports_a_failed_expectation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = '{"id": "wrong", "setup": "promo5", "then": ["Make it 15 seconds"], "expect": {"duration": 20000}}'
+    path = tmp_path / "c.jsonl"
+    path.write_text(case + "\n", encoding="utf-8")
+    assert CORPUS.main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL wrong: duration 20000" in out
+    assert out.rstrip().endswith("0 passed, 1 failed")

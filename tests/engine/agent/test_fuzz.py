@@ -1,0 +1,132 @@
+"""Fuzzing the parser: no input crashes it, and the draft changes only when a plan was made."""
+
+from __future__ import annotations
+
+import copy
+import random
+import string
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.agent import respond
+from engine.agent._parse import parse
+from tests.engine.agent._media import PROMO, promo_media
+
+MEDIA = promo_media()
+DRAFT: dict[str, Any] = respond(PROMO, None, MEDIA).stages[-1].draft
+
+_WORDS = st.sampled_from(
+    [
+        "add",
+        "remove",
+        "the",
+        "clip",
+        "intro",
+        "outro",
+        "text",
+        "title",
+        "music",
+        "voiceover",
+        "at",
+        "for",
+        "to",
+        "and",
+        "then",
+        "between",
+        "10s",
+        "0:12",
+        "3",
+        "secs",
+        "twenty",
+        "first",
+        "last",
+        "second",
+        "30%",
+        "2x",
+        "vertical",
+        "square",
+        "'Sale'",
+        '"Shop',
+        'now"',
+        "“Hi”",
+        "「好」",
+        "第二个",
+        "删除",
+        "添加",
+        "文字",
+        "undo",
+        "redo",
+        "swap",
+        "move",
+        "split",
+        "mute",
+        "fade",
+        "in",
+        "out",
+        "zoom",
+        "crossfade",
+        "wipe",
+        "make",
+        "it",
+        "seconds",
+        ",",
+        ".",
+        ";",
+        "?",
+        "🔥",
+        "music_calm.mp3",
+    ]
+)
+_MESSAGES = st.one_of(
+    st.text(max_size=300),
+    st.lists(_WORDS, max_size=30).map(" ".join),
+    st.lists(st.one_of(_WORDS, st.text(max_size=5)), max_size=20).map(" ".join),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(message=_MESSAGES)
+def test_no_message_crashes_the_agent_and_the_draft_only_changes_with_a_plan(message: str) -> None:
+    before = copy.deepcopy(DRAFT)
+    turn = respond(message, DRAFT, MEDIA)
+    assert before == DRAFT
+    if turn.kind in ("question", "answer", "noop"):
+        assert turn.stages == ()
+        assert turn.cost == 0
+    else:
+        assert turn.stages
+    assert turn.reply
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    chunk=st.lists(st.one_of(_WORDS, st.text(min_size=1, max_size=8)), min_size=1, max_size=12).map(" ".join)
+)
+def test_ten_kilobytes_of_repeated_text_is_handled(chunk: str) -> None:
+    message = (chunk * (10_000 // max(1, len(chunk)) + 1))[:10_000]
+    turn = respond(message, DRAFT, MEDIA)
+    assert turn.reply
+
+
+def test_ten_kilobytes_of_random_characters_change_nothing() -> None:
+    rng = random.Random(7)
+    alphabet = string.printable + "“”「」第二秒删除添加🔥é"
+    message = "".join(rng.choice(alphabet) for _ in range(10_000))
+    turn = respond(message, DRAFT, MEDIA)
+    assert turn.reply
+    assert turn.kind in ("question", "answer", "noop", "edit")
+
+
+@settings(max_examples=100, deadline=None)
+@given(message=_MESSAGES)
+def test_the_core_is_deterministic(message: str) -> None:
+    assert parse(message, DRAFT, MEDIA) == parse(message, DRAFT, MEDIA)
+
+
+@settings(max_examples=100, deadline=None)
+@given(message=_MESSAGES)
+def test_a_message_on_an_empty_session_never_crashes(message: str) -> None:
+    turn = respond(message, None, [])
+    assert turn.reply

@@ -1,0 +1,84 @@
+"""The tokenizer: what a message's numbers, times, quotes and ordinals mean."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.agent._lexer import Kind, tokenize
+
+
+def _durations(text: str) -> list[float]:
+    return [t.value for t in tokenize(text) if t.kind is Kind.DUR]
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("at 10s", 10000),
+        ("at the 10-second mark", 10000),
+        ("at 0:12", 12000),
+        ("at 1:02:03", 3723000),
+        ("for 3 secs", 3000),
+        ("at twenty seconds", 20000),
+        ("twenty-five seconds", 25000),
+        ("ninety nine seconds", 99000),
+        ("half a minute", 30000),
+        ("a half-minute video", 30000),
+        ("one and a half minutes", 90000),
+        ("a minute and a half", 90000),
+        ("1 min", 60000),
+        ("1m30s", 90000),
+        ("500ms", 500),
+        ("2.5 seconds", 2500),
+        ("十五秒", 15000),
+        ("第10秒", 10000),
+    ],
+)
+def test_times_are_read_in_every_usual_spelling(text: str, ms: float) -> None:
+    assert _durations(text) == [ms]
+
+
+def test_quotes_of_every_kind_become_single_tokens_with_their_words() -> None:
+    text = "add \"Big sale 🔥 50% off!\" and 'Don't miss it' and “Spring” and 「限时优惠」"
+    quotes = [t.norm for t in tokenize(text) if t.kind is Kind.QUOTE]
+    assert quotes == ["Big sale 🔥 50% off!", "Don't miss it", "Spring", "限时优惠"]
+
+
+def test_apostrophes_in_words_do_not_open_a_quote() -> None:
+    toks = tokenize("don't touch the clip's sound, it's fine")
+    assert not [t for t in toks if t.kind is Kind.QUOTE]
+
+
+def test_ordinals_in_words_digits_and_chinese() -> None:
+    toks = tokenize("the second clip, the 3rd image, the last one, second to last, 第二个")
+    assert [t.value for t in toks if t.kind is Kind.ORD] == [1, 2, -1, -2, 1]
+
+
+def test_second_after_a_number_is_a_unit_not_an_ordinal() -> None:
+    toks = tokenize("make the second clip 3 second long")
+    assert [t.value for t in toks if t.kind is Kind.ORD] == [1]
+    assert _durations("make the second clip 3 second long") == [3000]
+
+
+def test_percentages_multipliers_and_aspect_ratios() -> None:
+    toks = tokenize("music at 30% or 45 percent, speed 2x, 1.5x, twice, ratio 9:16 and 4:5")
+    assert [t.value for t in toks if t.kind is Kind.PCT] == [0.3, 0.45]
+    assert [t.value for t in toks if t.kind is Kind.MULT] == [2, 1.5, 2]
+    assert [(t.value, t.value2) for t in toks if t.kind is Kind.RATIO] == [(9, 16), (4, 5)]
+
+
+def test_file_names_are_one_token_even_at_the_end_of_a_sentence() -> None:
+    toks = tokenize("Swap the music for music_calm.mp3. Then use IMG_2034.JPG")
+    assert [t.norm for t in toks if t.kind is Kind.FILE] == ["music_calm.mp3", "IMG_2034.JPG"]
+
+
+def test_chinese_words_are_read_into_the_english_vocabulary() -> None:
+    words = [t.norm for t in tokenize("删除第二个片段，然后改成竖屏") if t.kind is Kind.WORD]
+    assert words == ["remove", "clip", "then", "change", "to", "vertical"]
+
+
+def test_phrases_become_one_word() -> None:
+    words = [t.norm for t in tokenize("swap the background music and use quick cuts") if t.kind is Kind.WORD]
+    assert "music" in words
+    assert "quick_cuts" in words
+    assert "background" not in words

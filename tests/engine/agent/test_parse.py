@@ -1,0 +1,136 @@
+"""The pure core: message + draft + uploads → a plan, a question, an answer or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.agent import MediaRef
+from engine.agent._parse import parse
+from engine.agent._plan import Answer, Generate, MainRef, Noop, Op, Plan, Question, Revision, TextRef
+
+Setup = tuple[dict[str, Any], list[MediaRef]]
+
+
+def _ops(message: str, setup: Setup) -> list[Op]:
+    outcome = parse(message, *setup)
+    assert isinstance(outcome, Plan), outcome
+    return list(outcome.ops)
+
+
+def test_an_intro_and_a_length_make_a_trim_of_the_first_clip(promo: Setup) -> None:
+    (op,) = _ops("Shorten the intro to 2 seconds", promo)
+    assert (op.name, op.args["target"], op.args["d_ms"]) == ("trim_segment", MainRef(index=0), 2000)
+
+
+def test_two_instructions_joined_by_and_make_two_operations_in_order(promo: Setup) -> None:
+    ops = _ops("Shorten the intro to 2 seconds and add a title 'Summer Sale'", promo)
+    assert [o.name for o in ops] == ["trim_segment", "add_text"]
+    assert ops[1].args["text"] == "Summer Sale"
+    assert ops[1].args["role"] == "title"
+
+
+def test_and_inside_a_range_or_a_pair_of_clips_does_not_split_the_message(promo: Setup) -> None:
+    (op,) = _ops("Show the text 'Only today' between 5 and 8 seconds", promo)
+    assert (op.args["st"], op.args["d_ms"]) == (5000, 3000)
+    (swap,) = _ops("swap clips 1 and 2", promo)
+    assert (swap.args["a"], swap.args["b"]) == (MainRef(index=0), MainRef(index=1))
+
+
+def test_and_inside_quotes_does_not_split_the_message(promo: Setup) -> None:
+    (op,) = _ops("add the text 'Cut and paste, then add more' at 3s", promo)
+    assert op.args["text"] == "Cut and paste, then add more"
+
+
+def test_a_quoted_file_name_picks_the_music(promo: Setup) -> None:
+    (op,) = _ops("swap the background music for 'music_calm.mp3'", promo)
+    assert (op.name, op.args["role"], op.args["name"]) == ("set_audio", "bgm", "music_calm.mp3")
+
+
+def test_a_word_of_a_file_name_picks_the_music(promo: Setup) -> None:
+    (op,) = _ops("use the calm track as background music instead", promo)
+    assert op.args["name"] == "music_calm.mp3"
+
+
+def test_two_quotes_with_an_existing_text_change_it(promo: Setup) -> None:
+    draft, media = promo
+    (op,) = _ops('Change "Product side" to "Side view"', (draft, media))
+    assert (op.name, op.args["target"], op.args["text"]) == (
+        "edit_text",
+        TextRef(contains="Product side"),
+        "Side view",
+    )
+
+
+def test_change_the_text_with_several_texts_asks_which_listing_them_with_times(promo: Setup) -> None:
+    outcome = parse("change the text", *promo)
+    assert isinstance(outcome, Question)
+    assert outcome.text.endswith("?")
+    assert '"Product front" (0.3s-3.3s)' in outcome.text
+
+
+def test_remove_the_clip_with_several_clips_asks_which(promo: Setup) -> None:
+    outcome = parse("remove the clip", *promo)
+    assert isinstance(outcome, Question)
+    assert "product_side.jpg" in outcome.text
+
+
+def test_make_it_better_asks_one_focused_question(promo: Setup) -> None:
+    outcome = parse("make it better", *promo)
+    assert isinstance(outcome, Question)
+    assert outcome.text.count("?") == 1
+
+
+@pytest.mark.parametrize("message", ["add a dancing robot", "generate AI footage of a beach"])
+def test_what_the_local_engine_cannot_do_gets_an_honest_answer(promo: Setup, message: str) -> None:
+    outcome = parse(message, *promo)
+    assert isinstance(outcome, Answer)
+    assert "NemoVideo cloud" in outcome.text
+
+
+@pytest.mark.parametrize("message", ["purple monkey dishwasher", "   ", "🔥🔥", "thanks!"])
+def test_nonsense_is_a_noop(promo: Setup, message: str) -> None:
+    assert isinstance(parse(message, *promo), Noop)
+
+
+@pytest.mark.parametrize(
+    ("message", "tool"),
+    [("导出", "export"), ("积分", "credits"), ("余额", "credits"), ("状态", "get_state"), ("上传", "upload")],
+)
+def test_the_seeds_chinese_keywords_say_which_tool_does_it(promo: Setup, message: str, tool: str) -> None:
+    outcome = parse(message, *promo)
+    assert isinstance(outcome, Answer)
+    assert tool in outcome.text
+
+
+@pytest.mark.parametrize(
+    ("message", "which"),
+    [("undo", "undo"), ("Undo that", "undo"), ("redo", "redo"), ("go back to the first version", "first")],
+)
+def test_revisions(promo: Setup, message: str, which: str) -> None:
+    assert parse(message, *promo) == Revision(which)  # type: ignore[arg-type]
+
+
+def test_chinese_edits_make_the_same_operations_as_english(promo: Setup) -> None:
+    (add,) = _ops("在第10秒添加文字“限时优惠”", promo)
+    assert (add.name, add.args["text"], add.args["st"]) == ("add_text", "限时优惠", 10000)
+    (remove,) = _ops("删除第二个片段", promo)
+    assert remove.args["targets"] == (MainRef(index=1),)
+    (vol,) = _ops("背景音乐音量30%", promo)
+    assert (vol.name, vol.args["vol"]) == ("set_volume", 0.3)
+    (canvas,) = _ops("改成竖屏", promo)
+    assert canvas.args["preset"] == "9:16"
+
+
+def test_an_empty_draft_and_a_description_is_a_generation_request() -> None:
+    outcome = parse("Make a 15-second vertical reel for TikTok with the upbeat music", None, [])
+    assert isinstance(outcome, Generate)
+    assert (outcome.spec.duration_ms, outcome.spec.preset) == (15000, "9:16")
+
+
+def test_an_edit_with_no_video_yet_says_so(promo: Setup) -> None:
+    _draft, media = promo
+    outcome = parse("shorten the intro to 2 seconds", None, media)
+    assert isinstance(outcome, Answer)
+    assert "no video yet" in outcome.text

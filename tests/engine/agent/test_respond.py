@@ -1,0 +1,166 @@
+"""respond(): the turns a user sees — generation in two stages, edits, questions, failures, costs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine import timeline as tl
+from engine.agent import History, MediaRef, respond
+from tests.engine.agent._media import PROMO, clip_media, promo_media
+
+Setup = tuple[dict[str, Any], list[MediaRef]]
+
+
+def _texts(d: dict[str, Any]) -> list[tuple[str, int, int]]:
+    return [(s["text"], s["st"], s["d"]) for s in tl.text_segments(d)]
+
+
+def test_generation_reports_both_stages_and_the_track_summary_and_costs_ten() -> None:
+    turn = respond(PROMO, None, promo_media())
+    assert turn.kind == "generate"
+    assert turn.cost == 10
+    assert [s.name for s in turn.stages] == ["raw_cut", "music_and_title"]
+    assert "Stage 1 (raw cut)" in turn.reply
+    assert "Stage 2 (music and title)" in turn.reply
+    assert "Timeline (" in turn.reply
+    raw, final = turn.stages[0].draft, turn.stages[1].draft
+    assert not tl.text_segments(raw)
+    assert tl.audio_track(raw, "bgm") is None
+    assert tl.timeline_end(final) == 30000
+
+
+def test_generation_puts_voice_like_audio_on_the_voiceover_and_the_rest_on_music() -> None:
+    final = respond(PROMO, None, promo_media()).stages[-1].draft
+    voice, bgm = tl.audio_track(final, "voiceover"), tl.audio_track(final, "bgm")
+    assert voice is not None
+    assert bgm is not None
+    assert voice["sg"][0]["src"] == "up6"
+    assert bgm["sg"][0]["src"] in ("up7", "up8")
+
+
+def test_speech_like_decides_when_the_file_name_does_not() -> None:
+    media = [
+        MediaRef("i1", "a.jpg", "image"),
+        MediaRef("a1", "track01.mp3", "audio", 20000, speech_like=True),
+        MediaRef("a2", "track02.mp3", "audio", 20000, speech_like=False),
+    ]
+    final = respond("make a video", None, media).stages[-1].draft
+    assert tl.audio_track(final, "voiceover")["sg"][0]["src"] == "a1"  # type: ignore[index]
+    assert tl.audio_track(final, "bgm")["sg"][0]["src"] == "a2"  # type: ignore[index]
+
+
+def test_stills_share_the_duration_with_motion_and_crossfades() -> None:
+    final = respond("make a 20 second slideshow", None, promo_media()).stages[-1].draft
+    segs = tl.main_segments(final)
+    assert [s["d"] for s in segs] == [4000] * 5
+    assert all(s["m"]["motion"] != "none" for s in segs)
+    assert all(s["m"]["transition"]["type"] == "crossfade" for s in segs[:-1])
+
+
+def test_calm_means_slower_crossfades_and_energetic_quicker_ones() -> None:
+    calm = respond("make a calm slideshow", None, promo_media()).stages[-1].draft
+    energetic = respond("make an energetic slideshow", None, promo_media()).stages[-1].draft
+    calm_d = tl.main_segments(calm)[0]["m"]["transition"]["d"]
+    energetic_d = tl.main_segments(energetic)[0]["m"]["transition"]["d"]
+    assert calm_d > energetic_d
+    assert tl.timeline_end(calm) > tl.timeline_end(energetic)
+
+
+def test_clips_are_trimmed_to_fit_in_upload_order() -> None:
+    final = respond("Make a 20-second video from these clips", None, clip_media()).stages[-1].draft
+    segs = tl.main_segments(final)
+    assert [s["src"] for s in segs] == ["c0", "c1", "c2"]
+    assert sum(s["d"] for s in segs) == 20000
+    assert all(s["d"] <= 8000 for s in segs)
+
+
+def test_with_no_uploads_the_words_go_on_colour_cards_and_the_reply_says_why() -> None:
+    turn = respond('Make a 10-second intro card that says "Welcome to Acme"', None, [])
+    final = turn.stages[-1].draft
+    assert [s["m"]["kind"] for s in tl.main_segments(final)] == ["color"]
+    assert _texts(final) == [("Welcome to Acme", 0, 10000)]
+    assert "NemoVideo cloud" in turn.reply
+
+
+def test_quoted_phrases_and_a_title_become_text(promo: Setup) -> None:
+    final = respond('Make a 25 second promo titled "Urban Dreams" with "Shop now"', None, promo_media())
+    texts = _texts(final.stages[-1].draft)
+    assert ("Urban Dreams", 0, 3000) in texts
+    assert any(t[0] == "Shop now" for t in texts)
+
+
+def test_an_edit_costs_one_and_says_what_changed_with_times(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("add a text overlay 'Limited offer' at the 10-second mark for 3 seconds", draft, media)
+    assert (turn.kind, turn.cost) == ("edit", 1)
+    assert "Limited offer" in turn.reply
+    assert "10s" in turn.reply
+    assert "Timeline (" in turn.reply
+    assert ("Limited offer", 10000, 3000) in _texts(turn.stages[0].draft)
+
+
+def test_the_input_draft_is_never_mutated(promo: Setup) -> None:
+    draft, media = promo
+    before = copy.deepcopy(draft)
+    respond("remove the second clip and make it vertical", draft, media)
+    assert draft == before
+
+
+def test_a_multi_edit_message_is_atomic_and_says_which_part_failed(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("shorten the intro to 2 seconds and add 'Late' at 90 seconds", draft, media)
+    assert turn.kind == "answer"
+    assert turn.stages == ()
+    assert "add 'Late' at 90 seconds" in turn.reply
+    assert "past the end" in turn.reply
+
+
+def test_questions_answers_and_noops_cost_nothing_and_change_nothing(promo: Setup) -> None:
+    draft, media = promo
+    for message in ("make it better", "add a dancing robot", "purple monkey dishwasher", "导出"):
+        turn = respond(message, draft, media)
+        assert turn.cost == 0
+        assert turn.stages == ()
+
+
+def test_undo_and_redo_move_to_the_drafts_history_gives(promo: Setup) -> None:
+    draft, media = promo
+    edited = respond("remove the second clip", draft, media).stages[0].draft
+    undo = respond("undo", edited, media, History(undo=draft))
+    assert (undo.kind, undo.revision) == ("revision", "undo")
+    assert undo.stages[0].draft == draft
+    assert "Undone" in undo.reply
+    nothing = respond("redo", edited, media, History(undo=draft))
+    assert nothing.kind == "answer"
+    assert nothing.stages == ()
+
+
+def test_a_clip_that_does_not_exist_is_reported_and_nothing_changes(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("remove clip 9", draft, media)
+    assert turn.kind == "answer"
+    assert "5 clips" in turn.reply
+
+
+def test_a_clip_cannot_be_made_longer_than_its_source(clips: Setup) -> None:
+    draft, media = clips
+    turn = respond("trim clip 1 to 10 seconds", draft, media)
+    assert turn.kind == "answer"
+    assert "clip 1" in turn.reply
+    assert "8s" in turn.reply
+
+
+def test_mute_a_clip_and_speed_one_up(clips: Setup) -> None:
+    draft, media = clips
+    muted = respond("mute the second clip", draft, media).stages[0].draft
+    assert tl.main_segments(muted)[1]["vol"] == 0
+    faster = respond("speed up clip 2 2x", draft, media).stages[0].draft
+    assert tl.main_segments(faster)[1]["m"]["speed"] == 2
+
+
+def test_a_new_upload_can_be_added_to_the_end(promo: Setup) -> None:
+    draft, media = promo
+    media = [*media, MediaRef("up9", "bonus.jpg", "image", None, 1600, 1200)]
+    turn = respond("add bonus.jpg at the end", draft, media)
+    assert tl.main_segments(turn.stages[0].draft)[-1]["src"] == "up9"
