@@ -157,6 +157,15 @@ def _move(d: Draft, a: dict[str, Any]) -> Draft:
     return tl.move_main(d, seg_id, to)
 
 
+def _move_group(d: Draft, a: dict[str, Any]) -> Draft:
+    ids: list[str] = []
+    for ref in a["targets"]:
+        ids += [i for i in resolve_main(d, ref) if i not in ids]
+    for seg_id in ids:
+        d = tl.move_main(d, seg_id, 0 if a["to"] == 0 else len(_mains(d)) - 1)
+    return d
+
+
 def _swap(d: Draft, a: dict[str, Any]) -> Draft:
     x = resolve_main(d, a["a"])[0]
     y = resolve_main(d, a["b"])[0]
@@ -427,6 +436,7 @@ APPLIERS: dict[str, Callable[[Draft, dict[str, Any]], Draft]] = {
     "trim_segment": _trim,
     "remove_segment": _remove,
     "move_segment": _move,
+    "move_segments": _move_group,
     "swap_segments": _swap,
     "reorder_segments": _reorder,
     "duplicate_segment": _duplicate,

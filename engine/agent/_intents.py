@@ -174,6 +174,11 @@ def _text_change(c: Clause, v: View) -> Fill:
         if choice.ref is None:
             return Question(f"Which text should I change, and to what words: {_text_list(choice.options)}?")
         return Question(f"What should {choice.ref.describe()} say instead (e.g. 'Last chance')?")
+    if choice.ref is None and c.has("title") and not any(t.role == "title" for t in v.texts):
+        return [
+            _op(c, "add_text", text=new_text, st=0, d_ms=min(DEFAULT_TEXT_MS, v.end_ms), position="center", role="title"),
+            _op(c, "set_title", title=new_text, retitle_text=False),
+        ]
     if choice.ref is None:
         return Question(f'Which text should say "{new_text}": {_text_list(choice.options)}?')
     ops = [_op(c, "edit_text", target=choice.ref, text=new_text)]
@@ -205,9 +210,11 @@ def _text_style(c: Clause, v: View) -> Fill:
     words = set(c.words)
     style: dict[str, Any] = {}
     factor = None
-    if words & _SIZE_UP:
+    grow = bool(words & _SIZE_UP) or ("font" in words and c.has("raise", "lengthen"))
+    shrink = bool(words & _SIZE_DOWN) or ("font" in words and c.has("lower", "shorten"))
+    if grow:
         factor = 1.5 if words & {"much", "huge", "lot"} else 1.3
-    elif words & _SIZE_DOWN:
+    elif shrink:
         factor = 0.6 if words & {"much", "tiny", "lot"} else 0.75
     colors = [w for w in c.words if w in lx.COLORS]
     if colors:
@@ -291,8 +298,32 @@ def _text_add_test(c: Clause, v: View) -> bool:
     return asks and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover")
 
 
+_SAYING = ("saying", "says", "say", "reading", "reads", "read", "titled", "called", "with")
+_TEXT_STOP = frozenset({"at", "for", "from", "between", "until", "on", "in", "to", "and", "after", "before", "then",
+                        "starting", "lasting", "over", "during", "top", "bottom", "center", "middle", "at_end",
+                        "at_start"})
+
+
+def _unquoted_text(c: Clause) -> str | None:
+    """The words after "saying" / "that says" / "titled" up to a time or place ("a title saying Hi at 3s")."""
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.kind is Kind.WORD and t.norm in _SAYING and (t.norm != "with" or c.has("title")):
+            words = []
+            for x in toks[i + 1 :]:
+                if x.kind is not Kind.WORD or x.norm in _TEXT_STOP:
+                    break
+                words.append(x)
+            words = words if not words or words[0].norm not in ("the", "text", "words") else words[1:]
+            if words:
+                return c.source[words[0].start : words[-1].end]
+    return None
+
+
 def _text_add(c: Clause, v: View) -> Fill:
     new = [q for q in c.quotes if not v.texts_matching(q)]
+    if not new and (said := _unquoted_text(c)):
+        new = [said]
     if not new:
         return Question(
             "What should the text say, and when (e.g. add a text overlay 'Limited offer' at 10s)?"
@@ -389,8 +420,9 @@ def _audio_fade(c: Clause, v: View) -> Fill:
     if v.audio_role(role) is None:
         return Answer("There is no " + ("music" if role == "bgm" else "voiceover") + " to fade.")
     length = c.times.for_ or c.times.any_length or c.times.at or DEFAULT_AUDIO_FADE_MS
-    fade_in = length if c.has("fade_in") else None
-    fade_out = length if c.has("fade_out") or not c.has("fade_in") or c.has_word("out") else None
+    wants_in = c.has("fade_in") or c.has_word("in")
+    fade_in = length if wants_in else None
+    fade_out = length if c.has("fade_out") or c.has_word("out") or not wants_in else None
     return [_op(c, "set_fade", target=role, fade_in=fade_in, fade_out=fade_out)]
 
 
@@ -418,10 +450,18 @@ def _audio_set(c: Clause, v: View) -> Fill:
             and (current is None or m.id != current.src)
         ]
         chosen = others[0] if others else None
-    if chosen is None and not c.files and (c.has("add") or v.audio_role(role) is None):
+    current = v.audio_role(role)
+    if chosen is None and not c.files and c.has("add") and current is not None:
+        others = [m.filename for m in v.media if m.kind == "audio" and m.id != current.src and not is_voice_like(m)]
+        what = "music" if role == "bgm" else "voiceover"
+        return Question(
+            f"The {what} is {current.name} now; should I swap it for " + (" or ".join(others) or "another upload") + "?"
+        )
+    if chosen is None and not c.files and (c.has("add") or current is None):
         chosen = unused_audio(v, role)
     if chosen is None:
-        audios = [m.filename for m in v.media if m.kind == "audio"]
+        audios = [m.filename for m in v.media if m.kind == "audio" and is_voice_like(m) == (role == "voiceover")]
+        audios = audios or [m.filename for m in v.media if m.kind == "audio"]
         what = "music" if role == "bgm" else "voiceover"
         if c.files:
             return Answer(
@@ -444,10 +484,11 @@ def _video_fade(c: Clause, v: View) -> Fill:
         return Answer("There are no clips to fade yet.")
     length = c.times.for_ or c.times.any_length or DEFAULT_VIDEO_FADE_MS
     ops: list[Op] = []
-    both = c.has("fade_in") and (c.has("fade_out") or c.has_word("out"))
-    if c.has("fade_in") or both:
+    start = c.has("fade_in") or c.has_word("in", "at_start", "beginning", "start", "intro")
+    end = c.has("fade_out") or c.has_word("out", "at_end", "end", "ending", "outro")
+    if start:
         ops.append(_op(c, "set_fade", target=MainRef(index=0), fade_in=length, fade_out=None))
-    if c.has("fade_out") or both or not ops:
+    if end or not ops:
         ops.append(_op(c, "set_fade", target=MainRef(index=-1), fade_in=None, fade_out=length))
     return ops
 
@@ -561,8 +602,15 @@ def _duplicate(c: Clause, v: View) -> Fill:
     return [_op(c, "duplicate_segment", target=target)]
 
 
+def _bare_numbers(c: Clause) -> list[int]:
+    """Whole numbers said without a unit ("swap 1 & 5")."""
+    return [int(t.value) for t in c.of_kind(Kind.NUM) if t.value == int(t.value) and t.value >= 1]
+
+
 def _swap(c: Clause, v: View) -> Fill:
     refs = _refs(c, v)
+    if len(refs) < 2:
+        refs = [MainRef(index=n - 1) for n in _bare_numbers(c)]
     if len(refs) < 2:
         return Question(f"Which two clips should I swap: {_clip_list(v)}?")
     return [_op(c, "swap_segments", a=refs[0], b=refs[1])]
@@ -592,6 +640,10 @@ def _move(c: Clause, v: View) -> Fill:
         return Question(
             f"Where should {target.describe()} go: to the start, to the end, or after another clip?"
         )
+    group = [r for p, r in found if p == pos]  # "the first 2 clips"
+    if dest.index in (0, -1) and len(group) > 1:
+        order = group if dest.index == -1 else list(reversed(group))
+        return [_op(c, "move_segments", targets=tuple(order), to=dest.index)]
     return [_op(c, "move_segment", target=target, to=dest.index, after=dest.after, before=dest.before)]
 
 
@@ -702,11 +754,12 @@ def _seg_d(v: View, r: MainRef) -> int:
 
 
 def _total_test(c: Clause, v: View) -> bool:
-    if c.has("text", "title", "music", "voiceover", "transition", "motion"):
+    if c.has("text", "title", "music", "voiceover", "transition", "motion", "fade", "fade_in", "fade_out"):
         return False
     if c.has("video"):
         return True
-    return not _refs(c, v) and (c.times.any_length is not None or c.times.by is not None)
+    about_length = c.has("shorten", "lengthen", "make", "duration")
+    return about_length and not _refs(c, v) and (c.times.any_length is not None or c.times.by is not None)
 
 
 def _total(c: Clause, v: View) -> Fill:
@@ -779,14 +832,14 @@ INTENTS: tuple[Intent, ...] = (
         _audio_set,
         test=lambda c, v: any((m := v.media_named(f)) is not None and m.kind == "audio" for f in c.files),
     ),
-    Intent("video_fade", _fs("fade_in fade_out"), _video_fade),
+    Intent("video_fade", _fs("fade_in fade_out fade"), _video_fade, unless=_fs("transition")),
     Intent("transition", _fs("transition"), _transition),
     Intent("motion", _fs("motion"), _motion, unless=_fs("speedup slowdown")),
     Intent("speed", frozenset(), _speed, test=_speed_test),
     Intent("mute_clip", _fs("mute unmute"), _mute_clip),
     Intent("split", _fs("split"), _split),
     Intent("duplicate", _fs("duplicate"), _duplicate, test=lambda c, v: not c.has_word("double_speed")),
-    Intent("swap", _fs("swap"), _swap, test=_generic_clip_test),
+    Intent("swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2),
     Intent("reorder", _fs("reorder reverse"), _reorder),
     Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
     Intent("move", _fs("move"), _move, test=_move_test),

@@ -244,8 +244,8 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("entire", "video"): "video",
     ("whole", "thing"): "video",
     ("the", "video"): "video",
-    ("font", "size"): "size",
-    ("text", "size"): "size",
+    ("font", "size"): "font",
+    ("text", "size"): "font",
 }
 MAX_PHRASE = max(len(k) for k in PHRASES)
 
@@ -486,7 +486,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
     "outro": _words("outro ending end closing"),
     "text": _words(
         "text texts overlay overlays caption captions subtitle subtitles words label labels "
-        "lettering message writing sticker tagline slogan"
+        "lettering message writing sticker tagline slogan font"
     ),
     "title": _words("title titles heading headline"),
     "caption": _words("caption captions subtitle subtitles overlay overlays"),
@@ -619,7 +619,10 @@ MOOD_CALM = _words(
     "calm elegant slow relaxing relaxed gentle soft peaceful chill luxurious cinematic dreamy serene"
 )
 MUSIC_MOODS: tuple[frozenset[str], ...] = (
-    _words("upbeat energetic happy fun dance pop fast rock hype lively party"),
-    _words("calm chill relaxing soft ambient slow peaceful lofi piano gentle elegant serene dreamy"),
+    _words("upbeat energetic happy fun dance pop fast rock hype lively party faster happier livelier punchier"),
+    _words(
+        "calm chill relaxing soft ambient slow peaceful lofi piano gentle elegant serene dreamy calmer "
+        "chiller slower softer mellow relaxed quiet"
+    ),
     _words("epic cinematic dramatic orchestral"),
 )

@@ -81,7 +81,7 @@ def _ordinal_noun(toks: Sequence[Tok], i: int) -> str | None:
         if group is not None:
             return group
         if (
-            t.kind is Kind.ORD
+            t.kind in (Kind.ORD, Kind.NUM)
             or (t.kind is Kind.WORD and t.norm in _SKIP)
             or (t.kind is Kind.PUNCT and t.norm in ",&")
         ):
@@ -114,6 +114,15 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
             continue
         if t.kind is Kind.ORD:
             noun = _ordinal_noun(toks, i)
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if noun == "clip" and nxt is not None and nxt.kind is Kind.NUM and 2 <= nxt.value <= 50:
+                # "the last two clips" / "the first 3 images"
+                n = int(nxt.value)
+                first = int(t.value)
+                span = range(-n, 0) if first < 0 else range(first, first + n)
+                out += [(i, MainRef(index=k)) for k in span]
+                consumed.add(i + 1)
+                continue
             if noun == "clip" or (noun is None and _bare_ordinal_is_clip(c, i)):
                 out.append((i, MainRef(index=int(t.value))))
             continue
@@ -124,6 +133,9 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
             out.append((i, MainRef(index=-1)))
             continue
         if (name := _clip_stem_match(t, v)) is not None:
+            out.append((i, MainRef(file=name)))
+            continue
+        if (name := _clip_words_match(toks, i, v)) is not None:
             out.append((i, MainRef(file=name)))
             continue
         if (
@@ -142,8 +154,23 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
     return out
 
 
+def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> str | None:
+    """ "the product detail shot": the words of exactly one clip's file name, said in order."""
+    hits = []
+    for s in v.mains:
+        words = name_words(s.name)
+        if len(words) < 2 and not (words and len(words[0]) > 3):
+            continue
+        window = toks[i : i + len(words)]
+        if len(window) == len(words) and all(w.kind is Kind.WORD and w.norm == x for w, x in zip(window, words, strict=True)):
+            hits.append(s.name)
+    return hits[0] if len(set(hits)) == 1 else None
+
+
 def _is_every(toks: Sequence[Tok], i: int) -> bool:
     t = toks[i]
+    if any(x.kind in (Kind.NUM, Kind.ORD) for x in toks[max(0, i - 2) : i]):
+        return False
     prev = [x.norm for x in toks[max(0, i - 3) : i] if x.kind is Kind.WORD]
     if any(p in _ALL for p in prev):
         return True
