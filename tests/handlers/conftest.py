@@ -59,6 +59,7 @@ class Recorder:
 
     app: Any
     requests: list[Seen] = field(default_factory=list)
+    stream_opened: anyio.Event = field(default_factory=anyio.Event)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -82,6 +83,8 @@ class Recorder:
                 seen.status = message["status"]
                 headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
                 seen.content_type = headers.get("content-type", "")
+                if seen.content_type.startswith("text/event-stream"):
+                    self.stream_opened.set()
             await send(message)
 
         await self.app(scope, recv, snd)
