@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from fractions import Fraction
 from typing import Any, Final
 
@@ -472,6 +472,20 @@ def _normalize(d: Draft) -> Draft:
                 cap = min(int(seg["d"]), int(segs[i + 1]["d"])) // 2
                 transition["d"] = max(0, min(transition["d"], cap))
     has_main = main is not None and bool(main["sg"])
+    starts = {str(seg["id"]): int(seg["st"]) for seg in (main["sg"] if main is not None else [])}
+    for track in tracks:
+        if track.get("tt") != 7:
+            continue
+        for seg in track["sg"]:
+            anchor = _m(seg).get("anchor")
+            if not isinstance(anchor, dict):
+                continue
+            offset = anchor.get("offset")
+            if anchor.get("seg") in starts and isinstance(offset, int) and not isinstance(offset, bool):
+                seg["st"] = max(0, starts[str(anchor["seg"])] + offset)
+            else:  # its clip was removed: the text stays where it is, no longer pinned
+                _m(seg).pop("anchor", None)
+        track["sg"].sort(key=lambda s: int(s["st"]))
     end = timeline_end(d)
     for track in tracks:
         if track is main:
@@ -787,28 +801,45 @@ def _apportion(durations: list[int], caps: list[int | None], total: int) -> list
     return result
 
 
-def set_total_duration(d: Draft, total_ms: int) -> Draft:
+def set_total_duration(d: Draft, total_ms: int, *, keep: Collection[str] = ()) -> Draft:
     """Scale the main clips proportionally so the video lasts exactly ``total_ms``.
 
-    Video clips cannot outgrow their source: what they cannot take goes to the stills.
+    Video clips cannot outgrow their source: what they cannot take goes to the stills. Clips named in
+    ``keep`` keep their length (an intro the user just set to 2 s); the others absorb the difference.
     """
     total = _ms(total_ms, "total_ms", positive=True)
     new = _edit(d)
     main = main_track(new)
-    segs: list[Segment] = main["sg"] if main is not None else []
-    if not segs:
+    all_segs: list[Segment] = main["sg"] if main is not None else []
+    if not all_segs:
         raise TimelineError("the main track has no clips to fit to a duration; add clips first")
     assert main is not None
+    unknown = [k for k in keep if not any(s["id"] == k for s in all_segs)]
+    if unknown:
+        raise TimelineError(
+            f"keep names no main segment: {', '.join(unknown)}; main segments are {_ids(all_segs)}"
+        )
+    kept = sum(int(s["d"]) for s in all_segs if s["id"] in keep)
+    segs = [s for s in all_segs if s["id"] not in keep]
+    if not segs:
+        raise TimelineError("every clip is kept at its length, so the total cannot change; keep fewer clips")
+    if kept and total - kept < len(segs):
+        raise TimelineError(
+            f"the kept clips already last {_secs(kept)}; "
+            "the total must leave at least 1 ms for each other clip"
+        )
+    total -= kept
     caps = [_source_cap(main, s) for s in segs]
     caps = [None if c is None else max(c, 1) for c in caps]
     if total < len(segs):
-        raise TimelineError(f"{len(segs)} clips need at least {len(segs)} ms; got total_ms={total}")
+        raise TimelineError(f"{len(segs)} clips need at least {len(segs)} ms; got total_ms={total + kept}")
     if all(c is not None for c in caps):
         most = sum(c for c in caps if c is not None)
         if total > most:
             raise TimelineError(
-                f"the clips' sources allow at most {_secs(most)} in total (no stills to take the rest); "
-                f"got {_secs(total)}: add images or clips, or ask for at most {_secs(most)}"
+                f"the clips' sources allow at most {_secs(most + kept)} in total "
+                "(no stills to take the rest); "
+                f"got {_secs(total + kept)}: add images or clips, or ask for at most {_secs(most + kept)}"
             )
     for seg, dur in zip(segs, _apportion([int(s["d"]) for s in segs], caps, total), strict=True):
         seg["d"] = dur
@@ -942,8 +973,14 @@ def add_text(
     position: str = "center",
     style: dict[str, Any] | None = None,
     role: str = "caption",
+    anchor: str | None = None,
 ) -> Draft:
-    """Add words on screen on the text track of ``role`` (title | caption), created when missing."""
+    """Add words on screen on the text track of ``role`` (title | caption), created when missing.
+
+    With ``anchor`` (a main segment id) the text follows that clip: when the clip moves, because an
+    earlier clip got shorter or the clips were reordered, the text keeps its offset into the clip.
+    Setting the text's start explicitly (edit_text st=...) unpins it.
+    """
     words = _text(text)
     role = _choice(role, "role", TEXT_ROLES)
     position = _choice(position, "position", POSITIONS)
@@ -964,6 +1001,10 @@ def add_text(
         "text": words,
         "m": {"kind": "text", "position": position, "style": merged},
     }
+    if anchor is not None:
+        _, index = _main_index(new, anchor)
+        clip = main_segments(new)[index]
+        seg["m"]["anchor"] = {"seg": anchor, "offset": start - int(clip["st"])}
     track["sg"].append(seg)
     track["sg"].sort(key=lambda s: int(s["st"]))
     return _normalize(new)
@@ -986,11 +1027,12 @@ def edit_text(
     track, seg = _text_segment(new, seg_id)
     if text is not None:
         seg["text"] = _text(text)
+    meta = _meta(seg)
     if st is not None:
         seg["st"] = _text_start(new, st)
+        meta.pop("anchor", None)
     if d_ms is not None:
         seg["d"] = _ms(d_ms, "d_ms", positive=True)
-    meta = _meta(seg)
     if position is not None:
         meta["position"] = _choice(position, "position", POSITIONS)
     if style is not None:

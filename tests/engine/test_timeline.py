@@ -673,3 +673,54 @@ def test_an_in_point_that_leaves_no_source_at_the_clips_speed_is_refused() -> No
     d = set_speed(product_draft(), "s2", 4)
     with refused("from 7.999s less than 1 ms of 's2''s 8s source is left at 4x; choose an earlier in_ms"):
         trim(d, "s2", in_ms=7999)
+
+
+# captions pinned to clips, and fitting around a kept clip
+
+
+def test_a_caption_pinned_to_a_clip_follows_it_when_the_intro_gets_shorter() -> None:
+    d = add_text(product_draft(), "Side view", st=6700, d_ms=2000, anchor="s2")
+    d = add_text(d, "Free shipping", st=7000, d_ms=2000)
+    d = trim(d, "s1", d_ms=2000)
+    texts = {s["text"]: s["st"] for s in text_segments(d)}
+    assert texts == {"Side view": 2300, "Free shipping": 7000}
+
+
+def test_a_pinned_caption_follows_its_clip_to_the_end_when_clips_are_reordered() -> None:
+    d = add_text(product_draft(), "Logo", st=11400, d_ms=1000, anchor="s3")
+    d = move_main(d, "s3", 0)
+    assert [s["st"] for s in text_segments(d)] == [0]
+
+
+def test_moving_a_pinned_caption_by_hand_unpins_it() -> None:
+    d = add_text(product_draft(), "Side view", st=6700, d_ms=2000, anchor="s2")
+    seg_id = text_segments(d)[0]["id"]
+    d = edit_text(d, seg_id, st=1000)
+    d = trim(d, "s1", d_ms=2000)
+    assert text_segments(d)[0]["st"] == 1000
+    assert "anchor" not in text_segments(d)[0]["m"]
+
+
+def test_a_caption_stays_put_when_its_clip_is_removed() -> None:
+    d = add_text(product_draft(), "Side view", st=6700, d_ms=2000, anchor="s2")
+    d = remove_segment(d, "s2")
+    assert text_segments(d)[0]["st"] == 6700
+    assert "anchor" not in text_segments(d)[0]["m"]
+
+
+def test_pinning_a_caption_to_a_missing_clip_is_refused_with_the_clips_named() -> None:
+    with pytest.raises(TimelineError, match="s1, s2, s3"):
+        add_text(product_draft(), "Nope", st=0, d_ms=1000, anchor="s9")
+
+
+def test_fitting_the_total_around_a_kept_intro_keeps_the_intro_and_the_total() -> None:
+    d = trim(product_draft(), "s1", d_ms=2000)
+    d = set_total_duration(d, 14400, keep=["s1"])
+    assert timeline_end(d) == 14400
+    assert layout(d)[0] == ("s1", 0, 2000)
+    assert main_segments(d)[1]["d"] <= 8000  # the clip never outgrows its 8 s source
+
+
+def test_keeping_every_clip_leaves_nothing_to_fit_and_says_so() -> None:
+    with pytest.raises(TimelineError, match="keep fewer clips"):
+        set_total_duration(product_draft(), 20000, keep=["s1", "s2", "s3"])
