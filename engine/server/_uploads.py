@@ -1,7 +1,7 @@
 """Uploads: multipart bodies and URLs, streamed to disk, checked by content, stored by hash.
 
 Nothing is held whole in memory: a multipart body is parsed as it arrives (python-multipart's
-streaming parser, fed in ~1 MB batches from a worker thread) and each file part goes straight to
+streaming parser, fed in ~256 kB batches from a worker thread) and each file part goes straight to
 ``tmp/<random>.part`` while its SHA-256 is computed. A part larger than the limit is dropped as soon
 as it crosses it (the rest of the body is read and discarded, so the client gets the 4002 answer
 instead of a broken pipe). Only when every file of the request has passed the content check (magic
@@ -45,7 +45,7 @@ __all__ = ["IncomingFile", "check_urls", "fetch_url", "receive_multipart", "stor
 
 log = logging.getLogger("engine.server")
 
-_BATCH: Final = 1024 * 1024
+_BATCH: Final = 256 * 1024
 _MAX_FIELD_BYTES: Final = 64 * 1024
 _MAX_REDIRECTS: Final = 3
 
