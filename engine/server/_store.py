@@ -245,7 +245,8 @@ class Store:
                     "UPDATE turns SET status='failed', error=?, finished_at=? WHERE id=?",
                     (TURN_STOPPED, now, turn["id"]),
                 )
-            finished = {r["out_name"] for r in db.execute("SELECT out_name FROM renders WHERE status='completed'")}
+            completed = db.execute("SELECT out_name FROM renders WHERE status='completed'").fetchall()
+            finished = {row["out_name"] for row in completed}
         for path in self.renders_dir.iterdir():
             if path.is_file() and path.name not in finished:
                 path.unlink()
