@@ -63,10 +63,13 @@ class StreamingASGITransport(httpx2.AsyncBaseTransport):
         self.app = app
         self.client = client
         self._tg: anyio.abc.TaskGroup | None = None
+        self._depth = 0  # entered by its owner and again by the AsyncClient: the outermost exit closes
 
     async def __aenter__(self) -> StreamingASGITransport:
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
+        self._depth += 1
+        if self._depth == 1:
+            self._tg = anyio.create_task_group()
+            await self._tg.__aenter__()
         return self
 
     async def __aexit__(
@@ -78,6 +81,9 @@ class StreamingASGITransport(httpx2.AsyncBaseTransport):
         await self.aclose()
 
     async def aclose(self) -> None:
+        self._depth = max(0, self._depth - 1)
+        if self._depth:
+            return
         tg, self._tg = self._tg, None
         if tg is not None:
             tg.cancel_scope.cancel()
