@@ -112,11 +112,20 @@ def resolve_text(d: Draft, ref: TextRef) -> list[str]:
 
 def _trim(d: Draft, a: dict[str, Any]) -> Draft:
     for seg_id in resolve_main(d, a["target"]):
-        _track, seg = tl.find_segment(d, seg_id)
-        new_d = a["d_ms"] if a.get("d_ms") is not None else int(seg["d"]) + int(a.get("change_ms") or 0)
+        track, seg = tl.find_segment(d, seg_id)
+        cur = int(seg["d"])
+        head = int(a.get("head_ms") or 0)
+        new_d = a["d_ms"] if a.get("d_ms") is not None else cur + int(a.get("change_ms") or 0) - head
         if new_d < 100:
-            raise ValueError(f"it is {secs(seg['d'])} long, so that would leave nothing of it")
-        d = tl.trim(d, seg_id, d_ms=int(new_d))
+            raise ValueError(f"it is {secs(cur)} long, so that would leave nothing of it")
+        if a.get("keep_last") and new_d < cur:
+            head = cur - int(new_d)
+        is_video = tl.segment_kind(track, seg) == "video"
+        if head and is_video:
+            speed = float(_m(seg).get("speed", 1) or 1)
+            d = tl.trim(d, seg_id, in_ms=int(seg.get("in", 0)) + round(head * speed), d_ms=int(new_d))
+        else:
+            d = tl.trim(d, seg_id, d_ms=int(new_d))
     return d
 
 
@@ -284,8 +293,9 @@ def _volume(d: Draft, a: dict[str, Any]) -> Draft:
         track, seg = tl.find_segment(d, seg_id)
         if tl.segment_kind(track, seg) == "video":
             vol = a["vol"] if a.get("vol") is not None else _scaled(seg, a["factor"], 1.0)
-            d = tl.set_volume(d, seg_id, vol)
             changed = True
+            if float(seg.get("vol", 1.0)) != vol:
+                d = tl.set_volume(d, seg_id, vol)
     if not changed:
         raise ValueError("only video clips have their own sound (this is a still image)")
     return d
@@ -543,7 +553,8 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
                 "visuals": [v.name for v in plan.visuals],
                 "transition": kind,
             },
-            f"{what}, {secs(tl.timeline_end(d))}, {plan.preset}, {kind} transitions",
+            f"{what}, {secs(tl.timeline_end(d))}, {plan.preset}"
+            + (f", {kind} transitions" if len(plan.visuals) >= 2 else ""),
         )
     ]
     raw = d

@@ -14,7 +14,7 @@ from functools import cached_property
 from engine.agent import _lexicon as lx
 from engine.agent._lexer import Kind, Tok
 
-__all__ = ["Clause", "TimeSlots", "split_clauses"]
+__all__ = ["Clause", "TimeSlots", "split_clauses", "unquoted_text"]
 
 _JOINERS = frozenset({"and", "then", "also", "plus", "afterwards", "after", "next", "finally", "lastly"})
 _FILLER = frozenset({"then", "also", "please", "and", "pls", "plz", "could", "can", "you", "would", "kindly"})
@@ -290,3 +290,48 @@ def _has_verb(toks: Sequence[Tok]) -> bool:
     return any(
         t.kind is Kind.WORD and (t.norm in lx.CLAUSE_VERBS or t.norm in ("undo", "redo")) for t in toks
     ) or any(t.kind in (Kind.QUOTE, Kind.PCT, Kind.DUR) for t in toks)
+
+
+_SAYING = ("saying", "says", "say", "reading", "reads", "read", "titled", "called", "with")
+_TEXT_STOP = frozenset(
+    {
+        "at",
+        "for",
+        "from",
+        "between",
+        "until",
+        "on",
+        "in",
+        "to",
+        "and",
+        "after",
+        "before",
+        "then",
+        "starting",
+        "lasting",
+        "over",
+        "during",
+        "top",
+        "bottom",
+        "center",
+        "middle",
+        "at_end",
+        "at_start",
+    }
+)
+
+
+def unquoted_text(c: Clause) -> str | None:
+    """The words after "saying" / "that says" / "titled" up to a time or place ("a title saying Hi at 3s")."""
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.kind is Kind.WORD and t.norm in _SAYING and (t.norm != "with" or c.has("title")):
+            words = []
+            for x in toks[i + 1 :]:
+                if x.kind is not Kind.WORD or x.norm in _TEXT_STOP:
+                    break
+                words.append(x)
+            words = words if not words or words[0].norm not in ("the", "text", "words") else words[1:]
+            if words:
+                return c.source[words[0].start : words[-1].end]
+    return None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.agent import _lexicon as lx
-from engine.agent._clause import Clause
+from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import GenSpec
 from engine.agent._types import MediaRef
@@ -44,6 +44,7 @@ _GENERIC_NAME = _ws(
     "edit export frame still shot scene"
 )
 MIN_SEG_MS = 300
+SHORT_MS = 15000  # "a short promo"
 _CARD_COLORS = {
     "energetic": ("#ff5a36", "#1b1b3a"),
     "calm": ("#1f3b4d", "#2f4f4f"),
@@ -105,9 +106,16 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
     times = c.times
     dur_toks = [t for t in c.toks if t.kind is Kind.DUR]
     duration = times.any_length or (round(dur_toks[0].value) if dur_toks else None)
+    if duration is None and c.has_word("short", "quick", "brief", "shorter"):
+        duration = SHORT_MS
     preset = next((p for p, names in lx.ASPECT_WORDS if words & names), None)
     title = _title(c)
     overlays = tuple(q for q in c.quotes if q != title)
+    if not overlays and not title and (said := unquoted_text(c)):
+        if c.has("title"):
+            title = said
+        else:
+            overlays = (said,)
     derive = not overlays and (c.has("text") or c.has_word("overlay", "captions", "caption", "subtitles"))
     if c.has_word("notext"):
         derive = False
@@ -119,6 +127,11 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
     music_files = [f for f in c.files if (m := _named(media, f)) is not None and m.kind == "audio"]
     want_music = False if "nomusic" in words else (True if c.has("music") else None)
     want_voice = False if "novoice" in words else (True if c.has("voiceover") else None)
+    if words & {"only", "just"}:  # "with the voiceover only", "just music"
+        if want_voice and not want_music:
+            want_music = False
+        elif want_music and not want_voice:
+            want_voice = False
     return GenSpec(
         kind=kind,  # type: ignore[arg-type]
         duration_ms=duration if duration and duration > 0 else None,

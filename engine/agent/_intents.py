@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.agent import _lexicon as lx
-from engine.agent._clause import Clause
+from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
@@ -176,7 +176,15 @@ def _text_change(c: Clause, v: View) -> Fill:
         return Question(f"What should {choice.ref.describe()} say instead (e.g. 'Last chance')?")
     if choice.ref is None and c.has("title") and not any(t.role == "title" for t in v.texts):
         return [
-            _op(c, "add_text", text=new_text, st=0, d_ms=min(DEFAULT_TEXT_MS, v.end_ms), position="center", role="title"),
+            _op(
+                c,
+                "add_text",
+                text=new_text,
+                st=0,
+                d_ms=min(DEFAULT_TEXT_MS, v.end_ms),
+                position="center",
+                role="title",
+            ),
             _op(c, "set_title", title=new_text, retitle_text=False),
         ]
     if choice.ref is None:
@@ -298,31 +306,9 @@ def _text_add_test(c: Clause, v: View) -> bool:
     return asks and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover")
 
 
-_SAYING = ("saying", "says", "say", "reading", "reads", "read", "titled", "called", "with")
-_TEXT_STOP = frozenset({"at", "for", "from", "between", "until", "on", "in", "to", "and", "after", "before", "then",
-                        "starting", "lasting", "over", "during", "top", "bottom", "center", "middle", "at_end",
-                        "at_start"})
-
-
-def _unquoted_text(c: Clause) -> str | None:
-    """The words after "saying" / "that says" / "titled" up to a time or place ("a title saying Hi at 3s")."""
-    toks = c.toks
-    for i, t in enumerate(toks):
-        if t.kind is Kind.WORD and t.norm in _SAYING and (t.norm != "with" or c.has("title")):
-            words = []
-            for x in toks[i + 1 :]:
-                if x.kind is not Kind.WORD or x.norm in _TEXT_STOP:
-                    break
-                words.append(x)
-            words = words if not words or words[0].norm not in ("the", "text", "words") else words[1:]
-            if words:
-                return c.source[words[0].start : words[-1].end]
-    return None
-
-
 def _text_add(c: Clause, v: View) -> Fill:
     new = [q for q in c.quotes if not v.texts_matching(q)]
-    if not new and (said := _unquoted_text(c)):
+    if not new and (said := unquoted_text(c)):
         new = [said]
     if not new:
         return Question(
@@ -346,6 +332,8 @@ def _text_add(c: Clause, v: View) -> Fill:
         else:
             st, d = 0, times.for_ or end  # no time given: on screen for the whole video
         ops.append(_op(c, "add_text", text=text, st=st + k * 0, d_ms=d, position=position, role=role))
+    if role == "title" and not v.title:
+        ops.append(_op(c, "set_title", title=new[0], retitle_text=False))
     return ops
 
 
@@ -452,15 +440,21 @@ def _audio_set(c: Clause, v: View) -> Fill:
         chosen = others[0] if others else None
     current = v.audio_role(role)
     if chosen is None and not c.files and c.has("add") and current is not None:
-        others = [m.filename for m in v.media if m.kind == "audio" and m.id != current.src and not is_voice_like(m)]
+        names = [
+            m.filename for m in v.media if m.kind == "audio" and m.id != current.src and not is_voice_like(m)
+        ]
         what = "music" if role == "bgm" else "voiceover"
         return Question(
-            f"The {what} is {current.name} now; should I swap it for " + (" or ".join(others) or "another upload") + "?"
+            f"The {what} is {current.name} now; should I swap it for "
+            + (" or ".join(names) or "another upload")
+            + "?"
         )
     if chosen is None and not c.files and (c.has("add") or current is None):
         chosen = unused_audio(v, role)
     if chosen is None:
-        audios = [m.filename for m in v.media if m.kind == "audio" and is_voice_like(m) == (role == "voiceover")]
+        audios = [
+            m.filename for m in v.media if m.kind == "audio" and is_voice_like(m) == (role == "voiceover")
+        ]
         audios = audios or [m.filename for m in v.media if m.kind == "audio"]
         what = "music" if role == "bgm" else "voiceover"
         if c.files:
@@ -561,6 +555,33 @@ def _speed(c: Clause, v: View) -> Fill:
         else:
             return Question(f"Which clip should play at {speed:g}x: {_clip_list(v)}, or all of them?")
     return [_op(c, "set_speed", target=r, speed=speed) for r in refs]
+
+
+def _clip_volume_test(c: Clause, v: View) -> bool:
+    if c.has("music", "voiceover") or not _refs(c, v):
+        return False
+    return c.has("mute", "unmute") or c.has_word(
+        "volume", "sound", "audio", "louder", "quieter", "softer", "loud", "quiet", "noise"
+    )
+
+
+def _clip_volume(c: Clause, v: View) -> Fill:
+    """A clip's own sound: "lower the volume of clip 3 to 50%", "turn off the sound of the first clip"."""
+    vol: float | None = None
+    factor: float | None = None
+    if c.percents:
+        vol = c.percents[0]
+    elif c.has("mute"):
+        vol = 0.0
+    elif c.has("unmute"):
+        vol = 1.0
+    elif c.has("lower"):
+        factor = 0.5
+    elif c.has("raise"):
+        factor = 1.5
+    if vol is None and factor is None:
+        return Question("How loud should the clip be: a percentage like 50%, or muted?")
+    return [_op(c, "set_volume", target=r, vol=vol, factor=factor) for r in _refs(c, v)]
 
 
 def _mute_clip(c: Clause, v: View) -> Fill:
@@ -720,13 +741,41 @@ def _length_of(c: Clause) -> tuple[int | None, int | None]:
     return length, None
 
 
+def _edge(c: Clause) -> tuple[int, int] | None:
+    """ "the first 2 seconds" → (0, 2000), "the last 3 seconds" → (-1, 3000)."""
+    toks = c.toks
+    for i, t in enumerate(toks[:-1]):
+        if t.kind is Kind.ORD and t.value in (0, -1) and toks[i + 1].kind is Kind.DUR:
+            return int(t.value), round(toks[i + 1].value)
+    return None
+
+
+def _edge_trim(c: Clause, v: View, edge: tuple[int, int]) -> Fill:
+    side, ms = edge
+    refs = [r for r in _refs(c, v) if r.every is None] or [MainRef(index=side)]
+    keep = c.has_word("keep", "only", "use", "just")
+    ops = []
+    for r in refs:
+        if keep:
+            ops.append(_op(c, "trim_segment", target=r, d_ms=ms, keep_last=side == -1))
+        elif side == 0:
+            ops.append(_op(c, "trim_segment", target=r, head_ms=ms))
+        else:
+            ops.append(_op(c, "trim_segment", target=r, change_ms=-ms))
+    return ops
+
+
 def _trim_test(c: Clause, v: View) -> bool:
+    if _edge(c) is not None and (c.has("shorten", "remove", "cut", "use", "make") or c.has_word("keep")):
+        return True
     return (bool(_refs(c, v)) and not any(r.every for r in _refs(c, v))) or (
         generic_clip(c) and not c.has("video") and len(v.mains) > 0 and c.times.any_length is not None
     )
 
 
 def _trim(c: Clause, v: View) -> Fill:
+    if (edge := _edge(c)) is not None:
+        return _edge_trim(c, v, edge)
     refs = [r for r in _refs(c, v) if r.every is None]
     if not refs:
         target = _one_target(c, v, "change")
@@ -740,7 +789,7 @@ def _trim(c: Clause, v: View) -> Fill:
     if length is None and change is None:
         now = ", ".join(f"{r.describe()} is {secs(_seg_d(v, r))}" for r in refs)
         verb = "long" if c.has("lengthen") else "short"
-        return Question(f'{now[0].upper() + now[1:]} now; how {verb} should it be (e.g. "to 3 seconds")?')
+        return Question(f'Right now {now}; how {verb} should it be (e.g. "to 3 seconds")?')
     ops = []
     for k, r in enumerate(refs):
         ops.append(_op(c, "trim_segment", target=r, d_ms=lengths[k] if lengths else length, change_ms=change))
@@ -812,6 +861,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("text_move", _fs("move make change set"), _text_move, test=_text_move_test),
     Intent("text_time", frozenset(), _text_time, test=_text_time_test),
     Intent("canvas", frozenset(), _canvas, test=lambda c, v: c.has("aspect") or bool(c.ratios)),
+    Intent("clip_volume", frozenset(), _clip_volume, test=_clip_volume_test),
     Intent(
         "audio_remove",
         frozenset(),
@@ -839,7 +889,9 @@ INTENTS: tuple[Intent, ...] = (
     Intent("mute_clip", _fs("mute unmute"), _mute_clip),
     Intent("split", _fs("split"), _split),
     Intent("duplicate", _fs("duplicate"), _duplicate, test=lambda c, v: not c.has_word("double_speed")),
-    Intent("swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2),
+    Intent(
+        "swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2
+    ),
     Intent("reorder", _fs("reorder reverse"), _reorder),
     Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
     Intent("move", _fs("move"), _move, test=_move_test),

@@ -121,7 +121,6 @@ ORDINAL_WORDS = {
     "second-last": -2,
     "second-to-last": -2,
     "next-to-last": -2,
-    "opening": 0,
 }
 
 # Multi-word phrases → one word (the norm the grammar sees). Longest match wins.
@@ -149,6 +148,9 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("turn", "up"): "raise",
     ("turn", "it", "up"): "raise",
     ("get", "rid", "of"): "remove",
+    ("turn", "off"): "mute",
+    ("switch", "off"): "mute",
+    ("turn", "on"): "unmute",
     ("take", "out"): "remove",
     ("take", "off"): "remove",
     ("go", "back", "to", "the", "first", "version"): "first_version",
@@ -619,7 +621,9 @@ MOOD_CALM = _words(
     "calm elegant slow relaxing relaxed gentle soft peaceful chill luxurious cinematic dreamy serene"
 )
 MUSIC_MOODS: tuple[frozenset[str], ...] = (
-    _words("upbeat energetic happy fun dance pop fast rock hype lively party faster happier livelier punchier"),
+    _words(
+        "upbeat energetic happy fun dance pop fast rock hype lively party faster happier livelier punchier"
+    ),
     _words(
         "calm chill relaxing soft ambient slow peaceful lofi piano gentle elegant serene dreamy calmer "
         "chiller slower softer mellow relaxed quiet"

@@ -123,6 +123,8 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
                 out += [(i, MainRef(index=k)) for k in span]
                 consumed.add(i + 1)
                 continue
+            if nxt is not None and nxt.kind is Kind.DUR:
+                continue  # "the first 2 seconds": a stretch of time, not a clip
             if noun == "clip" or (noun is None and _bare_ordinal_is_clip(c, i)):
                 out.append((i, MainRef(index=int(t.value))))
             continue
@@ -162,7 +164,9 @@ def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> str | None:
         if len(words) < 2 and not (words and len(words[0]) > 3):
             continue
         window = toks[i : i + len(words)]
-        if len(window) == len(words) and all(w.kind is Kind.WORD and w.norm == x for w, x in zip(window, words, strict=True)):
+        if len(window) == len(words) and all(
+            w.kind is Kind.WORD and w.norm == x for w, x in zip(window, words, strict=True)
+        ):
             hits.append(s.name)
     return hits[0] if len(set(hits)) == 1 else None
 

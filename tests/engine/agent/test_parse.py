@@ -26,7 +26,7 @@ def test_an_intro_and_a_length_make_a_trim_of_the_first_clip(promo: Setup) -> No
 
 def test_two_instructions_joined_by_and_make_two_operations_in_order(promo: Setup) -> None:
     ops = _ops("Shorten the intro to 2 seconds and add a title 'Summer Sale'", promo)
-    assert [o.name for o in ops] == ["trim_segment", "add_text"]
+    assert [o.name for o in ops] == ["trim_segment", "add_text", "set_title"]
     assert ops[1].args["text"] == "Summer Sale"
     assert ops[1].args["role"] == "title"
 
