@@ -72,3 +72,17 @@ def test_backend_selection_follows_the_environment() -> None:
     assert (custom.backend, custom.label, custom.is_engine) == ("http", "http://127.0.0.1:8765", True)
     assert Config.from_env({"NEMO_BACKEND": "local", "NEMO_TOKEN": "t"}).backend == "embedded"
     assert not Config.from_env({"NEMO_BACKEND": "cloud"}).is_engine
+
+
+def test_renders_are_polled_every_30_s_at_most_10_times_on_the_cloud_and_every_second_on_the_engine() -> None:
+    cloud = Config.from_env({"NEMO_TOKEN": "t"}).render_poll
+    assert (cloud.first_wait_s, cloud.interval_s, cloud.max_polls) == (30.0, 30.0, 10)
+    local = Config.from_env({}).render_poll
+    assert (local.first_wait_s, local.interval_s) == (1.0, 1.0)
+
+
+def test_claim_links_point_at_the_backend_that_serves_them() -> None:
+    assert Config.from_env({"NEMO_TOKEN": "t"}).web_url == "https://nemovideo.com"
+    assert Config.from_env({"NEMO_API_URL": "http://127.0.0.1:9000"}).web_url == "http://127.0.0.1:9000"
+    assert Config.from_env({}).web_url == "http://127.0.0.1:8765"
+    assert Config.from_env({"NEMO_WEB_URL": "https://w.example/"}).web_url == "https://w.example"

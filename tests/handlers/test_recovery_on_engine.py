@@ -270,12 +270,19 @@ async def test_a_failed_render_is_retried_once_with_a_new_id(
     assert Path(result["path"]).suffix == ".mkv"
 
 
-async def test_render_status_shape_b_is_understood(engine: EngineFactory, media: dict[str, Path]) -> None:
-    eng = await prepared(engine, media, FaultConfig(render_status_shape="B"))
+async def test_render_status_shape_b_and_the_fallback_download_url_work(
+    engine: EngineFactory, media: dict[str, Path]
+) -> None:
+    eng = await prepared(engine, media, FaultConfig(render_status_shape="B", errors={"download": 400}))
     assert (await eng.call("send_message", {"message": GENERATE}))["ok"]
     result = await eng.call("export", {"quality": "low"})
     assert result["ok"], result
     assert result["size"] > 0
+    downloads = [
+        r for r in eng.recorder.requests if r.path.endswith("/download") or "/files/renders/" in r.path
+    ]
+    assert [r.status for r in downloads] == [400, 200]
+    assert downloads[1].path == f"/api/render/proxy/{result['render_id']}/download"
 
 
 async def test_a_message_while_the_previous_turn_runs_is_session_busy(

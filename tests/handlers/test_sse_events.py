@@ -185,3 +185,22 @@ def test_tool_calls_are_counted_and_the_last_draft_is_kept() -> None:
     )
     assert log.tool_names == ["add_text", "set_canvas"]
     assert log.draft == second
+
+
+def test_the_stage_reached_is_told_from_the_tool_steps_and_the_drafts() -> None:
+    from handlers.tools.send_message import classify_stage
+
+    with_music_and_title = {
+        "m": {},
+        "t": [
+            {"id": "v1", "tt": 0, "sg": [{"id": "s1", "st": 0, "d": 1}]},
+            {"id": "a1", "tt": 1, "sg": [{"id": "s2", "st": 0, "d": 1}]},
+            {"id": "x1", "tt": 7, "sg": [{"id": "s3", "st": 0, "d": 1, "text": "T"}]},
+        ],
+    }
+    raw = {"m": {}, "t": [{"id": "v1", "tt": 0, "sg": [{"id": "s1", "st": 0, "d": 1}]}]}
+    assert classify_stage(["generate_video"], None, raw, True) == "raw_video"
+    assert classify_stage(["generate_video", "generate_music", "add_title"], None, raw, True) == "complete"
+    assert classify_stage([], None, with_music_and_title, True) == "complete"
+    assert classify_stage(["trim_segment"], raw, raw, True) == "edit"
+    assert classify_stage([], raw, raw, False) == "none"

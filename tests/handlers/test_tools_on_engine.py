@@ -75,6 +75,22 @@ async def test_a_conversation_makes_a_verified_video_file(
     assert str(path) in exported["text"]
     assert any(e.kind == "render" and e.percent == 100.0 for e in eng.progress)
 
+    [first_turn, _second] = [r for r in eng.recorder.requests if r.path == "/run_sse"]
+    assert json.loads(first_turn.body) == {
+        "app_name": "nemo_agent",
+        "user_id": "me",
+        "session_id": session["session_id"],
+        "new_message": {"role": "user", "parts": [{"text": GENERATE}]},
+    }
+    assert first_turn.headers["accept"] == "text/event-stream"
+    job_posts = [
+        r
+        for r in eng.recorder.requests
+        if r.path in ("/api/render/proxy/lambda",) or "/with-session/" in r.path
+    ]
+    assert len(job_posts) == 2
+    assert all(len(r.headers["idempotency-key"]) == 36 for r in job_posts)
+
 
 async def test_every_request_carries_the_attribution_read_from_skill_md_at_run_time(
     engine: EngineFactory, skill_md: Path
