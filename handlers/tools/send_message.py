@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +42,9 @@ __all__ = ["TurnOutcome", "classify_stage", "run_body", "send_message"]
 Stage = Literal["none", "edit", "raw_video", "complete"]
 _GENERATE = re.compile(r"generat|create_video|make_video|text_to_video|raw_cut|storyboard", re.IGNORECASE)
 _SECOND = re.compile(r"music|bgm|audio|title|caption|text|soundtrack|music_and_title", re.IGNORECASE)
+_SECOND_STAGE_TEXT = re.compile(
+    r"\bstage\s*2\b|second stage|music and title|第二阶段|音乐和标题", re.IGNORECASE
+)
 
 
 def run_body(session_id: str, message: str) -> dict[str, Any]:
@@ -59,15 +63,22 @@ def _has_track(draft: dict[str, Any] | None, tt: int) -> bool:
 
 
 def classify_stage(
-    tool_names: list[str], before: dict[str, Any] | None, after: dict[str, Any] | None, changed: bool
+    tool_names: list[str],
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    changed: bool,
+    texts: Sequence[str] = (),
 ) -> Stage:
-    """Which stage the turn reached. Generation is two-stage: the raw video, then music and title."""
+    """Which stage the turn reached. Generation is two-stage: the raw video, then music and title; the
+    second stage shows as its tool steps, as a draft with audio and text tracks, or in the reply's words
+    (a second stage may find nothing to add)."""
     generated = any(_GENERATE.search(n) for n in tool_names) or (not is_ready(before) and is_ready(after))
     if generated:
         first = next((i for i, n in enumerate(tool_names) if _GENERATE.search(n)), -1)
         second_by_tools = any(_SECOND.search(n) and not _GENERATE.search(n) for n in tool_names[first + 1 :])
         second_by_draft = _has_track(after, 1) and _has_track(after, 7)
-        return "complete" if second_by_tools or second_by_draft else "raw_video"
+        second_by_text = any(_SECOND_STAGE_TEXT.search(t) for t in texts)
+        return "complete" if second_by_tools or second_by_draft or second_by_text else "raw_video"
     return "edit" if changed else "none"
 
 
@@ -279,7 +290,7 @@ async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]
     if errors:
         reply += " (The backend also reported: " + "; ".join(e.message for e in errors) + ")"
 
-    stage = classify_stage(log.tool_names, before, after, bool(changes))
+    stage = classify_stage(log.tool_names, before, after, bool(changes), texts)
     ready = is_ready(after)
     names = list(dict.fromkeys(log.tool_names))
     text = reply

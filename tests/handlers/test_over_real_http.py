@@ -32,7 +32,7 @@ def bound_socket() -> socket.socket:
 @asynccontextmanager
 async def uvicorn_engine(home: Path, faults: FaultConfig) -> AsyncIterator[str]:
     sock = bound_socket()
-    app = create_app(ServerConfig(home=home, faults=faults, ping_interval_s=0.05))
+    app = create_app(ServerConfig(home=home, faults=faults, ping_interval_s=0.05, allow_private_urls=True))
     server = uvicorn.Server(
         uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=1)
     )
@@ -62,6 +62,9 @@ async def test_a_dropped_tcp_stream_is_recovered_by_polling_without_a_resend(
             files = [str(media[k]) for k in ("still1", "still2", "music")]
             uploaded = await acall_tool("upload", {"files": files}, config=config)
             assert uploaded["ok"], uploaded
+            by_url = await acall_tool("upload", {"urls": [uploaded["uploads"][0]["url"]]}, config=config)
+            assert by_url["ok"], by_url
+            assert by_url["uploads"][0]["type"] == "image"
             result = await acall_tool(
                 "send_message",
                 {"message": "make a 3-second reel from these images with the music"},

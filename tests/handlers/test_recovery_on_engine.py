@@ -231,6 +231,16 @@ async def test_a_refused_client_id_is_replaced_and_the_token_call_retried(engine
     assert (eng.config.config_dir / "client_id").read_text().strip() == ids[1]
 
 
+async def test_without_a_claim_token_the_browser_link_takes_the_seeds_form(engine: EngineFactory) -> None:
+    eng = await engine(FaultConfig(errors={"claim_token": 400}))
+    session = await eng.call("create_session")
+    assert session["ok"], session
+    assert session["browser_url"] == (
+        f"{eng.config.web_url}/workspace/claim?task={session['task_id']}&session={session['session_id']}"
+        "&skill_name=video-generator-ai&skill_version=0.1.0&skill_source=claude"
+    )
+
+
 async def test_export_blocked_by_the_plan_says_register_not_credits(
     engine: EngineFactory, media: dict[str, Path]
 ) -> None:

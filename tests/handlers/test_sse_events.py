@@ -204,3 +204,12 @@ def test_the_stage_reached_is_told_from_the_tool_steps_and_the_drafts() -> None:
     assert classify_stage([], None, with_music_and_title, True) == "complete"
     assert classify_stage(["trim_segment"], raw, raw, True) == "edit"
     assert classify_stage([], raw, raw, False) == "none"
+
+
+def test_a_second_stage_that_found_nothing_to_add_still_counts_as_done() -> None:
+    from handlers.tools.send_message import classify_stage
+
+    raw = {"m": {}, "t": [{"id": "v1", "tt": 0, "sg": [{"id": "s1", "st": 0, "d": 1}]}]}
+    said = ["Stage 1 (raw cut): 3 images.", "Stage 2 (music and title): no music or text to add."]
+    assert classify_stage(["generate_video"], None, raw, True, said) == "complete"
+    assert classify_stage(["generate_video"], None, raw, True, said[:1]) == "raw_video"
