@@ -183,3 +183,27 @@ async def test_a_question_gets_a_text_reply_and_changes_nothing(tmp_path: Path) 
         assert turn.texts
         assert not _drafts(turn.events)
         assert (await state(http, token, sid))["revision"] is None
+
+
+async def test_a_turn_that_costs_more_than_the_credits_left_gets_2001_before_the_stream(
+    tmp_path: Path,
+) -> None:
+    async with running_server(ServerConfig(home=tmp_path, initial_credits=5)) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await _project(http, token)
+        refused = await http.post(
+            "/run_sse",
+            headers=auth(token),
+            json={"session_id": sid, "new_message": {"parts": [{"text": MESSAGE}]}},
+        )
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/json"
+        assert refused.json()["code"] == 2001
+        assert "costs 10 and 5 are available" in refused.json()["message"]
+        latest = await state(http, token, sid)
+        assert latest["revision"] is None
+        assert latest["busy"] is False
+        balance = (await http.get("/api/credits/balance/simple", headers=auth(token))).json()["data"]
+        assert balance == {"available": 5, "frozen": 0, "total": 5}
+        free = await send_message(http, token, sid, "what can you do?")  # a question costs nothing
+        assert free.texts

@@ -1,11 +1,12 @@
 """Uploads: judged by content, bounded in size, stored whole or not at all, with harmless names."""
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from engine.server import ServerConfig
@@ -157,6 +158,36 @@ async def test_a_url_upload_fetches_the_file_when_private_addresses_are_allowed(
         assert missing.status_code == 422
         assert "answered HTTP 404" in missing.json()["message"]
         assert "abc" not in missing.json()["message"]
+
+
+async def test_a_url_upload_over_the_size_limit_is_refused_declared_or_streamed(tmp_path: Path) -> None:
+    big = image_bytes("PNG") + b"\0" * 50_000
+
+    async def declared(request: Request) -> Response:
+        return Response(big, media_type="image/png")
+
+    async def streamed(request: Request) -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(big), 8192):
+                yield big[start : start + 8192]
+
+        return StreamingResponse(chunks(), media_type="image/png")
+
+    source = Starlette(routes=[Route("/declared.png", declared), Route("/streamed.png", streamed)])
+    config = ServerConfig(home=tmp_path / "home", allow_private_urls=True, max_upload_bytes=20_000)
+    async with serve_app(source) as origin, running_server(config) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        for name in ("declared.png", "streamed.png"):
+            response = await http.post(
+                f"/api/upload-video/nemo_agent/me/{sid}",
+                headers=auth(token),
+                json={"urls": [f"{origin}/{name}"], "source_type": "url"},
+            )
+            assert response.status_code == 413, name
+            assert response.json()["code"] == 4002
+            assert f"'{name}' is larger than" in response.json()["message"]
+        assert list((tmp_path / "home" / "tmp").iterdir()) == []
 
 
 async def test_a_url_upload_to_a_loopback_or_private_address_is_refused(tmp_path: Path) -> None:
