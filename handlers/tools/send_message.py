@@ -259,11 +259,21 @@ async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]
         raise TurnTimeoutError(f"{what}; the message was not re-sent")
 
     recovered = outcome.dropped is not None
+    state_note = ""
     if recovered:
-        after_view = await _recover(ctx, ref.session_id, before)
+        after = (await _recover(ctx, ref.session_id, before)).draft
     else:
-        after_view = await fetch_state(ctx.api, ref.session_id)
-    after = after_view.draft if after_view.draft is not None else log.draft
+        # The message was accepted: a failing state read must not look like a failed message (the agent
+        # would send it again), so the draft the stream carried stands in for it.
+        try:
+            after = (await fetch_state(ctx.api, ref.session_id)).draft
+        except VideogenError as exc:
+            after = None
+            state_note = (
+                f"\n(The state could not be read afterwards: {exc.message}. The message was sent once.)"
+            )
+    if after is None:
+        after = log.draft if log.draft is not None else before
     changes = describe_changes(before, after) if after != before else []
     summary = track_summary(after) if after is not None else None
 
@@ -302,6 +312,7 @@ async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]
         )
     if recovered:
         text += "\n(The stream dropped; this was read from the project's state. The message was sent once.)"
+    text += state_note
     return ctx.ok(
         text,
         session_id=ref.session_id,

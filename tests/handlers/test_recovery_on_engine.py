@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,28 @@ async def test_no_fault_makes_the_client_send_a_message_twice(
     assert eng.recorder.streams_started() <= 1
     accepted_or_refused = [r.status for r in eng.recorder.requests if r.path == "/run_sse"]
     assert accepted_or_refused.count(200) <= 1
+
+
+async def test_a_failing_state_read_after_the_turn_does_not_turn_a_sent_message_into_an_error(
+    engine: EngineFactory, media: dict[str, Path]
+) -> None:
+    eng = await prepared(engine, media)
+    inner = eng.config.asgi_app
+    state_reads = 0
+
+    async def flaky_state(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal state_reads
+        if scope["type"] == "http" and scope["path"].endswith("/latest"):
+            state_reads += 1
+            if state_reads == 2:  # the read after the turn
+                await send({"type": "http.response.start", "status": 502, "headers": []})
+                await send({"type": "http.response.body", "body": b"bad gateway"})
+                return
+        await inner(scope, receive, send)
+
+    eng.config = dataclasses.replace(eng.config, asgi_app=flaky_state)
+    result = await eng.call("send_message", {"message": GENERATE})
+    assert result["ok"], result
+    assert result["ready_for_export"] is True  # from the draft the stream carried
+    assert "sent once" in result["text"]
+    assert eng.recorder.streams_started() == 1
