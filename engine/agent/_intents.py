@@ -131,7 +131,11 @@ def _canvas(c: Clause, v: View) -> Fill:
         return Question(
             "Which aspect ratio: 16:9 (landscape), 9:16 (vertical), 1:1 (square) or 4:5 (portrait post)?"
         )
-    return [_op(c, "set_canvas", preset=preset, fit=fit)]
+    ops = [_op(c, "set_canvas", preset=preset, fit=fit)]
+    length = c.times.any_length
+    if length is not None and not _refs(c, v) and not c.has("text", "title", "music", "voiceover"):
+        ops.append(_op(c, "set_total_duration", total_ms=length))  # "a vertical 15-second version"
+    return ops
 
 
 def _fit(c: Clause) -> str | None:
@@ -527,16 +531,26 @@ def _motion(c: Clause, v: View) -> Fill:
     return [_op(c, "set_motion", target=r, motion=motion, alternate="ken" in words) for r in refs]
 
 
+def _slower(c: Clause) -> bool:
+    """ "slow down", "slow the second clip down", "slow motion", "slower"."""
+    return c.has("slowdown") or (c.has_word("slow") and c.has_word("down", "motion"))
+
+
 def _speed_test(c: Clause, v: View) -> bool:
+    split_up = c.has_word("speed") and c.has_word("up")  # "speed the intro up"
     return (
-        c.has("speedup", "slowdown") or bool(c.multipliers) or c.has_word("speed", "normal_speed", "slowmo")
+        c.has("speedup")
+        or _slower(c)
+        or split_up
+        or bool(c.multipliers)
+        or c.has_word("speed", "normal_speed", "slowmo")
     )
 
 
 def _speed(c: Clause, v: View) -> Fill:
     if c.multipliers:
         speed = c.multipliers[0]
-        if c.has("slowdown") and speed > 1:
+        if _slower(c) and speed > 1:
             speed = 1 / speed  # "slow it down 2x"
     elif c.has_word("normal_speed", "normal", "regular"):
         speed = 1.0
@@ -544,7 +558,7 @@ def _speed(c: Clause, v: View) -> Fill:
         speed = c.percents[0]
     elif c.has_word("double_speed"):
         speed = 2.0
-    elif c.has("slowdown"):
+    elif _slower(c):
         speed = 0.5
     else:
         speed = 1.5

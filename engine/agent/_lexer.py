@@ -570,7 +570,7 @@ def _phrases(toks: list[Tok]) -> list[Tok]:
                     key = tuple(w.norm for w in window)
                     phrase = lx.PHRASES.get(key)
                     if phrase is not None:
-                        out.append(Tok(Kind.WORD, phrase, window[0].start, window[-1].end))
+                        out += [Tok(Kind.WORD, w, window[0].start, window[-1].end) for w in phrase.split()]
                         i += length
                         matched = True
                         break

@@ -142,11 +142,17 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("speed", "up"): "speedup",
     ("sped", "up"): "speedup",
     ("slow", "down"): "slowdown",
+    ("slow", "it", "down"): "slowdown it",
+    ("slow", "them", "down"): "slowdown them",
+    ("speed", "it", "up"): "speedup it",
+    ("speed", "them", "up"): "speedup them",
+    ("turn", "it", "off"): "mute it",
+    ("turn", "it", "on"): "unmute it",
     ("slowed", "down"): "slowdown",
     ("turn", "down"): "lower",
-    ("turn", "it", "down"): "lower",
+    ("turn", "it", "down"): "lower it",
     ("turn", "up"): "raise",
-    ("turn", "it", "up"): "raise",
+    ("turn", "it", "up"): "raise it",
     ("get", "rid", "of"): "remove",
     ("turn", "off"): "mute",
     ("switch", "off"): "mute",
@@ -534,7 +540,19 @@ CLAUSE_VERBS = _words(
     "set change replace swap switch move shift bring mute unmute split duplicate copy repeat fade_in "
     "fade_out fade undo redo rename reorder rearrange reverse use apply lower raise increase decrease "
     "reduce boost speedup slowdown show display get give turn keep let start"
-) | {"speedup", "slowdown", "lower", "raise", "remove", "first_version", "export", "status"}
+) | {
+    "speedup",
+    "slowdown",
+    "lower",
+    "raise",
+    "remove",
+    "first_version",
+    "export",
+    "status",
+    "slow",
+    "speed",
+    "play",
+}
 
 COLORS = {
     "red": "#ff3b30",

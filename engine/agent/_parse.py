@@ -8,14 +8,15 @@ caller); the first question or refusal wins, so an ambiguous part never half-app
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import read_spec, wants_generation
 from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
-from engine.agent._lexer import tokenize
-from engine.agent._plan import Answer, Generate, Noop, Op, Outcome, Plan, Question, Revision
+from engine.agent._lexer import Kind, Tok, tokenize
+from engine.agent._plan import Answer, Generate, MainRef, Noop, Op, Outcome, Plan, Question, Revision
 from engine.agent._types import Draft, MediaRef
-from engine.agent._view import View, make_view
+from engine.agent._view import TextInfo, View, make_view
 
 __all__ = ["parse"]
 
@@ -107,10 +108,64 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
     return _edit_plan(clauses, view)
 
 
+_PRONOUNS = frozenset({"it", "them", "that", "this", "its", "their", "those"})
+_NOUNS = ("music", "voiceover", "title", "text", "clip", "intro", "outro")
+_KEEPS_PLACE = frozenset(
+    {"trim_segment", "set_speed", "set_volume", "set_motion", "set_fade", "set_transition"}
+)
+
+
+def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
+    """ "…and make it bigger": a pronoun with no noun of its own means the previous clause's thing."""
+    if prev is None or not set(c.words) & _PRONOUNS or c.has(*_NOUNS) or c.quotes or c.files:
+        return c
+    end = c.toks[-1].end
+    concept = next((k for k in ("music", "voiceover", "title") if prev.has(k)), None)
+    if concept is not None:
+        extra = [Tok(Kind.WORD, concept, end, end)]
+    elif prev.quotes:
+        extra = [Tok(Kind.WORD, "text", end, end), Tok(Kind.QUOTE, prev.quotes[-1], end, end)]
+    else:
+        target = _clip_in_focus(prev_ops)
+        if target is None:
+            return c
+        if target.index is not None:
+            extra = [Tok(Kind.ORD, "", end, end, float(target.index)), Tok(Kind.WORD, "clip", end, end)]
+        else:
+            extra = [Tok(Kind.FILE, str(target.file), end, end)]
+    return Clause(c.toks + tuple(extra), c.source)
+
+
+def _clip_in_focus(ops: Sequence[Op]) -> MainRef | None:
+    """The one clip the previous operations were about, where it is now (None: not one clip)."""
+    if len(ops) == 1 and ops[0].name == "move_segment" and ops[0].args.get("to") is not None:
+        return MainRef(index=int(ops[0].args["to"]))  # the moved clip, at its new place
+    if not ops or not all(o.name in _KEEPS_PLACE for o in ops):
+        return None
+    targets = {o.args.get("target") for o in ops}
+    target = next(iter(targets)) if len(targets) == 1 else None
+    if isinstance(target, MainRef) and (target.index is not None or target.file is not None):
+        return target
+    return None
+
+
+def _advance(view: View, ops: Sequence[Op]) -> View:
+    """The view as later clauses of the same message see it: with the texts added so far."""
+    added = [
+        TextInfo("", str(o.args["text"]), str(o.args["role"]), int(o.args["st"]), int(o.args["d_ms"]))
+        for o in ops
+        if o.name == "add_text"
+    ]
+    return replace(view, texts=view.texts + tuple(added)) if added else view
+
+
 def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     ops: list[Op] = []
     understood: list[str] = []
-    for c in clauses:
+    prev: Clause | None = None
+    prev_ops: list[Op] = []
+    for raw in clauses:
+        c = _carry(raw, prev, prev_ops)
         found = match(c, view)
         if found is None:
             if not understood and len(clauses) == 1:
@@ -128,6 +183,8 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
             return fill
         ops += fill
         understood.append(c.text)
+        view = _advance(view, fill)
+        prev, prev_ops = raw, fill
     if not ops:
         return Noop(NOOP_TEXT)
     return Plan(tuple(ops))

@@ -95,7 +95,8 @@ def _edit(plan: Plan, draft: Draft | None) -> Turn:
     except ApplyError as exc:
         return Turn("answer", (), f'Nothing changed: I couldn\'t do "{exc.phrase}" because {exc.reason}.')
     if new == draft:
-        return Turn("noop", (), "That is already how it is, so nothing changed.\n" + sm.track_summary(draft))
+        why = "Those changes cancel each other out" if len(plan.ops) > 1 else "That is already how it is"
+        return Turn("noop", (), f"{why}, so nothing changed.\n" + sm.track_summary(draft))
     changes = sm.describe_changes(draft, new)
     text = "Done: " + (_sentence(changes) if changes else "updated.")
     return Turn(
