@@ -15,7 +15,7 @@ from engine import timeline as tl
 from engine.agent._generate import GenPlan
 from engine.agent._plan import MainRef, Op, TextRef
 from engine.agent._types import Draft, ToolStep
-from engine.agent._view import secs
+from engine.agent._view import contains_words, secs
 
 __all__ = ["ApplyError", "apply_ops", "build_generation"]
 
@@ -79,12 +79,12 @@ def resolve_text(d: Draft, ref: TextRef) -> list[str]:
     if ref.every:
         return [t["id"] for t in texts]
     if ref.contains is not None:
-        low = ref.contains.lower().strip()
-        exact = [t["id"] for t in texts if str(t.get("text", "")).lower().strip() == low]
+        low = " ".join(ref.contains.lower().split())
+        exact = [t["id"] for t in texts if " ".join(str(t.get("text", "")).lower().split()) == low]
         loose = [
             t["id"]
             for t in texts
-            if low in str(t.get("text", "")).lower() or str(t.get("text", "")).lower() in low
+            if contains_words(str(t.get("text", "")), low) or contains_words(low, str(t.get("text", "")))
         ]
         if exact or loose:
             return exact or loose

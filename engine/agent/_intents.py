@@ -335,7 +335,9 @@ def _text_add(c: Clause, v: View) -> Fill:
             st, d = 0, times.for_ or DEFAULT_TEXT_MS
         else:
             st, d = 0, times.for_ or end  # no time given: on screen for the whole video
-        ops.append(_op(c, "add_text", text=text, st=st + k * 0, d_ms=d, position=position, role=role))
+        if k and st + k * d < end:
+            st += k * d  # several texts at one time: one after the other
+        ops.append(_op(c, "add_text", text=text, st=st, d_ms=d, position=position, role=role))
     if role == "title" and not v.title:
         ops.append(_op(c, "set_title", title=new[0], retitle_text=False))
     return ops

@@ -13,7 +13,7 @@ from typing import Any
 from engine.agent import _lexicon as lx
 from engine.agent._types import Draft, MediaRef
 
-__all__ = ["AudioInfo", "SegInfo", "TextInfo", "View", "make_view", "secs"]
+__all__ = ["AudioInfo", "SegInfo", "TextInfo", "View", "contains_words", "make_view", "secs"]
 
 
 def secs(ms: int | float) -> str:
@@ -77,9 +77,22 @@ class View:
         return None
 
     def texts_matching(self, words: str) -> list[TextInfo]:
-        low = words.lower().strip()
-        exact = [t for t in self.texts if t.text.lower().strip() == low]
-        return exact or [t for t in self.texts if low and (low in t.text.lower() or t.text.lower() in low)]
+        """Texts the quoted words name: the same words, else whole words of it ("Sale" → "Summer Sale")."""
+        low = " ".join(words.lower().split())
+        exact = [t for t in self.texts if " ".join(t.text.lower().split()) == low]
+        if exact or len(low) < 3:
+            return exact
+        return [t for t in self.texts if contains_words(t.text, low) or contains_words(low, t.text)]
+
+
+def contains_words(text: str, part: str) -> bool:
+    """Is ``part`` a run of whole words of ``text`` (case-insensitive)? CJK text: any substring."""
+    hay, needle = text.lower().split(), part.lower().split()
+    if not needle or len(part.strip()) < 3:
+        return False
+    if any(ord(ch) > 0x2E80 for ch in part):
+        return part.lower().strip() in text.lower()
+    return any(hay[i : i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
 
 
 def is_voice_like(m: MediaRef) -> bool:
