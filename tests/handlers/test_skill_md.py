@@ -1,0 +1,185 @@
+"""SKILL.md is what an agent reads: valid frontmatter, every command runnable, nothing undeclared."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handlers import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SKILL_MD = ROOT / "SKILL.md"
+TEXT = SKILL_MD.read_text(encoding="utf-8")
+_, FRONT_TEXT, BODY = TEXT.split("---\n", 2)
+FRONT: dict[str, Any] = yaml.safe_load(FRONT_TEXT)
+
+# Names read as environment variables: os.environ / os.getenv / an `env` mapping, with a literal name.
+_ENV_READ = re.compile(r"""(?:environ|getenv|\benv)(?:\.get)?\s*[\(\[]\s*["']([A-Z][A-Z0-9_]+)["']""")
+_SHELL_READ = re.compile(r"\$\{([A-Z][A-Z0-9_]+)(?::?[-+=])")
+_SHELL_SET = re.compile(r"^([A-Z][A-Z0-9_]+)=", re.MULTILINE)
+_LAUNCHER = (ROOT / "scripts/videogen", ROOT / "scripts/_env.sh")
+
+
+def env_vars_read() -> set[str]:
+    names: set[str] = set()
+    for folder in ("handlers", "engine"):
+        for path in (ROOT / folder).rglob("*.py"):
+            names |= set(_ENV_READ.findall(path.read_text(encoding="utf-8")))
+    shell = "\n".join(p.read_text(encoding="utf-8") for p in _LAUNCHER)
+    return names | (set(_SHELL_READ.findall(shell)) - set(_SHELL_SET.findall(shell)))
+
+
+def commands() -> list[str]:
+    """Every `scripts/videogen ...` command line shown in the body (code blocks and inline code)."""
+    lines = [
+        line for block in re.findall(r"```bash\n(.*?)```", BODY, re.DOTALL) for line in block.splitlines()
+    ]
+    inline = re.findall(r"`([^`\n]*scripts/videogen[^`\n]*)`", BODY)
+    # (the MCP host config's JSON args list is not a command line)
+    return [c.strip() for c in [*lines, *inline] if "scripts/videogen" in c and not c.startswith("[")]
+
+
+def test_frontmatter_keys_are_only_the_agentskills_ones() -> None:
+    assert TEXT.startswith("---\n")
+    assert set(FRONT) <= {"name", "description", "license", "compatibility", "metadata"}
+    assert FRONT["name"] == "video-generator-ai"
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", FRONT["name"])
+
+
+def test_description_says_what_and_when_within_the_limits() -> None:
+    description = FRONT["description"]
+    assert 0 < len(description) <= 1024
+    assert "<" not in description
+    assert ">" not in description
+    assert "Use when" in description
+    assert len(FRONT["compatibility"]) <= 500
+
+
+def test_version_matches_pyproject_and_skill_yaml() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    manifest = yaml.safe_load((ROOT / "skill.yaml").read_text(encoding="utf-8"))
+    assert FRONT["metadata"]["version"] == pyproject["project"]["version"] == manifest["version"] == "0.1.0"
+
+
+def test_openclaw_metadata_declares_python_and_optional_env_vars() -> None:
+    claw = FRONT["metadata"]["openclaw"]
+    assert claw["emoji"]
+    assert claw["requires"] == {"bins": ["python3"]}  # no requires.env: every variable is optional
+    assert claw["primaryEnv"] == "NEMO_TOKEN"
+    for var in claw["envVars"]:
+        assert set(var) <= {"name", "required", "description"}
+        assert var["required"] is False
+        assert var["description"]
+
+
+def test_every_environment_variable_the_code_reads_is_declared_and_none_is_stale() -> None:
+    declared = {v["name"] for v in FRONT["metadata"]["openclaw"]["envVars"]}
+    read = env_vars_read()
+    assert {
+        "NEMO_TOKEN",
+        "NEMO_API_URL",
+        "VIDEOGEN_HOME",
+        "XDG_CONFIG_HOME",
+        "PYTHON",
+    } <= read  # the grep works
+    assert read - declared == set(), "read by the code but not declared in SKILL.md"
+    assert declared - read == set(), "declared in SKILL.md but read nowhere"
+
+
+def test_body_is_under_500_lines_and_explains_base_dir() -> None:
+    assert len(TEXT.splitlines()) < 500
+    assert "`{baseDir}` below is the folder that holds this SKILL.md" in BODY
+
+
+def test_every_command_shown_parses_with_the_cli() -> None:
+    parser = cli.build_parser()
+    shown = commands()
+    used = set()
+    assert len(shown) >= 20
+    for command in shown:
+        words = shlex.split(command)
+        assert words[:2] == ["python3", "{baseDir}/scripts/videogen"], command
+        if len(words) == 2:
+            continue
+        try:
+            ns = parser.parse_args(words[2:])
+        except cli.UsageError as exc:  # pragma: no cover - the message says which command is wrong
+            pytest.fail(f"{command}: {exc}")
+        used.add(getattr(ns, "_tool", None) or words[2])
+    assert {"create_session", "upload", "send_message", "get_state", "export", "credits"} <= used
+    assert {"make", "chat", "tools", "mcp", "serve", "doctor"} <= used
+
+
+def test_routing_table_keeps_export_credits_status_and_upload_out_of_messages() -> None:
+    section = BODY.split("## Routing requests", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]  # past the header
+    routes = {row.split("|")[2].strip(): row.split("|")[3].strip() for row in rows}
+    assert routes == {
+        "`export`": "no",
+        "`credits`": "no",
+        "`get_state`": "no",
+        "`upload`": "no",
+        "`send_message`": "yes",
+    }
+
+
+def test_interaction_patterns_from_the_seeds_are_stated() -> None:
+    for rule in (
+        "Confirm before a long generation",
+        "Never send the same message twice",
+        "Acknowledge uploads",
+        "One focused question",
+        "Surface results at once",
+    ):
+        assert f"**{rule}**" in BODY
+
+
+def test_error_table_covers_every_protocol_code_and_every_error_kind() -> None:
+    table = BODY.split("## Errors and recovery", 1)[1].split("\n## ", 1)[0]
+    for code in (
+        "| 0 |",
+        "| 1001 |",
+        "| 1002 |",
+        "| 2001 |",
+        "| 4001 |",
+        "| 4002 |",
+        "HTTP 400",
+        "HTTP 402",
+        "HTTP 429",
+    ):
+        assert code in table
+    schema = yaml.safe_load((ROOT / "schemas/error.schema.json").read_text(encoding="utf-8"))
+    kinds = re.findall(r"[a-z_]+", schema["properties"]["code"]["description"].split(":", 1)[1])
+    assert len(kinds) > 15
+    for kind in kinds:
+        assert f"`{kind}`" in table, kind
+
+
+def test_every_endpoint_the_client_calls_is_in_the_endpoint_table() -> None:
+    table = BODY.split("## Network endpoints", 1)[1].split("\n## ", 1)[0]
+    paths: set[str] = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        paths |= set(re.findall(r"""f?["'](/(?:api|run_sse)[^"' ]*)["']""", path.read_text(encoding="utf-8")))
+    assert len(paths) >= 8
+    for path in paths:
+        pattern = re.escape(path).replace(r"\{APP_NAME\}", "nemo_agent")
+        pattern = re.sub(r"\\\{[^}]*\\\}", "<[a-z_]+>", pattern)
+        assert re.search(r"\$API" + pattern + r"[` ]", table), path
+
+
+def test_every_file_the_client_keeps_is_in_the_files_table() -> None:
+    table = BODY.split("## Files", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        names |= set(re.findall(r"""config_dir / ["']([\w.]+)["']""", path.read_text(encoding="utf-8")))
+    assert {"client_id", "token.json", "sessions.json"} <= names
+    for name in names:
+        assert f"nemovideo/{name}`" in table, name
+    for also in ("{baseDir}/.venv/", "$VIDEOGEN_HOME", "./videogen-output/", "0600"):
+        assert also in table
