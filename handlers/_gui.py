@@ -61,7 +61,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "drag",
         re.compile(
-            r"\bdrag(ging)?\b|\bdrop\s+(it|them|the|your|a)\b|\bdrag\s*(and|&|/)\s*drop\b|拖拽|拖动|拖放",
+            r"\bdrag(ging)?\s+(and\s+drop\s+)?(the|it|them|your|this|these|that|a|an)\b"
+            r"|\bdrag\s*(and|&|/)\s*drop\b|\bdrop\s+(it|them)\s+(on|onto|into|in)\b|拖拽|拖动|拖放",
             re.IGNORECASE,
         ),
     ),
@@ -74,7 +75,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "click",
         re.compile(
-            r"\b(click|tap|press|select)\b[^.;]*\b(button|icon|menu|option|tab|link)\b|\bclick(ing)?\b|点击|单击|按下|轻点",
+            r"\b(click|tap|press|select)\b[^.;]*\b(button|icon|menu|option|tab|link)\b"
+            r"|\bclick\b(?!\s+(sound|track|noise|effect))|点击|单击|按下|轻点",
             re.IGNORECASE,
         ),
     ),
@@ -90,10 +92,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WHAT = re.compile(r"\bto\s+(?P<what>[^.;,!?]+)", re.IGNORECASE)
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|「[^」]*」|『[^』]*』|(?<!\w)'[^']*'(?!\w)")
+
+
 def classify(clause: str) -> str | None:
-    """The GUI action a clause asks for, or None for a content description."""
+    """The GUI action a clause asks for, or None for a content description. Quoted words are content
+    (a title that says "Click here" is not an instruction)."""
+    bare = _QUOTED.sub("", clause)
     for kind, pattern in _RULES:
-        if pattern.search(clause):
+        if pattern.search(bare):
             return kind
     return None
 

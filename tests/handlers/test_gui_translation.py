@@ -78,3 +78,17 @@ def test_text_without_gui_speak_is_unchanged() -> None:
 def test_the_same_advice_is_given_once_per_reply() -> None:
     out = translate("Click the Export button. Then click Export button again to get mp4.")
     assert out.count("export tool") == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        'Added the text "Click here to buy" at 10s.',
+        "The title 'Open the box' now runs 0-3s.",
+        "Added a drag race clip and a clicking sound effect.",
+        "The video opens with a wide shot of the city.",
+        "添加了文字“点击购买”，在 10 秒处。",
+    ],
+)
+def test_content_that_only_mentions_gui_words_is_kept(content: str) -> None:
+    assert translate(content) == content
