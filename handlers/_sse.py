@@ -193,6 +193,15 @@ def parse_frame(event: str, data: str) -> list[SseEvent]:
     """One SSE frame (its `event` name and joined `data`) → the typed events it carries."""
     if event.lower() in _KEEPALIVE_TYPES or not data.strip():
         return [KeepAlive()]
+    if event.lower() == "error":  # a named error event: its data is the message (JSON or text)
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            return [_legacy_error(data) or ErrorEvent(message=data.strip()[:500])]
+        if isinstance(obj, dict):
+            message = obj.get("error") or obj.get("message") or obj.get("errorMessage") or data
+            return [ErrorEvent(message=str(message), code=obj.get("code") or obj.get("errorCode"))]
+        return [ErrorEvent(message=str(obj))]
     try:
         obj = json.loads(data)
     except ValueError:

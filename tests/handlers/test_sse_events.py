@@ -213,3 +213,8 @@ def test_a_second_stage_that_found_nothing_to_add_still_counts_as_done() -> None
     said = ["Stage 1 (raw cut): 3 images.", "Stage 2 (music and title): no music or text to add."]
     assert classify_stage(["generate_video"], None, raw, True, said) == "complete"
     assert classify_stage(["generate_video"], None, raw, True, said[:1]) == "raw_video"
+
+
+def test_a_named_error_event_is_an_error_whatever_its_data() -> None:
+    assert parse_frame("error", "the agent crashed") == [ErrorEvent("the agent crashed")]
+    assert parse_frame("error", '{"message": "quota", "code": 2001}') == [ErrorEvent("quota", code=2001)]
