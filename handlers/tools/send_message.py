@@ -283,7 +283,7 @@ async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]
         first = errors[0]
         code = first.code if isinstance(first.code, int) else None
         raise (
-            api_error(code, None, first.message)
+            api_error(code, None, first.message, register_url=ctx.api.register_url())
             if code
             else ServerError(f"the backend reported: {first.message}")
         )
