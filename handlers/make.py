@@ -175,11 +175,14 @@ def run(ns: argparse.Namespace) -> int:
 
     try:
         fmt = output_format(ns.output, ns.format)
+        missing = [str(f) for f in ns.files if not Path(f).expanduser().is_file()]
+        if missing:  # before a session is created for nothing
+            raise ValueError(f"no such file: {', '.join(missing)}")
     except ValueError as exc:
         error = {
             "code": "invalid_input",
             "message": str(exc),
-            "recovery": "Fix -o or --format.",
+            "recovery": "Fix the arguments (files, -o, --format).",
             "problems": [str(exc)],
         }
         emit({"ok": False, "backend": "unknown", "step": "arguments", "text": str(exc), "error": error})
