@@ -22,7 +22,7 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx2
 
@@ -183,10 +183,14 @@ class ApiClient:
         self.user_id = self._token.user_id or self.user_id
 
     def register_url(self) -> str | None:
-        if not self.anonymous:
+        """`$WEB/register?bind=<user_id>` for an anonymous user (token from the anonymous flow, or a user id
+        the backend calls anon_…); None for a registered one (who tops up instead)."""
+        anonymous = self.anonymous or (self.user_id or "").startswith("anon")
+        if not anonymous:
             return None
-        user = self.user_id or "anonymous"
-        return f"{self.config.web_url}/register?bind={user}"
+        if not self.user_id:
+            return f"{self.config.web_url}/register"
+        return f"{self.config.web_url}/register?" + urlencode({"bind": self.user_id})
 
     # --- requests ---------------------------------------------------------------------------------
 

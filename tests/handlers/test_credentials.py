@@ -86,3 +86,15 @@ def test_claim_links_point_at_the_backend_that_serves_them() -> None:
     assert Config.from_env({"NEMO_API_URL": "http://127.0.0.1:9000"}).web_url == "http://127.0.0.1:9000"
     assert Config.from_env({}).web_url == "http://127.0.0.1:8765"
     assert Config.from_env({"NEMO_WEB_URL": "https://w.example/"}).web_url == "https://w.example"
+
+
+def test_the_registration_link_is_only_for_anonymous_users() -> None:
+    from handlers._http import ApiClient
+
+    anonymous = ApiClient(Config.from_env({}))
+    anonymous.user_id = "anon_42"
+    assert anonymous.register_url() == "http://127.0.0.1:8765/register?bind=anon_42"
+    env_token = ApiClient(Config.from_env({"NEMO_TOKEN": "t"}))
+    assert env_token.register_url() is None  # a registered user tops up
+    env_token.user_id = "anon_7"  # an anonymous token kept in NEMO_TOKEN, as the seeds suggest
+    assert env_token.register_url() == "https://nemovideo.com/register?bind=anon_7"
