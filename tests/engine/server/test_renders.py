@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import anyio
 import pytest
 
 from engine.server import ServerConfig
@@ -115,3 +116,41 @@ async def test_a_render_uses_the_session_draft_when_the_body_has_none(tmp_path: 
         download = await http.get("/api/render/proxy/r_state/download", headers=auth(token))
         assert download.headers["content-disposition"].startswith("attachment")
         assert download.headers["content-type"] == "video/x-matroska"
+
+
+async def test_renders_beyond_the_concurrency_limit_wait_their_turn(tmp_path: Path) -> None:
+    config = ServerConfig(home=tmp_path / "home", max_render_height=180, max_concurrent_renders=1)
+    async with running_server(config) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        files = [("files", (f"p{i}.png", image_bytes("PNG", (80 * i, 40, 40)))) for i in range(2)]
+        await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+        await send_message(http, token, sid, "Combine these images into a 6-second video")
+        for rid in ("r_a", "r_b"):
+            body = {"id": rid, "sessionId": sid, "output": {"format": "webm", "quality": "low"}}
+            assert (
+                await http.post("/api/render/proxy/lambda", headers=auth(token), json=body)
+            ).status_code == 200
+        # Statuses only move forward, so a job seen processing before and after a poll of the other
+        # job was processing during that poll: that is what must never meet "processing" there.
+        overlaps = 0
+        progress: list[int] = []
+        last: dict[str, str] = {}
+
+        async def poll(rid: str) -> str:
+            job = (await http.get(f"/api/render/proxy/lambda/{rid}", headers=auth(token))).json()
+            progress.append(job["progress"])
+            last[rid] = job["status"]
+            return str(job["status"])
+
+        with anyio.fail_after(90):
+            for _ in range(1800):
+                a1, b, a2 = await poll("r_a"), await poll("r_b"), await poll("r_a")
+                b1, a, b2 = await poll("r_b"), await poll("r_a"), await poll("r_b")
+                overlaps += (a1 == b == a2 == "processing") + (b1 == a == b2 == "processing")
+                if all(last[r] in ("completed", "failed") for r in ("r_a", "r_b")):
+                    break
+                await anyio.sleep(0.02)
+        assert last == {"r_a": "completed", "r_b": "completed"}
+        assert overlaps == 0
+        assert all(0 <= p <= 100 for p in progress)
