@@ -1,0 +1,99 @@
+"""`videogen doctor`: one line per check, OK or FAIL with the fix; exit 0 only when everything is OK."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from handlers import cli
+from handlers.doctor import check_ffmpeg, check_folder, check_fonts, check_python, find_fonts
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var in (
+        "NEMO_TOKEN",
+        "NEMO_API_URL",
+        "NEMO_BACKEND",
+        "NEMO_CLIENT_ID",
+        "VIDEOGEN_FAULTS",
+        "SKILL_SOURCE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VIDEOGEN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
+
+
+def test_a_healthy_machine_passes_every_check(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["doctor"])
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[1] for line in lines[:-1]]
+    assert names == ["python", "ffmpeg", "fonts", "config", "data", "backend"]
+    assert all(line.startswith("OK ") for line in lines[:-1]), lines
+    assert "ffmpeg version" in lines[1]
+    assert "local engine (embedded) answers" in lines[-2]
+    assert lines[-1] == "All checks passed."
+    assert code == 0
+
+
+def test_an_unreachable_backend_fails_with_what_to_do(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("NEMO_API_URL", f"http://127.0.0.1:{port}")
+    code = cli.main(["doctor", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    backend = report["checks"][-1]
+    assert code == 1
+    assert report["ok"] is False
+    assert backend["name"] == "backend"
+    assert backend["ok"] is False
+    assert f"127.0.0.1:{port}" in backend["detail"]
+    assert backend["fix"]
+    assert [c["name"] for c in report["checks"]] == ["python", "ffmpeg", "fonts", "config", "backend"]
+
+
+def test_an_old_python_fails() -> None:
+    check = check_python((3, 10, 4))
+    assert not check.ok
+    assert "3.10.4 is too old" in check.line()
+    assert "fix: install Python 3.11" in check.line()
+
+
+def test_ffmpeg_that_is_missing_or_broken_fails_with_the_fix() -> None:
+    def missing() -> str:
+        raise RuntimeError("no ffmpeg binary for this platform")
+
+    check = check_ffmpeg(missing)
+    assert not check.ok
+    assert "no ffmpeg binary" in check.detail
+    assert "imageio-ffmpeg" in check.fix
+    broken = check_ffmpeg(lambda: sys.executable)  # runs, but is not ffmpeg
+    assert not broken.ok
+    assert "-version failed" in broken.detail
+
+
+def test_missing_fonts_name_the_packages_to_install(tmp_path: Path) -> None:
+    check = check_fonts(find_fonts([str(tmp_path)]))
+    assert not check.ok
+    assert check.detail == "missing DejaVu Sans, CJK, colour emoji"
+    assert "fonts-noto-color-emoji" in check.fix
+    (tmp_path / "DejaVuSans.ttf").write_bytes(b"")
+    partial = check_fonts(find_fonts([str(tmp_path)]))
+    assert partial.detail == "missing CJK, colour emoji (have DejaVuSans.ttf)"
+
+
+def test_a_data_folder_that_cannot_be_created_fails(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    check = check_folder("data", blocker / "home", "VIDEOGEN_HOME")
+    assert not check.ok
+    assert "is not writable" in check.detail
+    assert "VIDEOGEN_HOME" in check.fix
