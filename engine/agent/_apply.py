@@ -286,6 +286,10 @@ def _volume(d: Draft, a: dict[str, Any]) -> Draft:
             if a.get("vol") is not None
             else _scaled(seg, a["factor"], 0.35 if target == "bgm" else 1.0)
         )
+        if a.get("factor") and vol == seg.get("vol", vol):
+            what = "the music" if target == "bgm" else "the voiceover"
+            limit = "100%, the loudest it goes" if a["factor"] > 1 else "0%"
+            raise ValueError(f"{what} is already at {limit}")
         return tl.set_volume(d, target, vol)
     ids = resolve_main(d, target)
     changed = False
@@ -361,6 +365,8 @@ def _edit_text(d: Draft, a: dict[str, Any]) -> Draft:
             )
             style["size"] = round(min(0.5, max(0.02, base * float(a["size_factor"]))), 3)
         st = a.get("st")
+        if a.get("shift_ms") is not None:
+            st = max(0, int(seg["st"]) + int(a["shift_ms"]))
         dur = a.get("d_ms")
         if st is not None and tl.main_segments(d) and st >= end:
             raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")

@@ -80,6 +80,9 @@ class TimeSlots:
     by: int | None = None  # "by 2 seconds"
     bare: tuple[int, ...] = ()  # durations with no preposition ("make it 15 seconds")
     before: int | None = None
+    lengths: tuple[
+        int, ...
+    ] = ()  # every "to 2s" / "2s" / "for 2s", in order ("the intro to 2s, the outro to 3s")
 
     @property
     def any_length(self) -> int | None:
@@ -202,6 +205,7 @@ def _times(c: Clause) -> TimeSlots:
     at = for_ = to = by = before = None
     range_: tuple[int, int] | None = None
     bare: list[int] = []
+    lengths: list[int] = []
     used: set[int] = set()
     # ranges first: between A and B / from A to B / A-B / A to B (at least one side a duration)
     for i, t in enumerate(toks):
@@ -227,12 +231,13 @@ def _times(c: Clause) -> TimeSlots:
     for i, t in enumerate(toks):
         if i in used:
             continue
-        if t.kind is not Kind.DUR and not (
-            t.kind is Kind.NUM and c.prep_before(i) in ("at", "from") and _is_time(t)
-        ):
-            continue
+        bare_seconds = t.kind is Kind.NUM and _is_time(t) and c.prep_before(i) in ("at", "from", "to", "by")
+        if t.kind is not Kind.DUR and not bare_seconds:
+            continue  # "at 10" / "down to 20": a bare number after a time preposition is seconds
         ms = _ms(t)
         prep = c.prep_before(i)
+        if prep in ("to", "for", None) and t.kind is Kind.DUR:
+            lengths.append(ms)
         if prep in ("at", "from", "in") and at is None:
             at = ms
         elif prep == "for" and for_ is None:
@@ -245,7 +250,9 @@ def _times(c: Clause) -> TimeSlots:
             before = ms
         elif t.kind is Kind.DUR and prep is None:
             bare.append(ms)
-    return TimeSlots(at=at, for_=for_, range_=range_, to=to, by=by, bare=tuple(bare), before=before)
+    return TimeSlots(
+        at=at, for_=for_, range_=range_, to=to, by=by, bare=tuple(bare), before=before, lengths=tuple(lengths)
+    )
 
 
 def _unit_like(a: Tok, b: Tok) -> int:

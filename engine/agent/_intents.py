@@ -150,6 +150,8 @@ def _fit(c: Clause) -> str | None:
 
 
 def _text_change_test(c: Clause, v: View) -> bool:
+    if c.has("text", "title") and c.has_word("say", "says", "read", "reads") and not c.has("add"):
+        return True  # "the title should say Big Sale"
     if not v.texts:
         return False
     quotes = c.quotes
@@ -172,7 +174,7 @@ def _text_change(c: Clause, v: View) -> Fill:
         old = matching[0]
         new = next(q for q in quotes if q != old)
         return [_op(c, "edit_text", target=TextRef(contains=old), text=new)]
-    new_text = quotes[-1] if quotes else c.after_word("to", "say", "says", "read")
+    new_text = quotes[-1] if quotes else (c.after_word("say", "says", "read", "reads") or c.after_word("to"))
     choice = text_ref(c, v)
     if not new_text:
         if choice.ref is None:
@@ -201,6 +203,12 @@ def _text_change(c: Clause, v: View) -> Fill:
 
 def _targets_text(c: Clause, v: View) -> bool:
     return c.has("text", "title") or any(v.texts_matching(q) for q in c.quotes)
+
+
+def _no_text(c: Clause, v: View) -> Fill:
+    if not v.texts:
+        return Answer("There is no text on the video.")
+    return [_op(c, "remove_text", target=TextRef(every=True))]
 
 
 def _text_remove(c: Clause, v: View) -> Fill:
@@ -261,9 +269,19 @@ def _position(c: Clause) -> str | None:
     return None
 
 
+def _shift(c: Clause) -> int | None:
+    """ "2 seconds later" → +2000, "a second earlier" → -1000."""
+    if not c.has_word("later", "earlier", "sooner", "forward", "backward", "backwards"):
+        return None
+    durs = c.of_kind(Kind.DUR)
+    ms = round(durs[0].value) if durs else 1000
+    return -ms if c.has_word("earlier", "sooner", "backward", "backwards") else ms
+
+
 def _text_move_test(c: Clause, v: View) -> bool:
     return _targets_text(c, v) and (
-        c.times.at is not None
+        _shift(c) is not None
+        or c.times.at is not None
         or c.times.to is not None
         or c.times.range_ is not None
         or _position(c) is not None
@@ -276,7 +294,9 @@ def _text_move(c: Clause, v: View) -> Fill:
         return Question(f"Which text should I move: {_text_list(choice.options)}?")
     times = c.times
     args: dict[str, Any] = {}
-    if times.range_ is not None:
+    if (shift := _shift(c)) is not None:
+        args["shift_ms"] = shift
+    elif times.range_ is not None:
         args["st"], args["d_ms"] = times.range_[0], times.range_[1] - times.range_[0]
     elif times.at is not None or times.to is not None:
         args["st"] = times.at if times.at is not None else times.to
@@ -307,7 +327,14 @@ def _text_add_test(c: Clause, v: View) -> bool:
     if new:
         return True
     asks = c.has_word("add", "insert", "include", "put", "overlay", "append")
-    return asks and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover")
+    placing = (  # "put the title at the bottom": the title there is, not a new one
+        bool(v.texts)
+        and unquoted_text(c) is None
+        and (_position(c) is not None or c.times.at is not None or c.times.range_ is not None)
+    )
+    return (
+        asks and c.has("text", "title") and not c.quotes and not c.has("music", "voiceover") and not placing
+    )
 
 
 def _text_add(c: Clause, v: View) -> Fill:
@@ -372,7 +399,13 @@ def _audio_remove(c: Clause, v: View) -> Fill:
 
 
 def _volume_test(c: Clause, v: View) -> bool:
-    return bool(c.percents) or c.has("lower", "raise", "mute", "unmute") or c.has_word("volume", "level")
+    bare_level = bool(c.of_kind(Kind.NUM)) and not c.of_kind(Kind.DUR) and len(c.words) <= 4  # "music 50"
+    return (
+        bool(c.percents)
+        or c.has("lower", "raise", "mute", "unmute")
+        or c.has_word("volume", "level")
+        or bare_level
+    )
 
 
 def _volume(c: Clause, v: View) -> Fill:
@@ -394,7 +427,7 @@ def _volume(c: Clause, v: View) -> Fill:
         vol = 0.0
     elif c.has("unmute") or c.has_word("full", "max", "maximum"):
         vol = 1.0
-    elif (nums := [t.value for t in c.of_kind(Kind.NUM)]) and c.has_word("volume", "level", "to", "at"):
+    elif nums := [t.value for t in c.of_kind(Kind.NUM)]:
         vol = nums[0] if nums[0] <= 1 else nums[0] / 100
     elif c.has_word("half"):
         vol = 0.5
@@ -801,7 +834,7 @@ def _trim(c: Clause, v: View) -> Fill:
     if not refs:
         return Question(f"Which clip: {_clip_list(v)}?")
     length, change = _length_of(c)
-    lengths = [*c.times.bare] if len(c.times.bare) == len(refs) > 1 else []
+    lengths = [*c.times.lengths] if len(c.times.lengths) == len(refs) > 1 else []
     if length is None and change is None:
         now = ", ".join(f"{r.describe()} is {secs(_seg_d(v, r))}" for r in refs)
         verb = "long" if c.has("lengthen") else "short"
@@ -872,6 +905,7 @@ INTENTS: tuple[Intent, ...] = (
         _text_remove,
         test=lambda c, v: _targets_text(c, v) and not c.has("music", "voiceover"),
     ),
+    Intent("no_text", frozenset(), _no_text, test=lambda c, v: c.has_word("notext")),
     Intent("text_style", frozenset(), _text_style, test=_style_test),
     Intent("text_add", frozenset(), _text_add, test=_text_add_test),
     Intent("text_move", _fs("move make change set"), _text_move, test=_text_move_test),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import read_spec, wants_generation
 from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
@@ -159,12 +160,53 @@ def _advance(view: View, ops: Sequence[Op]) -> View:
     return replace(view, texts=view.texts + tuple(added)) if added else view
 
 
+def _fragments(c: Clause) -> list[Clause]:
+    """Cut a clause at "," / "and" / "plus", and before "with <music>"; verbless parts borrow its verb."""
+    parts: list[list[Tok]] = [[]]
+    for i, t in enumerate(c.toks):
+        nxt = c.toks[i + 1 : i + 4]
+        music_next = any(x.kind is Kind.WORD and lx.concepts_of(x.norm) & {"music", "voiceover"} for x in nxt)
+        if (t.kind is Kind.PUNCT and t.norm == ",") or t.is_word("and", "plus"):
+            parts.append([])
+            continue
+        if t.is_word("with") and music_next and parts[-1]:
+            parts.append([])
+        parts[-1].append(t)
+    parts = [p for p in parts if any(x.kind is not Kind.PUNCT for x in p)]
+    verb = next((t for t in c.toks if t.kind is Kind.WORD and t.norm in lx.CLAUSE_VERBS), None)
+    out: list[Clause] = []
+    for p in parts:
+        if verb is not None and not any(x.kind is Kind.WORD and x.norm in lx.CLAUSE_VERBS for x in p):
+            p = [replace(verb, start=p[0].start, end=p[0].start), *p]
+        out.append(Clause(tuple(p), c.source))
+    return out
+
+
+def _refine(c: Clause, view: View) -> list[Clause]:
+    """ "Make it 15 seconds, vertical, with the calm music": one clause, three instructions.
+
+    The clause is cut at its conjunctions only when every part is understood on its own and the
+    parts are different instructions; otherwise ("swap clips 1 and 2", "make the text red and
+    bold", "add 'A' and 'B' at 5s") it stays whole.
+    """
+    parts = _fragments(c)
+    if len(parts) < 2:
+        return [c]
+    names = []
+    for p in parts:
+        found = match(p, view)
+        if found is None or not isinstance(found[1], list):
+            return [c]
+        names.append(found[0].name)
+    return parts if len(set(names)) == len(names) else [c]
+
+
 def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     ops: list[Op] = []
     understood: list[str] = []
     prev: Clause | None = None
     prev_ops: list[Op] = []
-    for raw in clauses:
+    for raw in [part for whole in clauses for part in _refine(whole, view)]:
         c = _carry(raw, prev, prev_ops)
         found = match(c, view)
         if found is None:
