@@ -124,7 +124,10 @@ def _endpoint(name: str | None) -> Callable[[_Handler], _Handler]:
             except (ApiError, HttpError) as exc:
                 return error_response(exc)
             except ClientDisconnect:
-                raise
+                # The client hung up while sending its body (an upload cut short): nothing was stored,
+                # and there is nobody left to answer.
+                log.info("%s: the client disconnected before its request was complete", request.url.path)
+                return Response(status_code=400)
             except Exception as exc:
                 log.exception("%s failed", request.url.path)
                 return error_response(

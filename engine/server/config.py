@@ -11,6 +11,10 @@ defaults so the contract's calls keep working:
   rendered copy of the draft down (keeping its aspect, even sizes) so that it is at most that tall:
   the tests use 90, which renders a 1920x1080 draft at 160x90. The stored draft never changes.
 - ``clock``: seconds since the epoch; injectable so tests can move time past a token's expiry.
+
+``faults`` defaults to ``FaultConfig.from_env()``: no faults unless ``VIDEOGEN_FAULTS`` is set, so the
+same variable switches them on for ``python -m engine.server``, ``videogen serve`` and the embedded
+engine alike. Pass ``faults=FaultConfig()`` to ignore the environment.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ class ServerConfig:
     """Everything that makes one engine server different from another."""
 
     home: Path
-    faults: FaultConfig = field(default_factory=FaultConfig)
+    faults: FaultConfig = field(default_factory=FaultConfig.from_env)
     initial_credits: int = 1_000_000
     allow_private_urls: bool = False
     max_concurrent_renders: int = 1

@@ -1,8 +1,8 @@
 """Fault emulation: the NemoVideo cloud at its worst, on demand (off by default).
 
-A server gets its faults from ``ServerConfig.faults`` or, for ``python -m engine.server``, from the
-environment: ``VIDEOGEN_FAULTS='{"silent_rate": 1.0, "errors": {"upload": 4002}}'`` (a JSON object
-whose keys are ``FaultConfig``'s fields). Every fault is deterministic: rates draw from
+A server gets its faults from ``ServerConfig.faults``, whose default reads the environment:
+``VIDEOGEN_FAULTS='{"silent_rate": 1.0, "errors": {"upload": 4002}}'`` (a JSON object whose keys are
+``FaultConfig``'s fields). Every fault is deterministic: rates draw from
 ``random.Random(seed)``, one draw per turn in the order the server starts turns, and counters count
 per server process. Each fault, exactly:
 
@@ -27,7 +27,7 @@ per server process. Each fault, exactly:
     The stream is cut after N data events (keep-alives not counted): the connection closes without
     the chunked body's terminator, so the client sees a read error, not the end of the turn. The
     turn's work still completes and is stored (``/latest`` shows it). A turn with N or fewer events
-    ends normally.
+    ends normally. (uvicorn logs "ASGI callable returned without completing response." for it.)
 
 ``trailing_temporary_issue``
     After a turn's normal events, one more model text event: ``TEMPORARY_ISSUE_TEXT``.
