@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,15 @@ def test_faults_come_from_the_environment_as_json() -> None:
 def test_a_bad_fault_setting_is_refused_by_name(raw: str, words: str) -> None:
     with pytest.raises(ValueError, match=re.escape(words)):
         FaultConfig.from_env({"VIDEOGEN_FAULTS": raw})
+
+
+def test_a_server_config_takes_its_faults_from_the_environment_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.server import ServerConfig
+
+    monkeypatch.setenv("VIDEOGEN_FAULTS", '{"render_fail_once": true}')
+    assert ServerConfig(home=Path("/nonexistent")).faults == FaultConfig(render_fail_once=True)
+    assert ServerConfig(home=Path("/nonexistent"), faults=FaultConfig()).faults == FaultConfig()
+    monkeypatch.delenv("VIDEOGEN_FAULTS")
+    assert not ServerConfig(home=Path("/nonexistent")).faults.active
