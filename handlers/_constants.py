@@ -54,9 +54,10 @@ class HttpTimeouts:
     read: float = 60.0
     write: float = 120.0
     pool: float = 10.0
-    # An SSE read waits for the next chunk: keep-alives arrive every 15 s, so a read timeout well above
-    # that means the connection is dead; the turn's idle limit (TurnLimits.idle_s) is separate.
-    sse_read: float = 120.0
+    # An SSE read waits for the next chunk. The cloud's keep-alive cadence is not documented, so the socket
+    # may stay quiet for long stretches of a generation: the read limit sits above the 10-minute idle rule
+    # (TurnLimits.idle_s), which is what decides a timeout; this only catches a connection that is gone.
+    sse_read: float = 630.0
 
 
 HTTP_TIMEOUTS = HttpTimeouts()
