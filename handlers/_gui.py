@@ -84,25 +84,47 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # sentence ends: . ! ? before whitespace, any of 。！？, a newline (kept as its own piece)
 _SPLIT = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])|(?=\n)|(?<=\n)")
-_CLAUSE_SPLIT = re.compile(
-    r"(;\s*|；|，|,\s*(?:and|then|or)\s+|,\s+(?=(?:click|tap|open|drag|press|use|check)\b)|\s+then\s+)",
-    re.IGNORECASE,
-)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WHAT = re.compile(r"\bto\s+(?P<what>[^.;,!?]+)", re.IGNORECASE)
-
-
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|「[^」]*」|『[^』]*』|(?<!\w)'[^']*'(?!\w)")
+# Words that open an instruction: the GUI span starts at the first of them in the clause.
+_IMPERATIVE = re.compile(
+    r"\b(click|tap|press|hit|select|open|drag|drop|preview|check|use|go\s+to|head\s+to)\b"
+    r"|点击|单击|轻点|按下|打开|拖拽|拖动|拖放|预览|导出|查看",
+    re.IGNORECASE,
+)
+_SEPARATORS = ",;:，；：、"
+# What may stay in front of an instruction without saying anything on its own.
+_FILLER = re.compile(
+    r"^(?:then|now|please|just|simply|next|finally|and|or|also|you can|you may|you could|feel free to"
+    r"|to\b.*|if you (?:want|would like|'d like)\b.*|然后|请|您可以|你可以|可以|接着|最后|也)?$",
+    re.IGNORECASE,
+)
+
+
+def _mask_quotes(text: str) -> str:
+    """Quoted words are content (a title saying "Click here" is no instruction): blank them, same length."""
+    return _QUOTED.sub(lambda m: " " * len(m.group()), text)
+
+
+def _find(text: str) -> tuple[str, int] | None:
+    """The GUI action in `text` and where its instruction starts, or None."""
+    bare = _mask_quotes(text)
+    for kind, pattern in _RULES:
+        match = pattern.search(bare)
+        if match is None:
+            continue
+        clause_start = max(bare.rfind(sep, 0, match.start()) for sep in _SEPARATORS) + 1
+        verb = _IMPERATIVE.search(bare, clause_start, match.end())
+        start = verb.start() if verb is not None and verb.start() <= match.start() else clause_start
+        return kind, start
+    return None
 
 
 def classify(clause: str) -> str | None:
-    """The GUI action a clause asks for, or None for a content description. Quoted words are content
-    (a title that says "Click here" is not an instruction)."""
-    bare = _QUOTED.sub("", clause)
-    for kind, pattern in _RULES:
-        if pattern.search(bare):
-            return kind
-    return None
+    """The GUI action a clause asks for, or None for a content description."""
+    found = _find(clause)
+    return found[0] if found else None
 
 
 def has_gui_speak(text: str) -> bool:
@@ -119,9 +141,9 @@ def _replacement(kind: str, clause: str, zh: bool, summary: str | None) -> str:
             else ("请使用 get_state 查看当前时间线。" if zh else "Use get_state to see the timeline.")
         )
     if kind == "click" and not zh:
-        what = _WHAT.search(clause)
+        what = _WHAT.search(_mask_quotes(clause))
         if what:
-            return f"To {what.group('what').strip()}, ask for it in a message."
+            return f"To {clause[what.start('what') : what.end('what')].strip()}, ask for it in a message."
         return base + "."
     if kind == "click":
         return base + "。"
@@ -129,33 +151,26 @@ def _replacement(kind: str, clause: str, zh: bool, summary: str | None) -> str:
 
 
 def _translate_sentence(sentence: str, summary: str | None, seen: set[str]) -> str:
-    if not classify(sentence):
+    """Keep what comes before the instruction (the content), replace the instruction to the sentence end."""
+    found = _find(sentence)
+    if found is None:
         return sentence
+    kind, start = found
     zh = bool(_CJK.search(sentence))
-    pieces = _CLAUSE_SPLIT.split(sentence)
-    # pieces alternate: clause, separator, clause, ...
-    clauses = pieces[0::2]
-    kept: list[str] = []
-    actions: list[str] = []
-    for clause in clauses:
-        if not clause.strip():
-            continue
-        kind = classify(clause)
-        if kind is None:
-            kept.append(clause.strip())
-            continue
-        if kind in seen:
-            continue
-        seen.add(kind)
-        actions.append(_replacement(kind, clause, zh, summary))
-    out: list[str] = []
+    kept = sentence[:start].rstrip()
+    if _FILLER.match(kept.strip(_SEPARATORS + " ").strip()):
+        kept = ""
     if kept:
-        content = ("，" if zh else ", ").join(kept).rstrip(" ,，")
-        if content and content[-1] not in ".!?。！？":
-            content += "。" if zh else "."
-        out.append(content)
-    out.extend(actions)
-    return ("" if zh else " ").join(out)
+        kept = kept.rstrip(_SEPARATORS + " ")
+        if kept[-1] not in ".!?。！？)）\"”'’":
+            kept += "。" if zh else "."
+    if kind in seen:
+        return kept
+    seen.add(kind)
+    action = _replacement(kind, sentence[start:], zh, summary)
+    if not kept:
+        return action
+    return kept + ("" if _CJK.match(kept[-1]) or kept[-1] in "。！？" else " ") + action
 
 
 def translate(text: str, track_summary: str | None = None) -> str:

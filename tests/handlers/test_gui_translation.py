@@ -92,3 +92,24 @@ def test_the_same_advice_is_given_once_per_reply() -> None:
 )
 def test_content_that_only_mentions_gui_words_is_kept(content: str) -> None:
     assert translate(content) == content
+
+
+def test_an_instruction_glued_to_the_end_of_a_summary_takes_no_content_with_it() -> None:
+    reply = (
+        'Timeline (2 tracks): 1. Video: a (0-6s) 2. Title: "Aurora" (0-1.5s) '
+        "Drag the clip on the timeline to adjust its timing."
+    )
+    out = translate(reply)
+    assert out.startswith('Timeline (2 tracks): 1. Video: a (0-6s) 2. Title: "Aurora" (0-1.5s) ')
+    assert "describe the edit in a message" in out
+    assert "Drag" not in out
+
+
+def test_a_lead_in_that_belongs_to_the_instruction_goes_with_it() -> None:
+    assert translate("To adjust the timing, drag the clip on the timeline.").startswith(
+        "To rearrange or move things"
+    )
+    assert (
+        translate("You can click the Export button now.")
+        == "To render and download the video, use the export tool."
+    )
