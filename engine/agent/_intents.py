@@ -156,7 +156,7 @@ def _text_change_test(c: Clause, v: View) -> bool:
         return False
     quotes = c.quotes
     matching = [q for q in quotes if v.texts_matching(q)]
-    if len(quotes) >= 2 and matching:
+    if len(set(quotes)) >= 2 and matching:
         return True
     if c.has("text", "title") and c.has("change", "replace", "rename", "edit"):
         other = c.has("aspect", "music", "voiceover") or bool(
@@ -170,7 +170,7 @@ def _text_change_test(c: Clause, v: View) -> bool:
 def _text_change(c: Clause, v: View) -> Fill:
     quotes = c.quotes
     matching = [q for q in quotes if v.texts_matching(q)]
-    if len(quotes) >= 2 and matching:
+    if len(set(quotes)) >= 2 and matching:
         old = matching[0]
         new = next(q for q in quotes if q != old)
         return [_op(c, "edit_text", target=TextRef(contains=old), text=new)]

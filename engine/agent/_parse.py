@@ -21,6 +21,7 @@ from engine.agent._view import TextInfo, View, make_view
 
 __all__ = ["parse"]
 
+MAX_OPERATIONS = 30  # one message, one reviewable change set
 MAX_MESSAGE_CHARS = 4000  # longer messages are read up to here (a pasted essay is not an edit list)
 
 ROUTES = (
@@ -227,6 +228,11 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
         understood.append(c.text)
         view = _advance(view, fill)
         prev, prev_ops = raw, fill
+        if len(ops) > MAX_OPERATIONS:
+            return Answer(
+                f"That is more than {MAX_OPERATIONS} changes in one message, so nothing changed; "
+                "send them in a few smaller messages."
+            )
     if not ops:
         return Noop(NOOP_TEXT)
     return Plan(tuple(ops))

@@ -134,3 +134,59 @@ def test_an_edit_with_no_video_yet_says_so(promo: Setup) -> None:
     outcome = parse("shorten the intro to 2 seconds", None, media)
     assert isinstance(outcome, Answer)
     assert "no video yet" in outcome.text
+
+
+def test_a_pronoun_means_the_previous_clauses_subject(promo: Setup) -> None:
+    volume, fade = _ops("make the music quieter and fade it out over 3 seconds", promo)
+    assert (volume.name, volume.args["target"]) == ("set_volume", "bgm")
+    assert (fade.name, fade.args["target"], fade.args["fade_out"]) == ("set_fade", "bgm", 3000)
+
+
+def test_it_after_moving_a_clip_is_that_clip_at_its_new_place(promo: Setup) -> None:
+    move, trim = _ops("move the first clip to the end and make it 3 seconds", promo)
+    assert move.name == "move_segment"
+    assert (trim.name, trim.args["target"], trim.args["d_ms"]) == ("trim_segment", MainRef(index=-1), 3000)
+
+
+def test_a_list_of_wishes_without_verbs_becomes_one_operation_each(promo: Setup) -> None:
+    ops = _ops("Make it 15 seconds, vertical, with the calm music", promo)
+    assert [o.name for o in ops] == ["set_total_duration", "set_canvas", "set_audio"]
+
+
+def test_conjunctions_inside_one_instruction_keep_it_whole(promo: Setup) -> None:
+    (style,) = _ops("make the text red and bold", promo)
+    assert style.args["style"] == {"color": "#ff3b30", "bold": True}
+    (remove,) = _ops("remove the second clip and the third clip", promo)
+    assert remove.args["targets"] == (MainRef(index=1), MainRef(index=2))
+
+
+def test_the_first_seconds_of_a_clip_are_a_stretch_of_time_not_a_clip(clips: Setup) -> None:
+    (op,) = _ops("cut the first 2 seconds of clip 2", clips)
+    assert (op.name, op.args["target"], op.args["head_ms"]) == ("trim_segment", MainRef(index=1), 2000)
+
+
+def test_a_bare_number_after_to_is_seconds_for_a_length(promo: Setup) -> None:
+    (op,) = _ops("cut it down to 20", promo)
+    assert (op.name, op.args["total_ms"]) == ("set_total_duration", 20000)
+
+
+def test_short_quotes_do_not_match_existing_text_by_accident(promo: Setup) -> None:
+    ops = _ops("add 'A' and 'B' at 5s", promo)
+    assert [(o.name, o.args["text"], o.args["st"]) for o in ops] == [
+        ("add_text", "A", 5000),
+        ("add_text", "B", 8000),
+    ]
+
+
+def test_a_clip_named_by_the_words_of_its_file_name(promo: Setup) -> None:
+    (op,) = _ops("put the product detail shot first", promo)
+    assert (op.name, op.args["target"], op.args["to"]) == (
+        "move_segment",
+        MainRef(file="product_detail.jpg"),
+        0,
+    )
+
+
+def test_a_fade_length_is_never_taken_for_the_videos_length(promo: Setup) -> None:
+    (op,) = _ops("add a 2 second fade at the end", promo)
+    assert (op.name, op.args["target"], op.args["fade_out"]) == ("set_fade", MainRef(index=-1), 2000)
