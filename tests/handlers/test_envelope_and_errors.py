@@ -86,3 +86,16 @@ def test_tokens_are_scrubbed_from_every_message() -> None:
     assert "abcdef" not in redact("Authorization: Bearer abcdefghijkl")
     error = TokenExpiredError("token=nmv_usr_abcdefgh rejected")
     assert "nmv_usr" not in json.dumps(error.to_error())
+
+
+def test_every_error_kind_is_documented_in_the_error_schema() -> None:
+    from handlers import _errors
+    from handlers._attribution import SKILL_ROOT
+
+    schema = json.loads((SKILL_ROOT / "schemas" / "error.schema.json").read_text())
+    documented = schema["properties"]["code"]["description"]
+    classes = [c for c in vars(_errors).values() if isinstance(c, type)]
+    kinds = [c for c in classes if issubclass(c, _errors.VideogenError)]
+    assert len(kinds) > 20
+    for kind in kinds:
+        assert kind.code in documented, kind
