@@ -54,6 +54,7 @@ class StateView:
     uploads: list[dict[str, Any]] = field(default_factory=list)
     canvas_config: dict[str, Any] | None = None
     generated_media: list[Any] = field(default_factory=list)
+    busy: bool | None = None  # a turn is still running (the engine says so; the cloud may not)
 
 
 async def fetch_state(api: ApiClient, session_id: str) -> StateView:
@@ -77,4 +78,5 @@ async def fetch_state(api: ApiClient, session_id: str) -> StateView:
         else [],
         canvas_config=dict(canvas) if isinstance(canvas, Mapping) else None,
         generated_media=list(media) if isinstance(media, list) else [],
+        busy=data["busy"] if isinstance(data.get("busy"), bool) else None,
     )

@@ -37,6 +37,8 @@ async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         lines.append(
             f"Uploads ({len(view.uploads)}): " + ", ".join(u["filename"] or u["id"] for u in view.uploads)
         )
+    if view.busy:
+        lines.append("A message is still being worked on: check again in a minute before sending another.")
     if draft is not None:
         lines.append(
             f"Duration {fmt_s(duration_s * 1000)}s."
@@ -52,6 +54,8 @@ async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         duration_s=duration_s,
         ready_for_export=ready,
     )
+    if view.busy is not None:
+        result["busy"] = view.busy
     if args.get("include_draft"):
         result["draft"] = draft
     return result

@@ -310,8 +310,12 @@ async def test_a_message_while_the_previous_turn_runs_is_session_busy(
         with anyio.fail_after(5):
             await eng.recorder.stream_opened.wait()
         second = await eng.call("send_message", {"message": EDIT})
+        state = await eng.call("get_state")
     assert second["error"]["code"] == "session_busy"
+    assert state["busy"] is True
+    assert "still being worked on" in state["text"]
     assert results[0]["ok"]
+    assert (await eng.call("get_state"))["busy"] is False
 
 
 FAULTS = {
