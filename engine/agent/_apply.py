@@ -215,7 +215,9 @@ def _split(d: Draft, a: dict[str, Any]) -> Draft:
 
 
 def _total(d: Draft, a: dict[str, Any]) -> Draft:
-    return tl.set_total_duration(d, int(a["total_ms"]))
+    present = {s["id"] for s in _mains(d)}
+    keep = [i for i in a.get("keep", ()) if i in present]
+    return tl.set_total_duration(d, int(a["total_ms"]), keep=keep)
 
 
 def _speed(d: Draft, a: dict[str, Any]) -> Draft:
@@ -510,10 +512,16 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
     """Apply every operation in order; ``ApplyError`` (and the draft untouched) if one fails."""
     d = draft
     steps: list[ToolStep] = []
+    trimmed: list[str] = []  # clips given a length in this message keep it when the total changes
     for op in ops:
         before = d
+        args = dict(op.args)
+        if op.name == "set_total_duration":
+            args["keep"] = tuple(trimmed)
         try:
-            d = APPLIERS[op.name](d, dict(op.args))
+            d = APPLIERS[op.name](d, args)
+            if op.name == "trim_segment":
+                trimmed += resolve_main(before, op.args["target"])
         except (tl.TimelineError, ValueError) as exc:
             raise ApplyError(op.phrase or op.name, humanize(str(exc), d)) from exc
         changes = sm.describe_changes(before, d)
@@ -599,7 +607,10 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
         if t.st >= end:
             continue
         before = d
-        d = tl.add_text(d, t.text, st=t.st, d_ms=min(t.d_ms, end - t.st), position=t.position, role=t.role)
+        anchor = tl.main_segments(d)[t.clip]["id"] if t.clip is not None else None
+        d = tl.add_text(
+            d, t.text, st=t.st, d_ms=min(t.d_ms, end - t.st), position=t.position, role=t.role, anchor=anchor
+        )
         steps.append(
             ToolStep(
                 "add_text",

@@ -176,6 +176,7 @@ class TextItem:
     d_ms: int
     position: str
     role: str
+    clip: int | None = None  # the visual it belongs to (it follows that clip when the cut changes)
 
 
 @dataclass(frozen=True)
@@ -370,12 +371,14 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
         if starts_at_clips:
             st = 0
             seen: set[str] = set()
-            for text, item in zip(overlays, items, strict=False):
+            for k, (text, item) in enumerate(zip(overlays, items, strict=False)):
                 start = max(st, head) + 300
                 end = st + item.d_ms
                 if text and text not in seen and end - start >= 1000 and text != title:
                     seen.add(text)
-                    texts.append(TextItem(text, start, min(3000, end - start), "lower_third", "caption"))
+                    texts.append(
+                        TextItem(text, start, min(3000, end - start), "lower_third", "caption", clip=k)
+                    )
                 st += item.d_ms
         elif overlays:
             span = total - head

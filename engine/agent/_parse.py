@@ -129,8 +129,9 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
         extra = [Tok(Kind.WORD, "text", end, end), Tok(Kind.QUOTE, prev.quotes[-1], end, end)]
     else:
         target = _clip_in_focus(prev_ops)
-        if target is None:
-            return c
+        resized = any(o.name == "trim_segment" for o in prev_ops)
+        if target is None or (resized and c.times.any_length is not None):
+            return c  # "shorten the intro to 2s and make it 20 seconds": "it" is the video
         if target.index is not None:
             extra = [Tok(Kind.ORD, "", end, end, float(target.index)), Tok(Kind.WORD, "clip", end, end)]
         else:
