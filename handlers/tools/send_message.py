@@ -191,10 +191,12 @@ async def _recover(ctx: ToolContext, session_id: str, before: dict[str, Any] | N
             unchanged = 0
             last = view.draft
         changed = view.draft != before
-        ctx.emit("info", f"State check {polls}: " + ("the timeline changed" if changed else "no change yet"))
-        if changed and unchanged >= 1:
+        running = view.busy is True  # the backend says the turn goes on (the engine does; the cloud may not)
+        note = "the timeline changed" if changed else "no change yet"
+        ctx.emit("info", f"State check {polls}: {note}" + (" (still running)" if running else ""))
+        if changed and unchanged >= 1 and not running:
             return view  # the turn's work landed and has settled
-        if unchanged >= policy.max_polls:
+        if (unchanged >= policy.max_polls and not running) or polls >= policy.max_polls * 4:
             if changed:
                 return view
             raise StreamDroppedError(
