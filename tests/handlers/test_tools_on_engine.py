@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -226,3 +227,45 @@ async def test_the_embedded_engine_is_the_default_backend(
     assert result["backend"] == "local"
     assert (tmp_path / "xdg" / "nemovideo" / "client_id").is_file()
     assert (tmp_path / "home").is_dir()
+
+
+async def test_an_upload_is_streamed_in_chunks_never_read_whole(
+    engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers._samples import make_music
+
+    song = tmp_path / "long_song.wav"
+    make_music(song, 12.0)
+    size = file_size(song)
+    assert size > 500_000  # several chunks
+    reads: list[int] = []
+    real_open = Path.open
+
+    class Spy:
+        def __init__(self, handle: Any) -> None:
+            self._handle = handle
+
+        def read(self, n: int = -1) -> bytes:
+            reads.append(n)
+            return self._handle.read(n)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._handle, name)
+
+        def __enter__(self) -> Spy:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._handle.close()
+
+    def spying_open(path: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(path, mode, *args, **kwargs)
+        return Spy(handle) if path == song and "r" in mode else handle
+
+    monkeypatch.setattr(Path, "open", spying_open)
+    eng = await engine()
+    result = await eng.call("upload", {"files": [str(song)]})
+    assert result["ok"], result
+    assert result["uploads"][0]["size"] == size
+    assert reads
+    assert all(0 < n <= 1024 * 1024 for n in reads)  # bounded chunks, never read(-1)
