@@ -76,10 +76,14 @@ def _title(c: Clause) -> str | None:
     return None
 
 
-def _topic(c: Clause) -> str | None:
+_STRONG_TOPIC = ("about", "introducing", "announcing", "presenting", "launching")
+
+
+def _topic(c: Clause, markers: tuple[str, ...] = ("about", "for", "of", *_STRONG_TOPIC[1:])) -> str | None:
+    """What the video is about: the words after "about" / "for" / "introducing" (not a platform)."""
     toks = c.toks
     for i, t in enumerate(toks):
-        if t.is_word("about", "for", "of", "introducing", "announcing"):
+        if t.is_word(*markers):
             words = []
             for x in toks[i + 1 :]:
                 if (
@@ -93,9 +97,19 @@ def _topic(c: Clause) -> str | None:
                 w for w in words if w.norm not in ("a", "an", "the", "these", "this", "my", "those")
             ] or []
             if words and not set(w.norm for w in words) <= lx.CONCEPTS["clip"]:
-                text = c.source[words[0].start : words[-1].end]
-                return text[:1].upper() + text[1:]
+                return _title_case(c.source[words[0].start : words[-1].end])
     return None
+
+
+_SMALL_WORDS = frozenset("a an and the of for in on at to with or".split())
+
+
+def _title_case(text: str) -> str:
+    """our summer sale → Our Summer Sale (words the user capitalised stay as they are)."""
+    if text != text.lower():
+        return text[:1].upper() + text[1:]
+    words = text.split()
+    return " ".join(w if (k and w in _SMALL_WORDS) else w[:1].upper() + w[1:] for k, w in enumerate(words))
 
 
 def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
@@ -109,7 +123,8 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
     if duration is None and c.has_word("short", "quick", "brief", "shorter"):
         duration = SHORT_MS
     preset = next((p for p, names in lx.ASPECT_WORDS if words & names), None)
-    title = _title(c)
+    topic_title = _topic(c, _STRONG_TOPIC)
+    title = _title(c) or topic_title
     overlays = tuple(q for q in c.quotes if q != title)
     if not overlays and not title and (said := unquoted_text(c)):
         if c.has("title"):
@@ -386,6 +401,8 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
             for i, text in enumerate(overlays):
                 start = head + i * slot
                 texts.append(TextItem(text, start, max(500, min(4000, slot)), "lower_third", "caption"))
+        if not title:
+            notes.append("no title was given (say e.g. add a title 'Summer Sale')")
         if spec.derive_overlays and not any(t.role == "caption" for t in texts):
             notes.append("tell me the words for the text overlays (e.g. add the text 'Shop now' at 10s)")
 
