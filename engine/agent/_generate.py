@@ -101,7 +101,7 @@ def _topic(c: Clause, markers: tuple[str, ...] = ("about", "for", "of", *_STRONG
     return None
 
 
-_SMALL_WORDS = frozenset("a an and the of for in on at to with or".split())
+_SMALL_WORDS = _ws("a an and the of for in on at to with or")
 
 
 def _title_case(text: str) -> str:
