@@ -299,7 +299,7 @@ async def test_render_status_shape_b_and_the_fallback_download_url_work(
 async def test_a_message_while_the_previous_turn_runs_is_session_busy(
     engine: EngineFactory, media: dict[str, Path]
 ) -> None:
-    eng = await prepared(engine, media, FaultConfig(keepalive_only_s=1.0), idle_s=5.0)
+    eng = await prepared(engine, media, FaultConfig(keepalive_only_s=2.5), idle_s=8.0)
     results: list[dict[str, Any]] = []
 
     async def first() -> None:
