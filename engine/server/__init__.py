@@ -38,6 +38,7 @@ What a client sees, beyond PROTOCOL.md (the client accepts all of it):
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from engine.server.config import ServerConfig, default_home
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
     from engine.server._app import create_app, serve
 
 __all__ = ["FaultConfig", "ServerConfig", "create_app", "default_home", "serve"]
+
+# A library logs nowhere unless its host says where (``serve`` sends it to stderr): the embedded
+# engine must not write to a CLI's stderr, whose lines are the CLI's own progress.
+logging.getLogger("engine.server").addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:

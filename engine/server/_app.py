@@ -611,6 +611,11 @@ def serve(host: str, port: int, config: ServerConfig) -> None:
 
     Prints ``engine.server ready on http://HOST:PORT`` on stdout once it accepts requests.
     """
+    if not any(not isinstance(h, logging.NullHandler) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s:     engine: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     if not _is_loopback(host):
         print(
             f"warning: binding the engine to {host}, not a loopback address: anyone who can reach this "
