@@ -8,6 +8,7 @@ from typing import Any
 from handlers._constants import APP_NAME, SUPPORTED_EXTENSIONS, UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MB
 from handlers._context import ToolContext
 from handlers._errors import FileTooLargeError, InputError, ServerError, UnsupportedFileError
+from handlers._http import new_idempotency_key
 from handlers._state import upload_record
 
 __all__ = ["check_file", "upload"]
@@ -65,12 +66,19 @@ async def upload(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     uploads: list[dict[str, Any]] = []
     for i, path in enumerate(paths, start=1):
         ctx.emit("info", f"Uploading {path.name} ({i}/{len(paths)})…")
-        uploads.extend(_files(await ctx.api.call("POST", endpoint, files=[path])))
+        uploads.extend(
+            _files(await ctx.api.call("POST", endpoint, files=[path], idempotency_key=new_idempotency_key()))
+        )
     if args.get("urls"):
         ctx.emit("info", f"Importing {len(args['urls'])} URL(s)…")
         uploads.extend(
             _files(
-                await ctx.api.call("POST", endpoint, json={"urls": list(args["urls"]), "source_type": "url"})
+                await ctx.api.call(
+                    "POST",
+                    endpoint,
+                    json={"urls": list(args["urls"]), "source_type": "url"},
+                    idempotency_key=new_idempotency_key(),
+                )
             )
         )
     text = (
