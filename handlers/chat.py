@@ -73,9 +73,12 @@ class _TurnDisplay:
             console=console,
             transient=True,
         )
-        self.task: TaskID = self.progress.add_task(label, total=None)
+        self.label = label
+        self.task: TaskID = self.progress.add_task(escape(label), total=None)
 
     def __enter__(self) -> _TurnDisplay:
+        if not self.console.is_interactive:  # a dumb terminal or a pipe gets no animation: say it once
+            self.console.print(escape(self.label), style="dim")
         self.progress.start()
         return self
 
@@ -194,11 +197,15 @@ class Chat:
         if result.get("routed_to"):
             self.console.print(escape(result.get("text", "")))
             return
-        reply = str(result.get("reply") or result.get("text") or "")
-        self.console.print(f"[bold magenta]video:[/bold magenta] {escape(reply)}")
-        for change in result.get("changes", []):
-            if change not in reply:
-                self.console.print(f"  • {escape(str(change))}")
+        # The summary line below is the state's own; the backend's copy of it in the reply is left out.
+        reply = str(result.get("reply") or "")
+        lines = [line for line in reply.splitlines() if not line.startswith("Timeline (")]
+        reply = "\n".join(lines).strip()
+        if reply:
+            self.console.print(f"[bold magenta]video:[/bold magenta] {escape(reply)}")
+        else:  # nothing said and nothing changed: say so rather than print an empty reply
+            changes = [str(c) for c in result.get("changes", [])] or ["nothing changed"]
+            self.console.print("[bold magenta]video:[/bold magenta] " + escape("; ".join(changes)))
         if result.get("stage") == "raw_video":
             self.console.print("  (the raw cut is done; music and title follow in the next stage)")
         if result.get("track_summary"):
@@ -223,9 +230,7 @@ class Chat:
         if result is None:
             return
         uploads = result.get("uploads", [])
-        names = ", ".join(
-            f"{u.get('filename')} ({u.get('type', 'media')})" for u in uploads
-        )
+        names = ", ".join(f"{u.get('filename')} ({u.get('type', 'media')})" for u in uploads)
         self.console.print(f"[green]✓ Uploaded {len(uploads)}: {escape(names)}[/green]")
         self.console.print("Now say what to make with them.")
 
@@ -311,7 +316,8 @@ def run(ns: argparse.Namespace, console: Console | None = None) -> int:
 
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
-    console = console or Console(highlight=False)
+    # soft_wrap: long lines (paths, links) are left to the terminal, so they copy whole
+    console = console or Console(highlight=False, soft_wrap=True)
     manifest = load_manifest()
     get_state = manifest.tool("get_state").input_schema.get("properties", {})
     try:
