@@ -289,6 +289,7 @@ def _first_pass(raws: Sequence[_Raw]) -> list[Tok]:
             norm = r.text.lower().replace("’", "'")
             if norm.endswith("'s") and norm[:-2] in lx.NOUN_WORDS:
                 norm = norm[:-2]
+            norm = lx.correct(norm) or norm  # "trasition" → "transition"
             toks.append(Tok(Kind.WORD, norm, r.start, r.end))
         elif r.kind == "cjkword":
             toks.append(Tok(Kind.WORD, r.text, r.start, r.end))

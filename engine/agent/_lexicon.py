@@ -80,10 +80,6 @@ TIME_UNITS = {
             "sek",
             "second",
             "seconds",
-            "secnds",
-            "secound",
-            "seconde",
-            "secondes",
             "seg",
             "segs",
             "秒",
@@ -91,7 +87,7 @@ TIME_UNITS = {
         1000.0,
     ),
     **dict.fromkeys(["ms", "msec", "msecs", "millisecond", "milliseconds", "毫秒"], 1.0),
-    **dict.fromkeys(["m", "min", "mins", "minute", "minutes", "minuts", "minite", "分钟"], 60000.0),
+    **dict.fromkeys(["m", "min", "mins", "minute", "minutes", "分钟"], 60000.0),
 }
 
 ORDINAL_WORDS = {
@@ -660,3 +656,74 @@ MUSIC_MOODS: tuple[frozenset[str], ...] = (
     ),
     _words("epic cinematic dramatic orchestral"),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# typos: an unknown word one slip away from exactly one word of the vocabulary is read as it
+
+
+_COMMON = _words(
+    "there these those their where which would could should about other after first before again every "
+    "really please thanks thank great still while since maybe think thing things something nothing "
+    "because where whole under never always little right point place world three seven eight house "
+    "water story often until below above along maybe start later their them then than other order "
+    "added using words while another second minute hours today video image music title voice every "
+    "style photo shots scene frame sound track spots spot price sales sizes product products brand "
+    "model color colour happy party sunset beach store shops items offer deals promo clips movie "
+    "height weight width eighth fifty forty sixty sixth seventh eleven twelve fourth forth "
+)
+_NO_TYPO_CONCEPTS = frozenset({"generate", "quality", "ai", "fit", "use", "make", "video"})
+_TYPO_TARGETS = frozenset(
+    w
+    for concept, members in CONCEPTS.items()
+    if concept not in _NO_TYPO_CONCEPTS
+    for w in members
+    if len(w) >= 4 and w.isalpha()
+) | frozenset(
+    w
+    for w in (*(w for p in PHRASES for w in p), *ORDINAL_WORDS, *TIME_UNITS, *UNITS, *TENS)
+    if len(w) >= 5 and w.isalpha()
+)
+
+
+_KNOWN = (
+    frozenset(_WORD_CONCEPTS)
+    | frozenset(UNITS)
+    | frozenset(TENS)
+    | frozenset(TIME_UNITS)
+    | frozenset(ORDINAL_WORDS)
+    | frozenset(COLORS)
+    | frozenset(POSITIONS)
+    | frozenset(w for p in PHRASES for w in p)
+)
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Damerau distance exactly 1: one letter changed, added, dropped, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def correct(word: str) -> str | None:
+    """The vocabulary word an unknown word is a typo of ("trasition" → "transition"), if exactly one."""
+    if len(word) < 5 or not word.isalpha() or word in _COMMON or word in _KNOWN:
+        return None
+    hits = sorted(t for t in _TYPO_TARGETS if _one_slip(word, t))
+    meanings = {_meaning(t) for t in hits}
+    return hits[0] if len(meanings) == 1 else None  # "minuts": minute or minutes, the same thing
+
+
+def _meaning(word: str) -> object:
+    if word in TIME_UNITS:
+        return ("unit", TIME_UNITS[word])
+    if word in ORDINAL_WORDS:
+        return ("ordinal", ORDINAL_WORDS[word])
+    return concepts_of(word) or word

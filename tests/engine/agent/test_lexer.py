@@ -82,3 +82,24 @@ def test_phrases_become_one_word() -> None:
     assert "music" in words
     assert "quick_cuts" in words
     assert "background" not in words
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("trasition", "transition"),
+        ("muisc", "music"),
+        ("remvoe", "remove"),
+        ("secnd", "second"),
+        ("twnety", "20"),
+    ],
+)
+def test_a_word_one_slip_from_the_vocabulary_is_read_as_that_word(typed: str, meant: str) -> None:
+    (tok,) = tokenize(typed)
+    assert (tok.norm if tok.kind is not Kind.NUM else f"{tok.value:g}") == meant or tok.kind is Kind.ORD
+
+
+@pytest.mark.parametrize("word", ["there", "these", "other", "height", "product", "lifestyle", "bakery"])
+def test_common_words_and_names_are_never_corrected(word: str) -> None:
+    (tok,) = tokenize(word)
+    assert (tok.kind, tok.norm) == (Kind.WORD, word)
