@@ -122,7 +122,7 @@ async def test_a_message_during_a_running_turn_gets_409_and_changes_nothing(tmp_
         assert credits_before["available"] - credits_after["available"] == 10  # the generation only
 
 
-async def test_undo_moves_back_to_the_previous_revision_and_redo_forward(tmp_path: Path) -> None:
+async def test_undo_redo_and_first_version_move_the_head_along_the_revisions(tmp_path: Path) -> None:
     async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
         token = await get_token(http)
         sid = await _project(http, token)
@@ -140,6 +140,11 @@ async def test_undo_moves_back_to_the_previous_revision_and_redo_forward(tmp_pat
         latest = await state(http, token, sid)
         assert latest["state"]["draft"] == edited
         assert latest["revision"] == 3
+        await send_message(http, token, sid, "make the video 4 seconds long")
+        await send_message(http, token, sid, "go back to the first version")
+        latest = await state(http, token, sid)
+        assert latest["state"]["draft"] == generated
+        assert latest["revision"] == 2
 
 
 async def test_the_stream_sends_a_ping_when_nothing_else_was_sent_for_the_interval(tmp_path: Path) -> None:
