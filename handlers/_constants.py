@@ -58,6 +58,8 @@ class HttpTimeouts:
     # may stay quiet for long stretches of a generation: the read limit sits above the 10-minute idle rule
     # (TurnLimits.idle_s), which is what decides a timeout; this only catches a connection that is gone.
     sse_read: float = 630.0
+    # Uploads: the backend answers after storing and probing the media (or fetching a URL).
+    upload_read: float = 600.0
 
 
 HTTP_TIMEOUTS = HttpTimeouts()

@@ -96,6 +96,7 @@ class ApiClient:
         t = config.timings.http
         self._timeout = httpx2.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
         self._sse_timeout = httpx2.Timeout(connect=t.connect, read=t.sse_read, write=t.write, pool=t.pool)
+        self._slow_timeout = httpx2.Timeout(connect=t.connect, read=t.upload_read, write=t.write, pool=t.pool)
         self.user_id: str | None = None
         self.anonymous = config.token is None
 
@@ -211,13 +212,17 @@ class ApiClient:
         json: Any = None,
         files: list[Path] | None = None,
         headers: Mapping[str, str] | None = None,
+        slow: bool = False,
     ) -> httpx2.Response:
         all_headers = await self._headers(auth, headers)
+        timeout = self._slow_timeout if slow else self._timeout
         try:
             if files is not None:
                 with _open_files(files) as handles:
-                    return await self.client.request(method, path, headers=all_headers, files=handles)
-            return await self.client.request(method, path, headers=all_headers, json=json)
+                    return await self.client.request(
+                        method, path, headers=all_headers, files=handles, timeout=timeout
+                    )
+            return await self.client.request(method, path, headers=all_headers, json=json, timeout=timeout)
         except httpx2.HTTPError as exc:
             raise _transport_error(exc, f"{method} {path}") from exc
 
@@ -229,12 +234,16 @@ class ApiClient:
         json: Any = None,
         files: list[Path] | None = None,
         idempotency_key: str | None = None,
+        slow: bool = False,
     ) -> Any:
-        """An authenticated /api request → its data; errors per PROTOCOL.md §8, retried by policy."""
+        """An authenticated /api request → its data; errors per PROTOCOL.md §8, retried by policy.
+        `slow`: the answer may take minutes (uploads), so the read timeout is the upload one."""
         extra = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         auth_retried = rate_retried = False
         while True:
-            response = await self._send(method, path, auth=True, json=json, files=files, headers=extra)
+            response = await self._send(
+                method, path, auth=True, json=json, files=files, headers=extra, slow=slow
+            )
             try:
                 return parse_body(response.status_code, response.content)
             except TokenExpiredError:

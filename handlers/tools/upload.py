@@ -67,7 +67,11 @@ async def upload(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     for i, path in enumerate(paths, start=1):
         ctx.emit("info", f"Uploading {path.name} ({i}/{len(paths)})…")
         uploads.extend(
-            _files(await ctx.api.call("POST", endpoint, files=[path], idempotency_key=new_idempotency_key()))
+            _files(
+                await ctx.api.call(
+                    "POST", endpoint, files=[path], idempotency_key=new_idempotency_key(), slow=True
+                )
+            )
         )
     if args.get("urls"):
         ctx.emit("info", f"Importing {len(args['urls'])} URL(s)…")
@@ -78,6 +82,7 @@ async def upload(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
                     endpoint,
                     json={"urls": list(args["urls"]), "source_type": "url"},
                     idempotency_key=new_idempotency_key(),
+                    slow=True,
                 )
             )
         )
