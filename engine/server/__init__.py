@@ -26,6 +26,8 @@ What a client sees, beyond PROTOCOL.md (the client accepts all of it):
   ``/api/render/proxy/<id>/download`` fallback needs the bearer token. A render uses the body's
   ``draft`` (or the session's current draft when there is none); every ``src`` must be an upload
   of the session (its id or its ``cdn_url``), else 4000 before the job starts.
+- ``/run_sse`` honours ADK's ``"streaming": true``: text events also come as ``"partial": true``
+  chunks before the final event with the same id (the fault ``streaming_partials`` forces it).
 - ``/latest`` adds ``data.busy`` (a turn is running in the session) and ``data.revision`` (the
   head revision number, null before the first change). Before any change ``state.draft`` is an
   empty draft (``{"m": {...1920x1080...}, "t": []}``). ``generated_media`` lists finished renders.

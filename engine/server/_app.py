@@ -334,7 +334,10 @@ class _Api:
         session = await store.run(store.get_session, session_id, user)
         if session is None:
             raise HttpError(404, f"Session not found: {session_id}")
-        return await self.engine.turns.start(session, user, text)
+        streaming = body.get("streaming", False)
+        if not isinstance(streaming, bool):
+            raise invalid_request('"streaming" must be true or false')
+        return await self.engine.turns.start(session, user, text, streaming=streaming)
 
     # -- §5 uploads --------------------------------------------------------------------------------
 

@@ -134,10 +134,13 @@ def data_frame(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
 
 
-def event_frames(event: dict[str, Any], faults: FaultState, *, silent: bool) -> list[bytes]:
+def event_frames(
+    event: dict[str, Any], faults: FaultState, *, silent: bool, streaming: bool = False
+) -> list[bytes]:
     """The frames one event becomes under the server's faults (none for a text event of a silent turn).
 
-    Text events: GUI-speak appended (``gui_speak``), and with ``streaming_partials`` sent as
+    Text events: GUI-speak appended (``gui_speak``), and when the request asked for ``streaming``
+    (or with the fault ``streaming_partials``) sent as
     ``"partial": true`` chunks followed by the final event (same id). A text event that also carries
     the draft keeps it, but loses its text when silent.
     """
@@ -152,7 +155,7 @@ def event_frames(event: dict[str, Any], faults: FaultState, *, silent: bool) -> 
     text = faults.gui_speak(text)
     final = {**event, "content": {**event["content"], "parts": [{"text": text}]}}
     frames: list[bytes] = []
-    if faults.config.streaming_partials:
+    if streaming or faults.config.streaming_partials:
         for chunk in split_partials(text):
             partial = {
                 **final,

@@ -120,6 +120,7 @@ class _TurnContext:
     targets: HistoryTargets
     silent: bool
     stream_error: Literal["json", "unescaped"] | None
+    streaming: bool
 
 
 class TurnRunner:
@@ -138,7 +139,9 @@ class TurnRunner:
     def is_busy(self, session_id: str) -> bool:
         return session_id in self.busy
 
-    async def start(self, session: SessionRow, user_id: str, message: str) -> SSEResponse:
+    async def start(
+        self, session: SessionRow, user_id: str, message: str, *, streaming: bool = False
+    ) -> SSEResponse:
         """Begin a turn; raises ApiError 1003 (busy) or 2001 (credits) before anything changes."""
         if self.task_group is None:
             raise RuntimeError("the turn runner is not attached to a running app (lifespan not entered)")
@@ -147,7 +150,7 @@ class TurnRunner:
         turn_id = "turn_" + uuid.uuid4().hex
         self.busy[session.id] = turn_id  # no await between the check and this: one turn per session
         try:
-            ctx = await self._prepare(turn_id, session, user_id, message)
+            ctx = await self._prepare(turn_id, session, user_id, message, streaming)
         except BaseException:
             self.busy.pop(session.id, None)
             raise
@@ -155,7 +158,9 @@ class TurnRunner:
         self.task_group.start_soon(self._work, ctx, _Sink(send))
         return SSEResponse(self._frames(receive))
 
-    async def _prepare(self, turn_id: str, session: SessionRow, user_id: str, message: str) -> _TurnContext:
+    async def _prepare(
+        self, turn_id: str, session: SessionRow, user_id: str, message: str, streaming: bool
+    ) -> _TurnContext:
         store = self.store
         targets = await store.run(store.history_targets, session.id)
         draft = await store.run(store.draft_at, session.id, targets.head)
@@ -185,7 +190,7 @@ class TurnRunner:
         if not began:
             available, _ = await store.run(store.credits, user_id)
             raise no_credits(available, turn.cost)
-        return _TurnContext(turn_id, session, user_id, turn, targets, silent, stream_error)
+        return _TurnContext(turn_id, session, user_id, turn, targets, silent, stream_error, streaming)
 
     async def _frames(self, receive: MemoryObjectReceiveStream[_Frame]) -> AsyncGenerator[bytes | None, None]:
         drop_after = self.faults.config.drop_stream_after
@@ -251,7 +256,7 @@ class TurnRunner:
                 if stage is not None:
                     await self._store_stage(ctx, stage.name, stage.draft)
                 for event in events:
-                    for frame in event_frames(event, self.faults, silent=ctx.silent):
+                    for frame in event_frames(event, self.faults, silent=ctx.silent, streaming=ctx.streaming):
                         await sink.send("event", frame)
             await store.run(
                 store.finish_turn, ctx.turn_id, ok=True, reply=turn.reply, error=None, now=self.clock()

@@ -1,5 +1,6 @@
 """Turns over /run_sse: ADK events, one turn at a time per session, undo as a revision move, pings."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,26 @@ async def test_a_turn_that_costs_more_than_the_credits_left_gets_2001_before_the
         assert balance == {"available": 5, "frozen": 0, "total": 5}
         free = await send_message(http, token, sid, "what can you do?")  # a question costs nothing
         assert free.texts
+
+
+async def test_a_streaming_request_gets_partial_chunks_before_each_final_text(tmp_path: Path) -> None:
+    async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        body = {
+            "session_id": sid,
+            "streaming": True,
+            "new_message": {"parts": [{"text": "what can you do?"}]},
+        }
+        async with http.stream("POST", "/run_sse", headers=auth(token), json=body) as response:
+            raw = (await response.aread()).decode()
+        events = [json.loads(block[6:]) for block in raw.split("\n\n") if block.startswith("data: {")]
+        final = events[-1]
+        chunks = [
+            e["content"]["parts"][0]["text"] for e in events if e.get("partial") and e["id"] == final["id"]
+        ]
+        assert len(chunks) >= 2
+        assert "".join(chunks) == final["content"]["parts"][0]["text"]
+        assert "partial" not in final
+        plain = await send_message(http, token, sid, "what can you do?")
+        assert not any(e.get("partial") for e in plain.events)
