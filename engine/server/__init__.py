@@ -20,12 +20,18 @@ What a client sees, beyond PROTOCOL.md (the client accepts all of it):
 - Anonymous tokens: one per client id until it expires (``token_ttl_s``); a client id keeps its
   user (sessions, credits) across tokens. ``credits`` in the answer is the real balance
   (``initial_credits``, 1,000,000 by default).
+- Credits: a turn costs the agent's ``Turn.cost`` (generation and edits; questions, undo and
+  exports are free). It is reserved (``frozen``) before the stream starts, or refused with 2001 if
+  ``available`` is short, then spent when the turn ends (given back if it fails).
+- Uploads: one request is stored whole or not at all (one unsupported or oversized file refuses
+  it); files are judged by content; the stored ``filename`` is a sanitised display name.
 - ``POST /api/render/proxy/lambda`` and its poll answer shape A as a bare object (the seeds read
   ``status`` at the top level); ``output`` is null until completed, ``output.url`` is absolute
   (``/files/renders/<unguessable token>/<id>.<format>``, Range requests supported), and the
   ``/api/render/proxy/<id>/download`` fallback needs the bearer token. A render uses the body's
   ``draft`` (or the session's current draft when there is none); every ``src`` must be an upload
-  of the session (its id or its ``cdn_url``), else 4000 before the job starts.
+  of the session (its id or its ``cdn_url``), else 4000 before the job starts. For tests,
+  ``ServerConfig.max_render_height`` renders a scaled-down canvas (90: 1920x1080 -> 160x90).
 - ``/run_sse`` honours ADK's ``"streaming": true``: text events also come as ``"partial": true``
   chunks before the final event with the same id (the fault ``streaming_partials`` forces it).
 - ``/latest`` adds ``data.busy`` (a turn is running in the session) and ``data.revision`` (the
