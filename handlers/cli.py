@@ -12,6 +12,7 @@ stdio server), `chat` (a terminal conversation), `make` (one shot), `doctor` (ch
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -451,10 +452,10 @@ def _run_serve(ns: argparse.Namespace) -> int:
     print(
         f"videogen: serving the local engine on http://{ns.host}:{ns.port} (Ctrl-C stops it)", file=sys.stderr
     )
-    try:
+    # Ctrl-C is how a server is meant to stop: uvicorn has shut down cleanly by the time it arrives here
+    with contextlib.suppress(KeyboardInterrupt):
         run_local_server(ns.host, ns.port, ns.home)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    print("videogen: the local engine server stopped", file=sys.stderr)
     return EXIT_OK
 
 

@@ -282,3 +282,33 @@ def test_ctrl_c_during_a_turn_exits_130_and_says_not_to_resend(isolated: Path) -
     result = json.loads(out)
     assert result["error"]["code"] == "interrupted"
     assert "do not send the message again" in result["error"]["recovery"]
+
+
+def test_serve_runs_the_engine_over_http_for_any_client(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pexpect
+
+    port = closed_port()
+    server = pexpect.spawn(
+        sys.executable,
+        ["-m", "handlers.cli", "serve", "--port", str(port)],
+        cwd=str(isolated),
+        env=dict(os.environ),
+        encoding="utf-8",
+        timeout=30,
+    )
+    try:
+        server.expect_exact(f"serving the local engine on http://127.0.0.1:{port}")
+        server.expect_exact("Application startup complete")
+        monkeypatch.setenv("NEMO_API_URL", f"http://127.0.0.1:{port}")
+        code, result, _ = run(capsys, "credits")
+        assert code == 0
+        assert result["backend"] == f"http://127.0.0.1:{port}"
+        assert result["available"] > 0
+        server.sendintr()
+        server.expect_exact("the local engine server stopped")
+        server.expect(pexpect.EOF)
+    finally:
+        server.close(force=True)
+    assert server.exitstatus == 0
