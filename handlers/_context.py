@@ -25,7 +25,7 @@ def failure(error: VideogenError, backend: str) -> dict[str, Any]:
     return {
         "ok": False,
         "backend": backend,
-        "text": f"{error.message}. {error.recovery}",
+        "text": f"{error.message.rstrip('. ')}. {error.recovery}",
         "error": error.to_error(),
     }
 
