@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import sys
+import textwrap
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -276,7 +277,7 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
             spec.name,
             aliases=aliases,
             help=_SHORT_HELP.get(spec.name, spec.description.split(". ")[0].rstrip(".") + "."),
-            description=spec.description,
+            description=textwrap.fill(spec.description, width=100),
             epilog=_epilog(_EXAMPLES.get(spec.name, ()), _EXIT_CODES_HELP),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )

@@ -312,3 +312,12 @@ def test_serve_runs_the_engine_over_http_for_any_client(
     finally:
         server.close(force=True)
     assert server.exitstatus == 0
+
+
+def test_json_can_come_from_stdin(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"task_name": "from stdin", "language": "x"}'))
+    code, result, _ = run(capsys, "create_session", "--json", "-")
+    assert code == 2  # the one-letter language came from stdin and is too short
+    assert [p.split(":")[0] for p in result["error"]["problems"]] == ["language"]
