@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -23,6 +23,7 @@ from mcp.server.stdio import stdio_server
 
 from handlers._config import Config
 from handlers._dispatch import acall_tool
+from handlers._errors import VideogenError
 from handlers._manifest import Manifest, load_manifest
 from handlers._progress import ProgressEvent
 from handlers._tooldefs import input_schema, output_schema
@@ -74,7 +75,11 @@ def build_server(manifest: Manifest | None = None, config: Config | None = None)
             return
         from handlers.cli import backend_config
 
-        async with backend_config() as live:
+        async with AsyncExitStack() as stack:
+            try:
+                live: Config | None = await stack.enter_async_context(backend_config())
+            except VideogenError:
+                live = None  # a bad setting: serve anyway, every call reports it (with what to fix)
             yield {"config": live}
 
     async def list_tools(

@@ -117,3 +117,17 @@ def test_error_text_names_the_code_recovery_and_extras() -> None:
         "What to do: Convert it.",
         "supported formats: mp4 png",
     ]
+
+
+async def test_a_bad_setting_is_reported_by_every_call_not_a_crash(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEMO_BACKEND", "mars")
+    with anyio.fail_after(30):
+        async with Client(build_server(), mode="legacy") as client:
+            listed = await client.list_tools()
+            result = await client.call_tool("credits", {})
+    assert len(listed.tools) == 6
+    assert result.is_error is True
+    assert "Error (config_error): NEMO_BACKEND='mars' is not understood" in text_of(result)
+    assert "What to do: Set NEMO_BACKEND to local or cloud." in text_of(result)
