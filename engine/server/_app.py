@@ -309,7 +309,12 @@ class _Api:
         html = claim_page(
             title=title, task_id=session.task_id, session_id=session.id, draft=draft, renders=links
         )
-        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        headers = {
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; media-src 'self'",
+        }
+        return HTMLResponse(html, headers=headers)
 
     # -- §4 messages -------------------------------------------------------------------------------
 
@@ -392,7 +397,9 @@ class _Api:
             return PlainTextResponse("no such file", status_code=404)
         path = store.media_path(row.sha256, row.format)
         return FileResponse(
-            path, media_type=CONTENT_TYPES[row.format][1], headers={"Cache-Control": "private, max-age=3600"}
+            path,
+            media_type=CONTENT_TYPES[row.format][1],
+            headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
     # -- §6 state, credits, render -----------------------------------------------------------------
@@ -509,6 +516,7 @@ class _Api:
             media_type=_RENDER_TYPES[row.format],
             filename=f"{row.id}.{row.format}",
             content_disposition_type="inline" if inline else "attachment",
+            headers={"X-Content-Type-Options": "nosniff"},
         )
 
     async def health(self, request: Request) -> Response:

@@ -178,8 +178,9 @@ class Store:
         self.media_dir = home / "media"
         self.renders_dir = home / "renders"
         self.tmp_dir = home / "tmp"
-        for folder in (home, self.media_dir, self.renders_dir, self.tmp_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)  # private when the engine creates it
+        for folder in (self.media_dir, self.renders_dir, self.tmp_dir):
+            folder.mkdir(exist_ok=True)
         db_path = home / "engine.sqlite3"
         try:
             self._conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10.0)
@@ -416,21 +417,14 @@ class Store:
                     (session_id, head),
                 ).fetchone()
                 undo = None if row is None else row["base"]
-            if head is None:
-                redo_row = db.execute(
-                    "SELECT result FROM turns WHERE session_id=? AND base IS NULL AND result IS NOT NULL "
-                    "AND kind!='revision' ORDER BY started_at DESC, rowid DESC LIMIT 1",
-                    (session_id,),
-                ).fetchone()
-            else:
+            redo: int | None = None
+            if head is not None:
                 redo_row = db.execute(
                     "SELECT result FROM turns WHERE session_id=? AND base=? AND result IS NOT NULL "
                     "AND kind!='revision' ORDER BY started_at DESC, rowid DESC LIMIT 1",
                     (session_id, head),
                 ).fetchone()
-            # With no head there is nothing a redo could be relative to but the empty start; only
-            # offer it when the head was moved back there, which undo never does (see undo above).
-            redo = None if redo_row is None or head is None else redo_row["result"]
+                redo = None if redo_row is None else redo_row["result"]
             first_row = db.execute(
                 "SELECT result FROM turns WHERE session_id=? AND result IS NOT NULL AND kind!='revision' "
                 "ORDER BY started_at, rowid LIMIT 1",
