@@ -4,6 +4,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.server._store import ENGINE_STOPPED, RateLimitedError, RenderRow, Store
 
@@ -132,3 +134,37 @@ def test_a_restart_fails_what_a_dead_process_left_running(store: Store, tmp_path
     }
     assert store.credits(user) == (500, 0)
     assert list(store.tmp_dir.iterdir()) == []
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["edit", "undo", "redo"]), max_size=25))
+def test_any_edit_undo_redo_sequence_keeps_history_coherent(tmp_path: Path, ops: list[str]) -> None:
+    store = Store(tmp_path / f"h{len(list(tmp_path.iterdir()))}")
+    try:
+        user = store.user_for_token(_issue(store, "c"), 1000.0)
+        assert user is not None
+        sid = store.create_session(user, "project", "en", 1000.0).id
+        stored: list[tuple[int, int | None, str, dict[str, object]]] = []
+        for i, op in enumerate(ops):
+            before = store.history_targets(sid)
+            if op == "edit":
+                assert store.begin_turn(f"t{i}", sid, user, op, "edit", 0, float(i))
+                n = store.add_revision(sid, f"t{i}", "edit", {"m": {"i": i}, "t": []}, float(i))
+                store.finish_turn(f"t{i}", ok=True, reply="", error=None, now=float(i))
+                assert store.history_targets(sid).undo == before.head
+                assert n == len(stored) + 1
+            elif (target := before.undo if op == "undo" else before.redo) is not None:
+                store.move_head(sid, f"m{i}", target, float(i))
+                after = store.history_targets(sid)
+                assert after.head == target
+                if op == "undo":
+                    assert after.redo == before.head  # redo right after an undo comes back
+                else:
+                    assert after.undo == before.head  # undo right after a redo goes back
+            revisions = store.revisions(sid)
+            assert revisions[: len(stored)] == stored  # append-only: nothing rewritten
+            stored = revisions
+            head = store.history_targets(sid).head
+            assert head is None or 1 <= head <= len(stored)
+    finally:
+        store.close()
