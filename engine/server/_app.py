@@ -116,8 +116,6 @@ def _endpoint(name: str | None) -> Callable[[_Handler], _Handler]:
             if name is not None:
                 code = engine.faults.take_error(name)
                 if code is not None:
-                    async for _ in request.stream():
-                        pass
                     return error_response(injected(code, name), {"X-Videogen-Fault": name})
             try:
                 return await fn(api, request)
@@ -133,8 +131,8 @@ def _endpoint(name: str | None) -> Callable[[_Handler], _Handler]:
                 return error_response(
                     ApiError(
                         ENGINE_FAILURE,
-                        f"the engine failed on this request ({type(exc).__name__}); nothing secret was "
-                        "logged, details are in the engine's log",
+                        f"the engine failed on this request ({type(exc).__name__}); details are in the "
+                        "engine's log. Check the state before trying again",
                     )
                 )
 

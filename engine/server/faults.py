@@ -34,8 +34,8 @@ per server process. Each fault, exactly:
 
 ``errors`` (endpoint -> code) and ``error_times``
     The first ``error_times`` requests to that endpoint (each endpoint counts separately) fail with
-    that code before anything else happens (no auth check, nothing changes; a request body is read
-    and discarded). Endpoints: ``ENDPOINTS``. Codes and what the client receives:
+    that code before anything else happens (no auth check, the body is not read, nothing changes).
+    Endpoints: ``ENDPOINTS``. Codes and what the client receives:
     1001 -> HTTP 401, 1002 -> HTTP 404, 2001 -> HTTP 403, 4001 -> HTTP 415, 4002 -> HTTP 413, each with
     the envelope ``{"code": <code>, "message": ..., "data": null}``; 400, 402, 429 -> that HTTP status
     with ``{"detail": ...}`` (429 also sends ``Retry-After: 30``). The messages are the same as those

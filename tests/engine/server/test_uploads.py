@@ -214,3 +214,16 @@ async def test_a_url_upload_to_a_loopback_or_private_address_is_refused(tmp_path
             json={"urls": ["ftp://example.com/a.png"]},
         )
         assert "only http and https" in ftp.json()["message"]
+
+
+async def test_a_large_upload_refused_before_its_body_is_read_still_gets_its_answer(tmp_path: Path) -> None:
+    async with running_server(ServerConfig(home=tmp_path / "home")) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        big = image_bytes("PNG") + b"\0" * 8_000_000
+        expired = {**auth(token), "Authorization": "Bearer nmv_usr_not_a_token"}
+        response = await http.post(
+            f"/api/upload-video/nemo_agent/me/{sid}", headers=expired, files={"files": ("big.png", big)}
+        )
+        assert response.status_code == 401
+        assert response.json()["code"] == 1001
