@@ -59,6 +59,12 @@ then refine it: "shorten the intro to 2 seconds", "add a text overlay Limited of
 Caller = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
+def _line(message: str) -> str:
+    """A progress message as one line for the bar (the full text comes with the result)."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return escape(first if len(first) <= 80 else first[:79] + "…")
+
+
 class _TurnDisplay:
     """A progress bar for one tool call: a spinner with the latest stage, a bar once a render reports
     percentages, and "Still working…" lines (printed above the bar) on long turns."""
@@ -90,10 +96,10 @@ class _TurnDisplay:
             self.progress.console.print(f"⏳ {escape(event.message)}")
         elif event.kind == "render" and event.percent is not None:
             self.progress.update(
-                self.task, description=escape(event.message), total=100, completed=event.percent
+                self.task, description=_line(event.message), total=100, completed=event.percent
             )
         elif event.kind in ("stage", "info"):
-            self.progress.update(self.task, description=escape(event.message))
+            self.progress.update(self.task, description=_line(event.message))
 
 
 class Chat:
