@@ -131,3 +131,32 @@ def test_still_working_and_render_progress_reach_the_screen() -> None:
     assert "⏳ Still working… (2 min)" in shown
     assert "✗ no answer" in shown
     assert "→ Check /state; do not resend." in shown
+
+
+def test_chat_talks_to_a_server_by_url_as_to_the_cloud(spawn: Any, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = pexpect.spawn(
+        sys.executable,
+        ["-m", "handlers.cli", "serve", "--port", str(port), "--home", str(tmp_path / "server")],
+        env=chat_env(tmp_path),
+        encoding="utf-8",
+        timeout=30,
+    )
+    try:
+        server.expect_exact("Application startup complete")
+        child = spawn(NEMO_API_URL=f"http://127.0.0.1:{port}")
+        child.expect_exact(f"Ready (http://127.0.0.1:{port}, session ")
+        child.expect_exact("Open in the browser: ")
+        child.expect_exact(PROMPT)
+        child.sendline("/credits")
+        child.expect("Credits: [0-9,]+ available")
+        child.expect_exact(PROMPT)
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        server.close(force=True)
+    assert (tmp_path / "config" / "nemovideo" / "token.json").stat().st_mode & 0o777 == 0o600
