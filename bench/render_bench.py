@@ -1,0 +1,327 @@
+"""Render benchmark (shared/bench/SCENARIO.md): our renderer vs the x264 encode floor vs MoviePy 2.2.
+
+    .venv/bin/pip install -e '.[bench]'      # moviepy + numpy
+    .venv/bin/python bench/render_bench.py --runs 3 [--moviepy-runs 1] [--skip-moviepy]
+
+Every measured run is a fresh child process; its wall time and peak memory (ru_maxrss of the child
+and its waited-for descendants, i.e. the largest process of the tree) are taken with ``os.wait4``.
+All x264 encodes use the same preset (veryfast) and CRF, so the ratios compare like with like.
+Prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PRESET = "veryfast"
+QUALITY = "medium"  # crf 22 for ours, the floor and MoviePy alike
+CRF = 22
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+# ---------------------------------------------------------------- the scenarios
+
+
+def scenario(name: str) -> dict[str, Any]:
+    """SCENARIO.md's A (30 s 16:9, 5 stills) or B (15 s 9:16, 3 stills), as a NemoVideo draft."""
+    if name == "A":
+        width, height, stills, seg_ms, overlays = (
+            1920,
+            1080,
+            5,
+            6000,
+            (("Fast", 8000), ("Simple", 15000), ("Yours", 22000)),
+        )
+    else:
+        width, height, stills, seg_ms, overlays = (
+            1080,
+            1920,
+            3,
+            5000,
+            (("Fast", 4000), ("Simple", 7500), ("Yours", 11000)),
+        )
+    total = stills * seg_ms
+    main = [
+        {
+            "id": f"s{i + 1}",
+            "st": i * seg_ms,
+            "d": seg_ms,
+            "src": f"still{i}",
+            "m": {"kind": "image", "motion": "zoom_in", "transition": {"type": "crossfade", "d": 500}},
+        }
+        for i in range(stills)
+    ]
+    captions = [
+        {"id": f"c{k}", "st": st, "d": 3000, "text": word, "m": {"position": "lower_third"}}
+        for k, (word, st) in enumerate(overlays)
+    ]
+    return {
+        "m": {"title": "Urban Dreams", "width": width, "height": height, "fps": 30},
+        "t": [
+            {"id": "v1", "tt": 0, "role": "main", "sg": main},
+            {
+                "id": "a1",
+                "tt": 1,
+                "role": "voiceover",
+                "sg": [{"id": "vo", "st": 0, "d": total, "src": "voice", "vol": 1.0}],
+            },
+            {
+                "id": "a2",
+                "tt": 1,
+                "role": "bgm",
+                "sg": [
+                    {"id": "bgm", "st": 0, "d": total, "src": "music", "vol": 0.3, "m": {"fade_out": 2000}}
+                ],
+            },
+            {
+                "id": "x1",
+                "tt": 7,
+                "role": "title",
+                "sg": [
+                    {"id": "title", "st": 0, "d": 3000, "text": "Urban Dreams", "m": {"position": "center"}}
+                ],
+            },
+            {"id": "x2", "tt": 7, "role": "caption", "sg": captions},
+        ],
+    }
+
+
+def build_media(work: Path) -> dict[str, Path]:
+    import _media
+
+    work.mkdir(parents=True, exist_ok=True)
+    media: dict[str, Path] = {}
+    for i in range(5):
+        path = work / f"still{i}.jpg"
+        if not path.exists():
+            _media.photo_like_still(path, seed=i)
+        media[f"still{i}"] = path
+    for key, make in (("voice", _media.speech_like), ("music", _media.music_like)):
+        path = work / f"{key}.wav"
+        if not path.exists():
+            make(path)
+        media[key] = path
+    return media
+
+
+# ---------------------------------------------------------------- measuring a child process
+
+
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+argv = json.loads(sys.argv[1])
+start = time.perf_counter()
+done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"rc": done.returncode, "wall": wall, "peak_kb": peak_kb, "err": done.stderr.decode()[-2000:]}))
+"""
+
+
+def measure(argv: list[str]) -> tuple[float, float]:
+    """Run ``argv`` from a small fresh launcher process; wall seconds and the peak RSS (MB) of the
+    largest process in the tree (``RUSAGE_CHILDREN`` in the launcher, which is tiny itself, so this
+    process's own memory cannot leak into the figure through fork/exec)."""
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, json.dumps(argv)], capture_output=True, check=True)
+    res = json.loads(out.stdout)
+    if res["rc"] != 0:
+        raise SystemExit(f"failed ({res['rc']}): {' '.join(argv[:6])} ...\n{res['err']}")
+    return float(res["wall"]), float(res["peak_kb"]) / 1024
+
+
+def python_child(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+def ours_argv(name: str, media: dict[str, Path], out: Path, preview: bool) -> list[str]:
+    return python_child(
+        f"""
+        import sys, json, anyio
+        from pathlib import Path
+        sys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]
+        from render_bench import scenario
+        from engine.render import render, OutputSettings
+        media = {{k: Path(v) for k, v in json.loads({json.dumps({k: str(v) for k, v in media.items()})!r}).items()}}
+        settings = OutputSettings(quality={QUALITY!r}, preset=None if {preview} else {PRESET!r}, preview={preview})
+        anyio.run(render, scenario({name!r}), media, Path({str(out)!r}), settings)
+        """
+    )
+
+
+def raw_frames(name: str, media: dict[str, Path], work: Path) -> tuple[Path, int, int]:
+    """The scenario's own frames, rendered once to raw yuv420p (not timed)."""
+    import anyio
+
+    from engine.render import OutputSettings
+    from engine.render._compile import compile_graph, graph_args, output_canvas
+    from engine.render._ffmpeg import ffmpeg_exe
+    from engine.render._render import _draw_texts, validate_media
+
+    draft = scenario(name)
+    raw = work / f"frames-{name}.yuv"
+    canvas = output_canvas(draft, OutputSettings())
+    if not raw.exists():
+        infos = anyio.run(validate_media, draft, media)
+        texts = _draw_texts(draft, canvas, work)
+        graph = compile_graph(draft, media, infos, texts, canvas, with_audio=False)
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-y", *graph_args(graph), "-map", f"[{graph.video}]"]
+            + ["-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)],
+            check=True,
+        )
+    return raw, canvas.width, canvas.height
+
+
+def floor_argv(raw: Path, width: int, height: int, out: Path) -> list[str]:
+    from engine.render._ffmpeg import ffmpeg_exe
+
+    return [
+        ffmpeg_exe(),
+        *(
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            "30",
+        ),
+        *("-i", str(raw), "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-an", str(out)),
+    ]
+
+
+def moviepy_argv(name: str, media: dict[str, Path], out: Path) -> list[str]:
+    """The straightforward MoviePy 2.2 program a Python user would write (SCENARIO.md's baseline)."""
+    d = scenario(name)
+    w, h = d["m"]["width"], d["m"]["height"]
+    mains = d["t"][0]["sg"]
+    texts = d["t"][3]["sg"] + d["t"][4]["sg"]
+    return python_child(
+        f"""
+        from moviepy import (ImageClip, TextClip, CompositeVideoClip, AudioFileClip, CompositeAudioClip,
+                             vfx, afx)
+        W, H, FADE = {w}, {h}, 0.5
+        paths = {[str(media[s["src"]]) for s in mains]!r}
+        starts = {[s["st"] / 1000 for s in mains]!r}
+        lengths = {[s["d"] / 1000 for s in mains]!r}
+        clips = []
+        for i, path in enumerate(paths):
+            dur = lengths[i] + (FADE if i < len(paths) - 1 else 0)
+            img = ImageClip(path)
+            scale = max(W / img.w, H / img.h)
+            img = img.resized(scale)
+            img = img.cropped(x_center=img.w / 2, y_center=img.h / 2, width=W, height=H)
+            zoom = img.resized(lambda t, dur=dur: 1 + 0.1 * t / dur).with_position("center")
+            clip = CompositeVideoClip([zoom], size=(W, H)).with_duration(dur).with_start(starts[i])
+            if i > 0:
+                clip = clip.with_effects([vfx.CrossFadeIn(FADE)])
+            clips.append(clip)
+        layers = list(clips)
+        for t in {[(x["text"], x["st"] / 1000, x["d"] / 1000, x["m"]["position"]) for x in texts]!r}:
+            text, st, dur, pos = t
+            size = int(H * (0.1 if pos == "center" else 0.065))
+            tc = TextClip(font={FONT!r}, text=text, font_size=size, color="white", stroke_color="black",
+                          stroke_width=max(2, size // 14))
+            y = "center" if pos == "center" else int(H * 0.75 - tc.h / 2)
+            layers.append(tc.with_start(st).with_duration(dur).with_position(("center", y)))
+        total = starts[-1] + lengths[-1]
+        video = CompositeVideoClip(layers, size=(W, H)).with_duration(total)
+        voice = AudioFileClip({str(media["voice"])!r})
+        music = AudioFileClip({str(media["music"])!r}).with_volume_scaled(0.3).with_effects([afx.AudioFadeOut(2)])
+        video = video.with_audio(CompositeAudioClip([voice, music]).with_duration(total))
+        video.write_videofile({str(out)!r}, fps=30, codec="libx264", preset={PRESET!r}, threads=2,
+                              ffmpeg_params=["-crf", "{CRF}"], audio_codec="aac", logger=None)
+        """
+    )
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def series(label: str, argv: list[str], runs: int) -> dict[str, float]:
+    walls, mems = [], []
+    for _ in range(runs):
+        wall, mem = measure(argv)
+        walls.append(wall)
+        mems.append(mem)
+    result = {"wall": statistics.median(walls), "mem": max(mems), "runs": runs}
+    spread = f"[{min(walls):.2f}-{max(walls):.2f}]"
+    print(
+        f"  {label:<44} {result['wall']:7.2f} s {spread:>15}  peak {result['mem']:6.0f} MB  (n={runs})",
+        flush=True,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs of ours and the floor (median wall time)")
+    parser.add_argument("--moviepy-runs", type=int, default=None, help="runs of MoviePy (default: --runs)")
+    parser.add_argument("--skip-moviepy", action="store_true")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/videogen-render-bench"))
+    args = parser.parse_args()
+    mp_runs = args.moviepy_runs if args.moviepy_runs is not None else args.runs
+    work: Path = args.work
+    media = build_media(work)
+    print(
+        f"render benchmark: x264 preset {PRESET}, crf {CRF}, {os.cpu_count()} cores, {args.runs} runs (median)"
+    )
+    results: dict[str, dict[str, float]] = {}
+    for name in ("A", "B"):
+        raw, width, height = raw_frames(name, media, work)
+        print(f"scenario {name} ({width}x{height}, {len(scenario(name)['t'][0]['sg'])} stills):")
+        results[f"floor{name}"] = series(
+            "encode floor (raw yuv420p -> x264)",
+            floor_argv(raw, width, height, work / f"floor-{name}.mp4"),
+            args.runs,
+        )
+        results[f"ours{name}"] = series(
+            "ours (engine.render, one filter graph)",
+            ours_argv(name, media, work / f"ours-{name}.mp4", False),
+            args.runs,
+        )
+        if name == "A":
+            results["preview"] = series(
+                "ours, preview mode (540p, 15 fps)",
+                ours_argv(name, media, work / "preview-A.mp4", True),
+                args.runs,
+            )
+        if not args.skip_moviepy and mp_runs > 0:
+            results[f"moviepy{name}"] = series(
+                "MoviePy 2.2 (straightforward program)",
+                moviepy_argv(name, media, work / f"moviepy-{name}.mp4"),
+                mp_runs,
+            )
+        raw.unlink(missing_ok=True)
+    print("figures against targets:")
+    for name in ("A", "B"):
+        ours, floor = results[f"ours{name}"], results[f"floor{name}"]
+        print(f"  {name}: ours / floor wall   {ours['wall'] / floor['wall']:5.2f}x   (target <= 1.30x)")
+        print(f"  {name}: ours / floor memory {ours['mem'] / floor['mem']:5.2f}x   (target <= 1.30x)")
+        if f"moviepy{name}" in results:
+            print(
+                f"  {name}: MoviePy / ours wall {results[f'moviepy{name}']['wall'] / ours['wall']:5.1f}x   (target >= 9x)"
+            )
+    print(f"  A: preview of the 30 s video {results['preview']['wall']:5.2f} s   (target < 3 s)")
+
+
+if __name__ == "__main__":
+    main()

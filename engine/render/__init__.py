@@ -1,0 +1,45 @@
+"""The renderer: a draft -> one ffmpeg filter graph -> a checked, atomically published video.
+
+``_compile`` is the pure draft -> argv compiler, ``_text`` draws text with Pillow, ``_probe`` reads what
+ffmpeg says about files, ``_ffmpeg`` is the only module that spawns ffmpeg, ``_render`` is the I/O around
+them. See docs/contracts.md ("engine.render").
+"""
+
+from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
+from ._ffmpeg import ffmpeg_exe
+from ._render import probe, remux, render, storyboard, validate_media
+from ._types import (
+    FORMATS,
+    QUALITIES,
+    Draft,
+    MediaError,
+    MediaInfo,
+    OutputSettings,
+    RenderError,
+    RenderProgress,
+    RenderResult,
+)
+
+__all__ = [
+    "CANVAS_PRESETS",
+    "FORMATS",
+    "QUALITIES",
+    "Canvas",
+    "Draft",
+    "Job",
+    "MediaError",
+    "MediaInfo",
+    "OutputSettings",
+    "RenderError",
+    "RenderProgress",
+    "RenderResult",
+    "TextOverlay",
+    "compile_render",
+    "ffmpeg_exe",
+    "output_canvas",
+    "probe",
+    "remux",
+    "render",
+    "storyboard",
+    "validate_media",
+]

@@ -1,0 +1,823 @@
+"""The pure compiler: a draft (plus facts about its media) -> one ffmpeg argument list, one filter graph.
+
+Nothing here touches the disk or spawns anything; ``_render`` does the I/O around it.
+
+How the picture is built (cheapest first, because every per-frame operation is paid 30 times a second):
+- each still is an input once, decoded once, fitted to the canvas (plus a margin when it moves),
+  converted to yuv420p/tv range/bt709 once, then *repeated* with ``loop`` (no per-frame decode: that is
+  what ``-loop 1`` on a JPEG would cost);
+- Ken Burns zoom is one small per-frame ``scale`` of the fitted still followed by a centred ``crop``; pans
+  are a moving ``crop`` only (free);
+- the main track is cut into pieces: each segment's solo part, and each transition as its own short
+  ``xfade`` of just the overlapping frames (``xfade`` copies every frame it sees, so it never sees the
+  rest); the pieces are joined by one ``concat``;
+- text is Pillow PNGs (see ``_text``), converted once and laid on with ``overlay`` only inside the
+  frame window of each text (``enable='between(n,a,b)'`` on frame numbers, so the end is exact).
+
+Timing rule: main segments are contiguous; a transition of T ms on segment i blends i into i+1 starting
+at st[i+1] (segment i's picture is held T ms more), so the output lasts exactly until the end of the
+last main segment and text times are absolute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ._ffmpeg import seconds
+from ._types import Draft, MediaInfo, OutputSettings, RenderError
+
+CANVAS_PRESETS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350)}
+PREVIEW_SHORT_SIDE = 540
+PREVIEW_FPS = 15
+ZOOM = Fraction(11, 10)  # Ken Burns: 1.0 -> 1.1 (or back), centred
+PAN_MARGIN = Fraction(11, 10)
+TRANSITIONS = {"fade": "fadeblack", "crossfade": "fade", "wipe": "wipeleft", "slide": "slideleft"}
+VOICE_ROLES = {"voiceover", "voice", "narration"}
+MUSIC_ROLES = {"bgm", "music"}
+# x264 (crf, preset) per quality; webm: VP9 crf; avi: MPEG-4 qscale
+_X264 = {"high": (18, "faster"), "medium": (22, "veryfast"), "low": (27, "superfast")}
+_VP9 = {"high": 31, "medium": 35, "low": 41}
+_MPEG4_Q = {"high": 3, "medium": 5, "low": 8}
+_AAC = {"high": "192k", "medium": "160k", "low": "128k"}
+_COLOR_RE = re.compile(r"^(#|0x)?([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$|^[a-zA-Z]{3,20}$")
+
+
+@dataclass(frozen=True)
+class Canvas:
+    width: int
+    height: int
+    fps: Fraction
+
+    def frames(self, ms: float) -> int:
+        """The frame index at ``ms`` on the timeline."""
+        return round(Fraction(ms) * self.fps / 1000)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+
+@dataclass(frozen=True)
+class TextOverlay:
+    """A text segment already drawn to ``path`` (RGBA PNG), placed at ``x, y`` for ``[start_ms, end_ms)``."""
+
+    segment_id: str
+    path: Path
+    x: int
+    y: int
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """A compiled render: ``argv`` for ffmpeg (without the binary) and what the output must be."""
+
+    argv: list[str]
+    duration_s: float
+    canvas: Canvas
+    has_audio: bool = True
+
+
+def _even(v: float | Fraction) -> int:
+    return max(2, round(v / 2) * 2)
+
+
+def output_canvas(draft: Draft, settings: OutputSettings) -> Canvas:
+    meta = draft.get("m") or {}
+    width, height = int(meta.get("width") or 1920), int(meta.get("height") or 1080)
+    fps = Fraction(str(meta.get("fps") or 30)).limit_denominator(1001)
+    if settings.preview:
+        scale = min(Fraction(1), Fraction(PREVIEW_SHORT_SIDE, min(width, height)))
+        width, height = _even(width * scale), _even(height * scale)
+        fps = min(fps, Fraction(PREVIEW_FPS))
+    return Canvas(_even(width), _even(height), fps)
+
+
+def colour(value: Any, default: str = "black") -> str:
+    """A colour safe to put in a filter graph (hex or a plain name), else ``default``."""
+    text = str(value or "").strip()
+    if not _COLOR_RE.match(text):
+        return default
+    if text.startswith("#"):
+        return "0x" + text[1:]
+    return text
+
+
+# ---------------------------------------------------------------- draft reading (no engine.timeline)
+
+
+@dataclass(frozen=True)
+class MainSeg:
+    id: str
+    kind: str  # image | video | color
+    st: int
+    d: int
+    path: Path | None
+    info: MediaInfo | None
+    in_ms: int
+    vol: float
+    speed: float
+    motion: str
+    fit: str
+    color: str
+    transition: str
+    transition_ms: int
+
+
+@dataclass(frozen=True)
+class AudioSeg:
+    id: str
+    role: str
+    st: int
+    d: int
+    path: Path
+    in_ms: int
+    vol: float
+    fade_in: int
+    fade_out: int
+    loop: bool
+    duck: bool
+
+
+@dataclass(frozen=True)
+class StillNeed:
+    """A still fitted once, outside ffmpeg, to exactly ``width x height`` (the canvas plus any motion
+    margin) and handed to ffmpeg as one raw RGB frame: ``_render`` makes it with Pillow."""
+
+    path: Path
+    fit: str
+    width: int
+    height: int
+    background: str  # a Pillow colour
+
+    @property
+    def key(self) -> tuple[str, str, int, int, str]:
+        return (str(self.path), self.fit, self.width, self.height, self.background)
+
+
+_MOTIONS = {"zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"}
+
+
+def still_margin(seg: MainSeg) -> Fraction:
+    if seg.motion not in _MOTIONS:
+        return Fraction(1)
+    return ZOOM if seg.motion.startswith("zoom") else PAN_MARGIN
+
+
+def pillow_colour(value: str) -> str:
+    return "#" + value[2:] if value.startswith("0x") else value
+
+
+def still_needs(
+    draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo], canvas: Canvas
+) -> dict[str, StillNeed]:
+    """The fitted stills the render needs, by segment id."""
+    out: dict[str, StillNeed] = {}
+    for seg in main_segments(draft, media, infos):
+        if seg.kind == "image" and seg.path is not None:
+            margin = still_margin(seg)
+            out[seg.id] = StillNeed(
+                seg.path,
+                seg.fit if seg.fit in {"cover", "contain", "contain_blur"} else "cover",
+                _even(canvas.width * margin),
+                _even(canvas.height * margin),
+                pillow_colour(seg.color),
+            )
+    return out
+
+
+def _tracks(draft: Draft) -> list[dict[str, Any]]:
+    return [t for t in draft.get("t") or [] if isinstance(t, dict)]
+
+
+def main_track(draft: Draft) -> dict[str, Any] | None:
+    tracks = _tracks(draft)
+    return next((t for t in tracks if t.get("role") == "main"), None) or next(
+        (t for t in tracks if t.get("tt") == 0), None
+    )
+
+
+def timeline_end_ms(draft: Draft) -> int:
+    main = main_track(draft)
+    segs = (main or {}).get("sg") or []
+    if segs:
+        return max(int(s["st"]) + int(s["d"]) for s in segs)
+    ends = [int(s["st"]) + int(s["d"]) for t in _tracks(draft) for s in t.get("sg") or []]
+    return max(ends, default=0)
+
+
+def segment_kind(seg: Mapping[str, Any], info: MediaInfo | None) -> str:
+    meta = seg.get("m") or {}
+    kind = meta.get("kind")
+    if kind in {"image", "video", "color"}:
+        return str(kind)
+    if not seg.get("src"):
+        return "color"
+    return info.kind if info is not None and info.kind in {"image", "video"} else "image"
+
+
+def main_segments(draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo]) -> list[MainSeg]:
+    main = main_track(draft)
+    fit_default = str((draft.get("m") or {}).get("fit") or "cover")
+    background = colour((draft.get("m") or {}).get("background"), "black")
+    out: list[MainSeg] = []
+    for seg in sorted((main or {}).get("sg") or [], key=lambda s: int(s["st"])):
+        meta = seg.get("m") or {}
+        src = seg.get("src")
+        info = infos.get(src) if src else None
+        kind = segment_kind(seg, info)
+        path = media.get(src) if src else None
+        if kind != "color" and path is None:
+            raise RenderError(
+                f"segment '{seg['id']}' uses media '{src}' that was not provided",
+                segment_id=str(seg["id"]),
+                file=str(src),
+                hint="upload the file again, or remove the segment",
+            )
+        trans = meta.get("transition") or {}
+        ttype = str(trans.get("type") or "none")
+        out.append(
+            MainSeg(
+                id=str(seg["id"]),
+                kind=kind,
+                st=int(seg["st"]),
+                d=int(seg["d"]),
+                path=path,
+                info=info,
+                in_ms=int(seg.get("in") or 0),
+                vol=float(seg["vol"]) if seg.get("vol") is not None else 1.0,
+                speed=float(meta.get("speed") or 1.0),
+                motion=str(meta.get("motion") or "none"),
+                fit=str(meta.get("fit") or fit_default),
+                color=colour(meta.get("color"), background) if kind == "color" else background,
+                transition=ttype if ttype in TRANSITIONS else "none",
+                transition_ms=int(trans.get("d", 500) or 0) if ttype in TRANSITIONS else 0,
+            )
+        )
+    return out
+
+
+def audio_segments(draft: Draft, media: Mapping[str, Path], end_ms: int) -> list[AudioSeg]:
+    out: list[AudioSeg] = []
+    for track in _tracks(draft):
+        if track.get("tt") != 1:
+            continue
+        role = str(track.get("role") or "sfx")
+        for seg in track.get("sg") or []:
+            meta = seg.get("m") or {}
+            src = seg.get("src")
+            path = media.get(src) if src else None
+            if path is None:
+                raise RenderError(
+                    f"audio segment '{seg['id']}' uses media '{src}' that was not provided",
+                    segment_id=str(seg["id"]),
+                    file=str(src),
+                    hint="upload the file again, or remove the audio",
+                )
+            st = int(seg["st"])
+            d = min(int(seg["d"]), end_ms - st)
+            if d <= 0:
+                continue
+            out.append(
+                AudioSeg(
+                    id=str(seg["id"]),
+                    role=role,
+                    st=st,
+                    d=d,
+                    path=path,
+                    in_ms=int(seg.get("in") or 0),
+                    vol=float(seg["vol"]) if seg.get("vol") is not None else 1.0,
+                    fade_in=int(meta.get("fade_in") or 0),
+                    fade_out=int(meta.get("fade_out") or 0),
+                    loop=bool(meta.get("loop")),
+                    duck=meta.get("duck") is not False,
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------- graph building
+
+
+@dataclass
+class _Graph:
+    canvas: Canvas
+    inputs: list[list[str]] = field(default_factory=list)
+    chains: list[str] = field(default_factory=list)
+    _n: int = 0
+
+    def input(self, *args: str) -> int:
+        self.inputs.append(list(args))
+        return len(self.inputs) - 1
+
+    def label(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def add(self, chain: str) -> None:
+        self.chains.append(chain)
+
+    def split(self, src: str, n: int, audio: bool = False) -> list[str]:
+        if n == 1:
+            return [src]
+        outs = [self.label("s") for _ in range(n)]
+        self.add(f"[{src}]{'asplit' if audio else 'split'}={n}" + "".join(f"[{o}]" for o in outs))
+        return outs
+
+    @property
+    def fps(self) -> str:
+        return f"{self.canvas.fps.numerator}/{self.canvas.fps.denominator}"
+
+
+_TO_TV = "out_range=tv:out_color_matrix=bt709"
+
+
+def _fit_chain(fit: str, w: int, h: int, bg: str, per_frame: bool) -> str:
+    """Filters fitting any picture into w x h (cover crops, contain pads). ``per_frame`` = video input."""
+    flags = "bilinear" if per_frame else "bicubic"
+    if fit == "contain":
+        return (
+            f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags={flags}:{_TO_TV},"
+            f"format=yuv420p,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color={bg}"
+        )
+    return (
+        f"scale={w}:{h}:force_original_aspect_ratio=increase:flags={flags}:{_TO_TV},"
+        f"crop={w}:{h},format=yuv420p"
+    )
+
+
+def _contain_blur(g: _Graph, src: str, w: int, h: int) -> str:
+    """Contain over a blurred, cover-fitted copy of itself (computed once for a still)."""
+    a, b, bg, fg, out = (g.label("cb") for _ in range(5))
+    sw, sh = _even(w / 8), _even(h / 8)
+    g.add(f"[{src}]split=2[{a}][{b}]")
+    g.add(
+        f"[{a}]scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh},boxblur=6:2,"
+        f"scale={w}:{h}:flags=bicubic:{_TO_TV},format=yuv420p[{bg}]"
+    )
+    g.add(
+        f"[{b}]scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=bicubic:{_TO_TV},"
+        f"format=yuv420p[{fg}]"
+    )
+    g.add(f"[{bg}][{fg}]overlay=(W-w)/2:(H-h)/2:format=yuv420[{out}]")
+    return out
+
+
+def _motion_filters(motion: str, w: int, h: int, margin: Fraction, offset: int, span: int) -> str:
+    """Per-frame filters turning the fitted still (w*margin x h*margin) into a w x h moving picture.
+
+    ``n`` restarts at 0 in every piece, so ``offset`` puts the piece at its place in the segment's
+    motion; ``span`` is the segment's whole on-screen length in frames.
+    """
+    den = max(1, span - 1)
+    p = f"min(1,(n+{offset})/{den})"
+    m = float(margin)
+    if motion in {"zoom_in", "zoom_out"}:
+        z = f"(1+{m - 1:.4f}*{p})" if motion == "zoom_in" else f"({m:.4f}-{m - 1:.4f}*{p})"
+        return (
+            f"scale=w='2*trunc({w}*{z}/2+0.5)':h='2*trunc({h}*{z}/2+0.5)':eval=frame:flags=bilinear,"
+            f"crop={w}:{h}:(iw-{w})/2:(ih-{h})/2"
+        )
+    if motion in {"pan_left", "pan_right"}:
+        x = f"(iw-{w})*{p}" if motion == "pan_right" else f"(iw-{w})*(1-{p})"
+        return f"crop={w}:{h}:'{x}':(ih-{h})/2"
+    if motion in {"pan_up", "pan_down"}:
+        y = f"(ih-{h})*{p}" if motion == "pan_down" else f"(ih-{h})*(1-{p})"
+        return f"crop={w}:{h}:(iw-{w})/2:'{y}'"
+    return ""
+
+
+def _lowres_for(info: MediaInfo | None, need_w: int, need_h: int) -> int:
+    """JPEG DCT-domain downscale (1/2, 1/4, 1/8) that still leaves at least the needed pixels."""
+    if info is None or info.codec != "mjpeg" or not info.width or not info.height:
+        return 0
+    k = 0
+    while k < 3 and info.width >> (k + 1) >= need_w and info.height >> (k + 1) >= need_h:
+        k += 1
+    return k
+
+
+def _still_pieces(
+    g: _Graph, seg: MainSeg, source: str, prepared: bool, ranges: Sequence[tuple[int, int]], span: int
+) -> list[str]:
+    w, h = g.canvas.size
+    margin = still_margin(seg)
+    motion = seg.motion if seg.motion in _MOTIONS else ""
+    mw, mh = _even(w * margin), _even(h * margin)
+    fitted = g.label("fit")
+    if prepared:
+        fitted = source  # already fitted, converted and split by _main_video
+    elif seg.fit == "contain_blur":
+        out = _contain_blur(g, source, mw, mh)
+        g.add(f"[{out}]setsar=1[{fitted}]")
+    else:
+        g.add(f"[{source}]{_fit_chain(seg.fit, mw, mh, seg.color, per_frame=False)},setsar=1[{fitted}]")
+    # one loop and one per-frame motion per segment (each scaler instance keeps its own frame pool),
+    # then cut into pieces by frame number: ``trim`` drops what a piece does not need without copying
+    moving = _motion_filters(motion, w, h, margin, 0, span)
+    body = g.label("still")
+    g.add(
+        f"[{fitted}]loop=loop={span - 1}:size=1,setpts=N/(FRAME_RATE*TB)"
+        + (f",{moving},setsar=1" if moving else "")
+        + f",format=yuv420p[{body}]"
+    )
+    return _cut(g, body, ranges, span)
+
+
+def _cut(g: _Graph, body: str, ranges: Sequence[tuple[int, int]], span: int) -> list[str]:
+    """Pieces ``[a, b)`` (in frames) of a stream ``span`` frames long."""
+    if len(ranges) == 1 and ranges[0] == (0, span):
+        return [body]
+    labels: list[str] = []
+    for src, (a, b) in zip(g.split(body, len(ranges)), ranges, strict=True):
+        out = g.label("p")
+        g.add(f"[{src}]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{out}]")
+        labels.append(out)
+    return labels
+
+
+def _colour_pieces(g: _Graph, fill: str, ranges: Sequence[tuple[int, int]]) -> list[str]:
+    w, h = g.canvas.size
+    labels = []
+    for a, b in ranges:
+        out = g.label("c")
+        g.add(
+            f"color=c={fill}:s={w}x{h}:r={g.fps}:d=1,trim=end_frame=1,scale={_TO_TV},format=yuv420p,"
+            f"loop=loop={b - a - 1}:size=1,setpts=N/(FRAME_RATE*TB),setsar=1[{out}]"
+        )
+        labels.append(out)
+    return labels
+
+
+def _atempo(speed: float) -> list[str]:
+    """``atempo`` takes 0.5..2 per instance (older builds): chain as many as needed."""
+    out: list[str] = []
+    s = speed
+    while s > 2.0:
+        out.append("atempo=2")
+        s /= 2
+    while s < 0.5:
+        out.append("atempo=0.5")
+        s /= 0.5
+    if abs(s - 1) > 1e-6:
+        out.append(f"atempo={s:.6f}")
+    return out
+
+
+def _video_pieces(
+    g: _Graph, seg: MainSeg, index: int, ranges: Sequence[tuple[int, int]], span: int
+) -> list[str]:
+    w, h = g.canvas.size
+    body = g.label("vid")
+    if seg.fit == "contain_blur":
+        pre = g.label("vpre")
+        g.add(f"[{index}:v]setpts=(PTS-STARTPTS)/{seg.speed:.6f},fps={g.fps}[{pre}]")
+        fitted = _contain_blur(g, pre, w, h)
+        g.add(f"[{fitted}]setsar=1,tpad=stop_mode=clone:stop={span},trim=end_frame={span}[{body}]")
+    else:
+        g.add(
+            f"[{index}:v]setpts=(PTS-STARTPTS)/{seg.speed:.6f},fps={g.fps},"
+            f"{_fit_chain(seg.fit, w, h, seg.color, per_frame=True)},setsar=1,"
+            f"tpad=stop_mode=clone:stop={span},trim=end_frame={span}[{body}]"
+        )
+    return _cut(g, body, ranges, span)
+
+
+def _main_video(
+    g: _Graph,
+    segs: Sequence[MainSeg],
+    end_frame: int,
+    background: str,
+    needs: Mapping[str, StillNeed],
+    prepared: Mapping[tuple[str, str, int, int, str], Path],
+) -> tuple[str, list[str]]:
+    """The main track as one stream of canvas frames; returns its label and the video clips' audio labels."""
+    cv = g.canvas
+    starts = [cv.frames(s.st) for s in segs]
+    bounds = [*starts[1:], end_frame]
+    # transitions, in frames, clamped so that a blend never eats more than the next segment
+    trans = [0] * len(segs)
+    for i, s in enumerate(segs[:-1]):
+        if s.transition != "none" and s.transition_ms > 0:
+            trans[i] = max(0, min(cv.frames(s.transition_ms), bounds[i + 1] - bounds[i]))
+    pieces: list[str] = []
+    if not segs or starts[0] > 0:
+        lead = starts[0] if segs else end_frame
+        pieces += _colour_pieces(g, background, [(0, lead)])
+    clip_audio: list[str] = []
+    # each still is an input once: a prepared (fitted) raw frame, else the original file
+    groups: dict[tuple[str | int, ...], list[int]] = {}
+    for i, s in enumerate(segs):
+        if s.kind == "image" and s.path is not None:
+            need = needs.get(s.id)
+            key: tuple[str | int, ...] = (
+                need.key if need is not None and need.key in prepared else ("file", str(s.path))
+            )
+            groups.setdefault(key, []).append(i)
+    still_labels: dict[int, tuple[str, bool]] = {}
+    for key, users in groups.items():
+        if key[0] == "file":
+            first = segs[users[0]]
+            margin = max(still_margin(segs[u]) for u in users)
+            lowres = _lowres_for(first.info, _even(cv.width * margin), _even(cv.height * margin))
+            args = ["-framerate", g.fps, "-threads", "1"]
+            if lowres:
+                args += ["-lowres", str(lowres)]
+            idx = g.input(*args, "-i", str(key[1]))
+            labels = g.split(f"{idx}:v", len(users))
+            still_labels.update({u: (lb, False) for u, lb in zip(users, labels, strict=True)})
+            continue
+        need = needs[segs[users[0]].id]
+        idx = g.input(
+            *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{need.width}x{need.height}"),
+            *("-framerate", g.fps, "-i", str(prepared[need.key])),
+        )
+        converted = g.label("rgb")
+        g.add(f"[{idx}:v]scale=in_range=pc:{_TO_TV},format=yuv420p,setsar=1[{converted}]")
+        labels = g.split(converted, len(users))
+        still_labels.update({u: (lb, True) for u, lb in zip(users, labels, strict=True)})
+    blends_in: dict[int, str] = {}
+    for i, s in enumerate(segs):
+        length = bounds[i] - starts[i]
+        span = length + trans[i]
+        head = trans[i - 1] if i > 0 else 0
+        ranges: list[tuple[int, int]] = []
+        if head:
+            ranges.append((0, head))
+        solo = (head, length) if length > head else None
+        if solo:
+            ranges.append(solo)
+        if trans[i]:
+            ranges.append((length, span))
+        if s.kind == "image":
+            labels = _still_pieces(g, s, *still_labels[i], ranges, span)
+        elif s.kind == "video":
+            assert s.path is not None
+            src_span_s = span / cv.fps * Fraction(s.speed)
+            idx = g.input(
+                "-ss", seconds(s.in_ms / 1000), "-t", seconds(float(src_span_s) + 0.5), "-i", str(s.path)
+            )
+            labels = _video_pieces(g, s, idx, ranges, span)
+            has_audio = s.info is None or s.info.has_audio
+            if has_audio and s.vol > 0:
+                a = g.label("ca")
+                tempo = "".join(f",{t}" for t in _atempo(s.speed))
+                g.add(
+                    f"[{idx}:a]asetpts=PTS-STARTPTS{tempo},atrim=duration={seconds(s.d / 1000)},"
+                    f"volume={s.vol:.4f},adelay={s.st}:all=1[{a}]"
+                )
+                clip_audio.append(a)
+        else:
+            labels = _colour_pieces(g, s.color, ranges)
+        it = iter(labels)
+        if head:
+            incoming = next(it)
+            outgoing = blends_in.pop(i - 1)
+            blended = g.label("x")
+            kind = TRANSITIONS[segs[i - 1].transition]
+            g.add(
+                f"[{outgoing}][{incoming}]xfade=transition={kind}:duration={seconds(float(head / cv.fps))}:"
+                f"offset=0,format=yuv420p[{blended}]"
+            )
+            pieces.append(blended)
+        if solo:
+            pieces.append(next(it))
+        if trans[i]:
+            blends_in[i] = next(it)
+    out = g.label("main")
+    if len(pieces) == 1:
+        g.add(f"[{pieces[0]}]null[{out}]")
+    else:
+        g.add("".join(f"[{p}]" for p in pieces) + f"concat=n={len(pieces)}:v=1:a=0[{out}]")
+    return out, clip_audio
+
+
+def _texts(g: _Graph, video: str, texts: Sequence[TextOverlay], end_frame: int) -> str:
+    cur = video
+    for t in sorted(texts, key=lambda t: (t.start_ms, t.segment_id)):
+        a = g.canvas.frames(t.start_ms)
+        b = min(end_frame, g.canvas.frames(t.end_ms)) - 1
+        if b < a:
+            continue
+        idx = g.input("-i", str(t.path))
+        img, out = g.label("t"), g.label("v")
+        g.add(f"[{idx}:v]scale={_TO_TV},format=yuva420p[{img}]")
+        g.add(f"[{cur}][{img}]overlay=x={t.x}:y={t.y}:format=yuv420:enable='between(n,{a},{b})'[{out}]")
+        cur = out
+    return cur
+
+
+def _audio(g: _Graph, segs: Sequence[AudioSeg], clip_audio: Sequence[str], total_s: str) -> str:
+    groups: dict[str, list[str]] = {"voice": [], "music": [], "other": list(clip_audio)}
+    duck = False
+    for s in segs:
+        args = ["-stream_loop", "-1"] if s.loop else []
+        if s.in_ms:
+            args += ["-ss", seconds(s.in_ms / 1000)]
+        idx = g.input(*args, "-vn", "-i", str(s.path))
+        chain = [f"[{idx}:a]atrim=duration={seconds(s.d / 1000)}", "asetpts=PTS-STARTPTS"]
+        chain.append("aformat=sample_rates=48000:channel_layouts=stereo")
+        if abs(s.vol - 1) > 1e-6:
+            chain.append(f"volume={s.vol:.4f}")
+        if s.fade_in:
+            chain.append(f"afade=t=in:d={seconds(min(s.fade_in, s.d) / 1000)}")
+        if s.fade_out:
+            fo = min(s.fade_out, s.d)
+            chain.append(f"afade=t=out:st={seconds((s.d - fo) / 1000)}:d={seconds(fo / 1000)}")
+        if s.st:
+            chain.append(f"adelay={s.st}:all=1")
+        out = g.label("a")
+        g.add(",".join(chain) + f"[{out}]")
+        group = "voice" if s.role in VOICE_ROLES else "music" if s.role in MUSIC_ROLES else "other"
+        groups[group].append(out)
+        duck = duck or (group == "music" and s.duck)
+
+    def mixed(labels: list[str]) -> str | None:
+        if not labels:
+            return None
+        if len(labels) == 1:
+            return labels[0]
+        out = g.label("m")
+        g.add(
+            "".join(f"[{x}]" for x in labels)
+            + f"amix=inputs={len(labels)}:normalize=0:duration=longest[{out}]"
+        )
+        return out
+
+    voice, music, other = (mixed(groups[k]) for k in ("voice", "music", "other"))
+    finals: list[str] = []
+    if voice and music and duck:
+        v_mix, v_side, ducked = g.label("vm"), g.label("vs"), g.label("duck")
+        g.add(f"[{voice}]asplit=2[{v_mix}][{v_side}]")
+        # the music dips (about 12 dB) while the voice speaks, and comes back within half a second
+        g.add(
+            f"[{music}][{v_side}]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400:"
+            f"makeup=1[{ducked}]"
+        )
+        finals += [v_mix, ducked]
+    else:
+        finals += [x for x in (voice, music) if x]
+    if other:
+        finals.append(other)
+    out = g.label("aout")
+    if not finals:
+        g.add(f"anullsrc=r=48000:cl=stereo,atrim=duration={total_s}[{out}]")
+        return out
+    mix = mixed(finals)
+    g.add(
+        f"[{mix}]alimiter=limit=0.97:level=0,aformat=sample_rates=48000:channel_layouts=stereo,"
+        f"apad=whole_dur={total_s},atrim=duration={total_s}[{out}]"
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The compiled graph: input arguments, the graph text, and its output labels."""
+
+    input_args: list[str]
+    filter_complex: str
+    video: str
+    audio: str
+    canvas: Canvas
+    duration_s: float
+    end_frame: int
+
+
+def compile_graph(
+    draft: Draft,
+    media: Mapping[str, Path],
+    infos: Mapping[str, MediaInfo],
+    texts: Sequence[TextOverlay],
+    canvas: Canvas,
+    *,
+    with_audio: bool = True,
+    prepared: Mapping[tuple[str, str, int, int, str], Path] | None = None,
+) -> Graph:
+    end_ms = timeline_end_ms(draft)
+    if end_ms <= 0:
+        raise RenderError("the draft is empty: nothing to render", hint="add media to the timeline first")
+    end_frame = max(1, canvas.frames(end_ms))
+    g = _Graph(canvas)
+    background = colour((draft.get("m") or {}).get("background"), "black")
+    segs = main_segments(draft, media, infos)
+    needs = still_needs(draft, media, infos, canvas)
+    video, clip_audio = _main_video(g, segs, end_frame, background, needs, prepared or {})
+    video = _texts(g, video, texts, end_frame)
+    final_v = g.label("vout")
+    # ``copy`` gives the encoder frames from one pool: every upstream filter then holds only the frame
+    # or two in flight, instead of each growing its own pool to the depth of the encoder's queue
+    g.add(f"[{video}]format=yuv420p,copy[{final_v}]")
+    total_s = seconds(float(Fraction(end_frame) / canvas.fps))
+    audio = ""
+    if with_audio:
+        audio = _audio(g, audio_segments(draft, media, end_ms), clip_audio, total_s)
+    return Graph(
+        input_args=[a for chunk in g.inputs for a in chunk],
+        filter_complex=";".join(g.chains),
+        video=final_v,
+        audio=audio,
+        canvas=canvas,
+        duration_s=float(Fraction(end_frame) / canvas.fps),
+        end_frame=end_frame,
+    )
+
+
+def codec_args(settings: OutputSettings, fmt: str) -> list[str]:
+    q = settings.quality
+    if fmt == "webm":
+        speed = "8" if settings.preview else "6"
+        return [
+            *("-c:v", "libvpx-vp9", "-crf", str(_VP9[q]), "-b:v", "0", "-deadline", "realtime"),
+            *("-cpu-used", speed, "-row-mt", "1", "-c:a", "libopus", "-b:a", "128k"),
+        ]
+    if fmt == "avi":
+        return [
+            *("-c:v", "mpeg4", "-q:v", str(_MPEG4_Q[q]), "-vtag", "xvid"),
+            *("-c:a", "libmp3lame", "-q:a", "2" if q == "high" else "4"),
+        ]
+    crf, preset = _X264[q]
+    if settings.preview:
+        crf, preset = max(crf, 26), "ultrafast"
+    args = [
+        *("-c:v", "libx264", "-preset", settings.preset or preset, "-crf", str(crf)),
+        *("-c:a", "aac", "-b:a", _AAC[q]),
+    ]
+    if fmt in {"mp4", "mov"}:
+        args += ["-movflags", "+faststart"]
+    return args
+
+
+DEFAULT_SETTINGS = OutputSettings()
+_MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm", "avi": "avi"}
+
+
+def compile_render(
+    draft: Draft,
+    media: Mapping[str, Path],
+    infos: Mapping[str, MediaInfo],
+    texts: Sequence[TextOverlay],
+    out: Path,
+    settings: OutputSettings = DEFAULT_SETTINGS,
+    *,
+    canvas: Canvas | None = None,
+    prepared: Mapping[tuple[str, str, int, int, str], Path] | None = None,
+) -> Job:
+    """The whole render as one ffmpeg invocation writing ``out`` (progress on stdout)."""
+    canvas = canvas or output_canvas(draft, settings)
+    graph = compile_graph(draft, media, infos, texts, canvas, prepared=prepared)
+    argv = [
+        *("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"),
+        *graph_args(graph),
+        *("-map", f"[{graph.video}]", "-map", f"[{graph.audio}]"),
+        *("-r", f"{canvas.fps.numerator}/{canvas.fps.denominator}", "-pix_fmt", "yuv420p"),
+        *("-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"),
+        *codec_args(settings, settings.format),
+        *("-t", seconds(graph.duration_s)),
+        *("-f", _MUXERS[settings.format], str(out)),
+    ]
+    return Job(argv=argv, duration_s=graph.duration_s, canvas=canvas)
+
+
+def graph_args(graph: Graph) -> list[str]:
+    # one filter thread: the encoder already keeps both cores busy, and each thread costs frame buffers
+    return [*graph.input_args, "-filter_complex_threads", "1", "-filter_complex", graph.filter_complex]
+
+
+def storyboard_times(duration_s: float, frames: int) -> list[float]:
+    """Evenly spread sample times, in the middle of each of ``frames`` equal slices."""
+    return [duration_s * (k + 0.5) / frames for k in range(frames)]
+
+
+def compile_storyboard(
+    draft: Draft,
+    media: Mapping[str, Path],
+    infos: Mapping[str, MediaInfo],
+    texts: Sequence[TextOverlay],
+    out_pattern: Path,
+    canvas: Canvas,
+    frames: int,
+    prepared: Mapping[tuple[str, str, int, int, str], Path] | None = None,
+) -> tuple[Job, list[float]]:
+    """One low-resolution pass over the timeline that writes only the selected frames as PNGs."""
+    graph = compile_graph(draft, media, infos, texts, canvas, with_audio=False, prepared=prepared)
+    times = storyboard_times(graph.duration_s, frames)
+    picks = sorted({min(graph.end_frame - 1, int(t * canvas.fps)) for t in times})
+    select = "+".join(f"eq(n,{p})" for p in picks)
+    sel = "sel"
+    argv = [
+        *("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"),
+        *graph.input_args,
+        "-filter_complex",
+        f"{graph.filter_complex};[{graph.video}]select='{select}'[{sel}]",
+        *("-map", f"[{sel}]", "-fps_mode", "passthrough", "-f", "image2", str(out_pattern)),
+    ]
+    return Job(argv=argv, duration_s=graph.duration_s, canvas=canvas, has_audio=False), [
+        p / float(canvas.fps) for p in picks
+    ]
