@@ -4,6 +4,7 @@ that was finished, and nothing unfinished pretends to be."""
 import os
 import re
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -166,3 +167,36 @@ async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path
 def before_base(snapshot: dict[str, Any]) -> str:
     url = snapshot["state"]["video_infos"][0]["cdn_url"]
     return url.split("/files/")[0]
+
+
+async def test_a_render_running_at_a_clean_shutdown_is_failed_at_once_without_a_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    async with engine_process(home) as (process, base), client(base) as http:
+        token = await get_token(http, "shutdown-client")
+        sid = await new_session(http, token)
+        files = [("files", (f"p{i}.png", image_bytes("PNG", (70 * i, 20, 90)))) for i in range(2)]
+        await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+        await send_message(http, token, sid, "Combine these images into a 10-second video")
+        body = {"id": "render_stop", "sessionId": sid, "output": {"format": "webm", "quality": "high"}}
+        assert (
+            await http.post("/api/render/proxy/lambda", headers=auth(token), json=body)
+        ).status_code == 200
+
+        async def processing() -> bool:
+            job = (await http.get("/api/render/proxy/lambda/render_stop", headers=auth(token))).json()
+            assert job["status"] != "completed", "the render finished before the shutdown; make it slower"
+            return bool(job["status"] == "processing")
+
+        await _wait_for(processing, "the render is processing")
+        process.terminate()
+        with anyio.fail_after(20):
+            await process.wait()  # uvicorn re-raises SIGTERM after its clean shutdown
+
+    # Read the store directly: the shutdown itself failed the job (no restart has recovered anything).
+    db = sqlite3.connect(home / "engine.sqlite3")
+    try:
+        row = db.execute("SELECT status, error FROM renders WHERE id='render_stop'").fetchone()
+    finally:
+        db.close()
+    assert row == ("failed", ENGINE_STOPPED)
+    assert [p for p in (home / "renders").iterdir() if p.is_file()] == []
