@@ -6,6 +6,11 @@
 
 Schemas are self-contained on the way out: a ``$ref`` to another schema file is inlined (hosts
 cannot follow ``../error.schema.json``), and ``$schema``/``$id`` are left out of every copy.
+
+Input schemas lose their top-level ``anyOf``/``oneOf``/``allOf``: Anthropic's API rejects a tool whose
+``input_schema`` has one at the root (400 for the whole request, every tool), and MCP hosts pass the
+schema through. The rule moves into the schema's description; the tool still enforces it, since
+calls are validated against the original schema in ``schemas/``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from typing import Any, Literal, get_args
 
 from handlers._manifest import Manifest, ToolSpec, load_manifest
 
-__all__ = ["FORMATS", "Format", "definitions", "input_schema", "output_schema", "self_contained"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "definitions",
+    "host_input_schema",
+    "input_schema",
+    "output_schema",
+    "self_contained",
+]
 
 Format = Literal["openai", "anthropic", "mcp"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -62,8 +75,35 @@ def _has_local_refs(node: Any) -> bool:
     return False
 
 
+_COMBINATORS = ("anyOf", "oneOf", "allOf")
+
+
+def _describe_rule(keyword: str, options: list[Any]) -> str:
+    if all(isinstance(o, dict) and set(o) == {"required"} for o in options):
+        groups = [" and ".join(o["required"]) for o in options]
+        lead = {"anyOf": "Send at least one of", "oneOf": "Send exactly one of", "allOf": "Send all of"}[
+            keyword
+        ]
+        return (
+            f"{lead}: {', '.join(groups[:-1])} or {groups[-1]}."
+            if len(groups) > 1
+            else f"{lead}: {groups[0]}."
+        )
+    return f"The arguments must also match {keyword} {json.dumps(options, separators=(',', ':'))}."
+
+
+def host_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` without root combinators; each becomes a sentence of the description."""
+    rules = [_describe_rule(k, schema[k]) for k in _COMBINATORS if isinstance(schema.get(k), list)]
+    if not rules:
+        return schema
+    kept = {k: v for k, v in schema.items() if k not in _COMBINATORS}
+    kept["description"] = " ".join([str(schema.get("description", "")).strip(), *rules]).strip()
+    return kept
+
+
 def input_schema(spec: ToolSpec) -> dict[str, Any]:
-    return self_contained(spec.input_schema, spec.input_path)
+    return host_input_schema(self_contained(spec.input_schema, spec.input_path))
 
 
 def output_schema(spec: ToolSpec) -> dict[str, Any]:

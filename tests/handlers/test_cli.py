@@ -222,18 +222,23 @@ def test_tools_prints_the_six_definitions_with_self_contained_schemas(
     printed = json.loads(capsys.readouterr().out)
     if fmt == "openai":
         names = [t["function"]["name"] for t in printed]
-        schemas = [t["function"]["parameters"] for t in printed]
+        inputs, outputs = [t["function"]["parameters"] for t in printed], []
     elif fmt == "anthropic":
-        names, schemas = [t["name"] for t in printed], [t["input_schema"] for t in printed]
+        names, inputs, outputs = [t["name"] for t in printed], [t["input_schema"] for t in printed], []
     else:
         names = [t["name"] for t in printed["tools"]]
-        schemas = [s for t in printed["tools"] for s in (t["inputSchema"], t["outputSchema"])]
+        inputs = [t["inputSchema"] for t in printed["tools"]]
+        outputs = [t["outputSchema"] for t in printed["tools"]]
     assert sorted(names) == sorted(TOOLS)
-    for schema in schemas:
+    for schema in [*inputs, *outputs]:
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["type"] == "object"
         assert "../" not in json.dumps(schema)
         assert "$id" not in schema
+    for schema in inputs:  # Anthropic rejects every tool when one has a root anyOf/oneOf/allOf
+        assert not {"anyOf", "oneOf", "allOf"} & set(schema)
+    upload = inputs[names.index("upload")]
+    assert upload["description"].endswith("Send at least one of: files or urls.")
 
 
 def test_the_launcher_runs_under_python3_and_bash(isolated: Path) -> None:
