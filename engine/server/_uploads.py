@@ -5,7 +5,8 @@ streaming parser, fed in ~256 kB batches from a worker thread) and each file par
 ``tmp/<random>.part`` while its SHA-256 is computed. A part larger than the limit is dropped as soon
 as it crosses it (the rest of the body is read and discarded, so the client gets the 4002 answer
 instead of a broken pipe). Only when every file of the request has passed the content check (magic
-bytes, then ``engine.render.probe``) are the files moved to ``media/`` and their rows written, in
+bytes, then ``engine.render.probe``, then a full decode of stills, whose probe reads only the
+header) are the files moved to ``media/`` and their rows written, in
 one transaction: a request is stored entirely or not at all, and a server killed mid-upload leaves
 only ``tmp/`` leftovers, removed at the next start.
 
@@ -33,12 +34,13 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import anyio
 import anyio.to_thread
 import httpx2
+from PIL import Image
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from engine.render import MediaError, probe
+from engine.render import MediaError, MediaInfo, probe
 from engine.server._errors import file_too_large, invalid_request, unsupported_file
-from engine.server._media import SNIFF_BYTES, safe_display_name, sniff
+from engine.server._media import CONTENT_TYPES, SNIFF_BYTES, safe_display_name, sniff
 from engine.server._store import Store, UploadRow
 
 __all__ = ["IncomingFile", "check_urls", "fetch_url", "receive_multipart", "store_files"]
@@ -255,10 +257,15 @@ async def _check(incoming: IncomingFile) -> _Checked:
         )
     try:
         info = await probe(incoming.tmp_path)
+        problem = _incomplete(info)
+        if problem is None and CONTENT_TYPES[fmt][0] == "image":
+            problem = await anyio.to_thread.run_sync(_image_problem, incoming.tmp_path)
     except MediaError as exc:
-        raise unsupported_file(
-            f"{shown!r} looks like {fmt} but cannot be read as media ({exc.message})"
-        ) from exc
+        problem = exc.message
+    except OSError as exc:  # a decoder's complaint about the content (the file itself is ours, in tmp/)
+        problem = str(exc) or type(exc).__name__
+    if problem is not None:
+        raise unsupported_file(f"{shown!r} looks like {fmt} but cannot be read as media ({problem})")
     return _Checked(
         incoming=incoming,
         fmt=fmt,
@@ -273,6 +280,29 @@ async def _check(incoming: IncomingFile) -> _Checked:
             "speech_like": info.speech_like,
         },
     )
+
+
+def _incomplete(info: MediaInfo) -> str | None:
+    """What a probe left unknown that every use of the file needs (None when nothing)."""
+    if info.kind in ("image", "video") and not (info.width and info.height):
+        return "its picture size is unknown"
+    if info.kind == "video" and not info.has_video:
+        return "it has no picture"
+    if info.kind == "audio" and not info.duration_ms:
+        return "its length is unknown"
+    return None
+
+
+def _image_problem(path: Path) -> str | None:
+    """Decode a still completely (a probe reads only its header): truncated or corrupt data shows here."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except Image.DecompressionBombError:
+        return "the picture has too many pixels"
+    except (OSError, SyntaxError, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _publish(checked: Sequence[_Checked], store: Store, session_id: str, now: float) -> list[UploadRow]:

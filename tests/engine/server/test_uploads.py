@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -47,10 +48,11 @@ async def test_a_file_is_judged_by_its_content_not_its_name(tmp_path: Path) -> N
         assert "'photo.png' is not a supported media file" in body["message"]
         assert "mp4 mov avi webm mkv jpg jpeg png gif webp mp3 wav m4a aac" in body["message"]
 
-        broken_png = image_bytes("PNG")[:40]
-        broken = await http.post(url, headers=auth(token), files={"files": ("cut.png", broken_png)})
-        assert broken.json()["code"] == 4001
-        assert "cannot be read as media" in broken.json()["message"]
+        whole = image_bytes("PNG")
+        for cut in (40, 60, len(whole) - 12):  # header only, mid-header, all but the end
+            broken = await http.post(url, headers=auth(token), files={"files": ("cut.png", whole[:cut])})
+            assert broken.json()["code"] == 4001, cut
+            assert "'cut.png' looks like png but cannot be read as media" in broken.json()["message"]
 
         # one bad file refuses the whole request: nothing of it is stored
         mixed = await http.post(
@@ -227,3 +229,30 @@ async def test_a_large_upload_refused_before_its_body_is_read_still_gets_its_ans
         )
         assert response.status_code == 401
         assert response.json()["code"] == 1001
+
+
+async def test_a_url_that_never_finishes_is_given_up_after_the_time_limit(tmp_path: Path) -> None:
+    never = anyio.Event()
+
+    async def stalled(request: Request) -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield image_bytes("PNG")
+            await never.wait()
+
+        return StreamingResponse(chunks(), media_type="image/png")
+
+    source = Starlette(routes=[Route("/stalled.png", stalled)])
+    config = ServerConfig(home=tmp_path / "home", allow_private_urls=True, url_fetch_timeout_s=0.5)
+    async with serve_app(source) as origin, running_server(config) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        with anyio.fail_after(10):
+            response = await http.post(
+                f"/api/upload-video/nemo_agent/me/{sid}",
+                headers=auth(token),
+                json={"urls": [f"{origin}/stalled.png"], "source_type": "url"},
+            )
+        assert response.status_code == 422
+        assert "took longer than 0.5 s" in response.json()["message"]
+        assert list((tmp_path / "home" / "tmp").iterdir()) == []
+        never.set()
