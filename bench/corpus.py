@@ -1,12 +1,19 @@
 """Run the conversation corpus against the local engine's agent and report per case.
 
-    python bench/corpus.py [--core] [-v] [FILE.jsonl ...]
+    python bench/corpus.py [--core | --tools] [-v] [FILE.jsonl ...]
 
 Default files: /work/shared/corpus/edits.jsonl (or $CORPUS) and tests/engine/agent/corpus_extra.jsonl.
-Mode ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
-and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the server
-keeps them. Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then
-``N passed, M failed``; exits 1 when a case fails.
+
+- ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
+  and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the
+  server keeps them. Fast (well under a second for the whole corpus); what the tests run.
+- ``--tools``: the README's way, end to end: real fixture files (generated once with Pillow and the
+  engine's ffmpeg into a temporary folder), a fresh session per case on the embedded local engine
+  (``NEMO_BACKEND=local``, a temporary ``VIDEOGEN_HOME``), ``upload``, ``send_message`` per message,
+  then ``get_state`` for the draft. Slower: about 2 s a case (minutes for the whole corpus).
+
+Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then ``N passed, M failed``;
+exits 1 when a case fails.
 """
 
 from __future__ import annotations
@@ -235,9 +242,84 @@ def check(expect: dict[str, Any], s: Session, before: Draft | None) -> list[str]
     return problems
 
 
-def run_case(case: dict[str, Any]) -> tuple[list[str], Session]:
+@dataclass(frozen=True)
+class ToolReply:
+    kind: str
+    reply: str
+
+
+class ToolSession:
+    """The same conversation through the skill's tools, against the embedded local engine."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        from handlers import call_tool  # imported here: --core must not need the client
+
+        self._call = call_tool
+        created = self._tool("create_session", {})
+        self.sid = str(created["session_id"])
+        self.media: list[MediaRef] = []
+        self.last: ToolReply | None = None
+        if files:
+            uploaded = self._tool("upload", {"files": [str(f) for f in files], "session_id": self.sid})
+            for u in uploaded["uploads"]:
+                kind = u["type"] if u["type"] in ("image", "video", "audio") else "image"
+                self.media.append(MediaRef(str(u["id"]), str(u["filename"]), kind))
+
+    def _tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(name, args)
+        if not result.get("ok"):
+            raise RuntimeError(f"{name} failed: {result.get('error') or result.get('text')}")
+        return result
+
+    @property
+    def draft(self) -> Draft | None:
+        draft = self._tool("get_state", {"session_id": self.sid, "include_draft": True}).get("draft")
+        return draft if isinstance(draft, dict) and draft.get("t") else None
+
+    def send(self, message: str) -> ToolReply:
+        result = self._tool("send_message", {"message": message, "session_id": self.sid})
+        self.last = ToolReply(str(result.get("stage")), str(result.get("reply") or result.get("text") or ""))
+        return self.last
+
+
+def make_fixtures(folder: Path) -> dict[str, Path]:
+    """The corpus README's uploads as real files: stills, mp3 voiceover and music, mp4 clips with sound."""
+    import subprocess
+
+    from PIL import Image
+
+    from engine.render import ffmpeg_exe
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    colours = [(200, 80, 40), (40, 120, 200), (60, 160, 90), (220, 190, 60), (150, 60, 170)]
+    for m, colour in zip(_promo_uploads()[:5], colours, strict=True):
+        Image.new("RGB", (1600, 1200), colour).save(folder / m.filename, quality=85)
+        files[m.filename] = folder / m.filename
+    audio = {"voiceover.mp3": 25, "music_upbeat.mp3": 40, "music_calm.mp3": 40}
+    for name, seconds in audio.items():
+        source = f"sine=frequency={330 if 'voice' in name else 523}:duration={seconds}"
+        command = [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", source]
+        subprocess.run([*command, "-c:a", "libmp3lame", "-b:a", "64k", str(folder / name)], check=True)
+        files[name] = folder / name
+    for c in "abc":
+        name = f"clip_{c}.mp4"
+        picture = ["-f", "lavfi", "-i", "testsrc=size=1280x720:rate=30:duration=8"]
+        sound = ["-f", "lavfi", "-i", "sine=duration=8", "-shortest"]
+        codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-y", *picture, *sound, *codecs, str(folder / name)], check=True
+        )
+        files[name] = folder / name
+    return files
+
+
+def run_case(
+    case: dict[str, Any], files: dict[str, Path] | None = None
+) -> tuple[list[str], Session | ToolSession]:
     media, opening = SETUPS[case["setup"]]
-    s = Session(list(media))
+    s: Session | ToolSession
+    s = Session(list(media)) if files is None else ToolSession([files[m.filename] for m in media])
     if opening is not None:
         s.send(opening)
     before = s.draft
@@ -259,13 +341,33 @@ def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="*", type=Path)
-    ap.add_argument("--core", action="store_true", default=True, help="pure, in process (the default)")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--core", action="store_true", help="pure, in process (the default)")
+    mode.add_argument("--tools", action="store_true", help="end to end through the tools on the local engine")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the last reply of failed cases")
     args = ap.parse_args(argv)
     paths = args.files or [p for p in (SHARED, EXTRA) if p.exists()]
+    files: dict[str, Path] | None = None
+    if args.tools:
+        import tempfile
+
+        home = Path(tempfile.mkdtemp(prefix="videogen-corpus-"))
+        os.environ.update(
+            {
+                "NEMO_BACKEND": "local",
+                "VIDEOGEN_HOME": str(home / "engine"),
+                "XDG_CONFIG_HOME": str(home / "config"),
+            }
+        )
+        files = make_fixtures(home / "fixtures")
     passed = failed = 0
     for case in load(paths):
-        problems, s = run_case(case)
+        try:
+            problems, s = run_case(case, files)
+        except (RuntimeError, OSError) as exc:  # a tool that failed is this case's failure, not the run's
+            failed += 1
+            print(f"FAIL {case['id']}: {exc}")
+            continue
         if problems:
             failed += 1
             print(f"FAIL {case['id']}: " + " | ".join(problems))
