@@ -1,10 +1,12 @@
 """Uploads: judged by content, bounded in size, stored whole or not at all, with harmless names."""
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
+from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -48,8 +50,11 @@ async def test_a_file_is_judged_by_its_content_not_its_name(tmp_path: Path) -> N
         assert "'photo.png' is not a supported media file" in body["message"]
         assert "mp4 mov avi webm mkv jpg jpeg png gif webp mp3 wav m4a aac" in body["message"]
 
-        whole = image_bytes("PNG")
-        for cut in (40, 60, len(whole) - 12):  # header only, mid-header, all but the end
+        noisy = Image.frombytes("RGB", (64, 36), bytes((i * 37 + i // 7) % 256 for i in range(64 * 36 * 3)))
+        buffer = io.BytesIO()
+        noisy.save(buffer, format="PNG")
+        whole = buffer.getvalue()
+        for cut in (40, 60, len(whole) - 100):  # header only, mid-header, pixel data cut short
             broken = await http.post(url, headers=auth(token), files={"files": ("cut.png", whole[:cut])})
             assert broken.json()["code"] == 4001, cut
             assert "'cut.png' looks like png but cannot be read as media" in broken.json()["message"]
