@@ -16,7 +16,7 @@ from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import GenSpec
 from engine.agent._types import MediaRef
-from engine.agent._view import is_voice_like, name_words
+from engine.agent._view import is_voice_like, name_words, secs
 
 __all__ = ["GenPlan", "TextItem", "VisualItem", "plan_generation", "read_spec", "wants_generation"]
 
@@ -337,7 +337,7 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
             items.append(VisualItem("", "end card", "color", card, color=_CARD_COLORS[spec.mood][1]))
             if short > card:
                 notes.append(
-                    f"the clips hold {target - short} ms of footage, so the video is shorter than asked"
+                    f"the clips hold {secs(target - short)} of footage, so the video is shorter than asked"
                 )
     else:
         cards = [t for t in ([title] if title else []) + texts_words if t]

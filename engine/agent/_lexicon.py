@@ -686,8 +686,18 @@ _TYPO_TARGETS = frozenset(
 )
 
 
+# Words the grammar reads literally (slot markers, comparatives): never "corrected" into something else.
+GRAMMAR_WORDS = _words(
+    "titled called named saying says say reads read reading between until after before later earlier "
+    "sooner forward backward backwards only keep just every each all half middle instead another "
+    "different other next normal regular double louder quieter softer volume level position place spot "
+    "slot number percent times twice again fresh scratch regenerate latest uploaded brief short shorter "
+    "longer faster slower quicker smoother snappier gentler extra less more through behind front back "
+    "maximum minimum full include append insert footage shoot film animate scene shots generate"
+)
 _KNOWN = (
-    frozenset(_WORD_CONCEPTS)
+    GRAMMAR_WORDS
+    | frozenset(_WORD_CONCEPTS)
     | frozenset(UNITS)
     | frozenset(TENS)
     | frozenset(TIME_UNITS)
