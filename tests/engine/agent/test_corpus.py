@@ -50,3 +50,33 @@ def test_the_runner_reports_a_failed_expectation(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert "FAIL wrong: duration 20000" in out
     assert out.rstrip().endswith("0 passed, 1 failed")
+
+
+_DIGEST = """
+import hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import corpus
+h = hashlib.sha256()
+for case in corpus.load([corpus.SHARED, corpus.EXTRA]):
+    _problems, s = corpus.run_case(case)
+    h.update(json.dumps([s.last.reply if s.last else "", s.draft], sort_keys=True).encode())
+print(h.hexdigest())
+"""
+
+
+def test_every_reply_and_draft_is_the_same_whatever_the_hash_seed() -> None:
+    import os
+    import subprocess
+
+    digests = set()
+    for seed in ("1", "987654"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST, str(ROOT / "bench")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

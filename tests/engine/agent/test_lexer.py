@@ -103,3 +103,9 @@ def test_a_word_one_slip_from_the_vocabulary_is_read_as_that_word(typed: str, me
 def test_common_words_and_names_are_never_corrected(word: str) -> None:
     (tok,) = tokenize(word)
     assert (tok.kind, tok.norm) == (Kind.WORD, word)
+
+
+def test_the_grammars_own_words_are_never_corrected() -> None:
+    from engine.agent._lexicon import GRAMMAR_WORDS, correct
+
+    assert [w for w in sorted(GRAMMAR_WORDS) if correct(w) is not None] == []
