@@ -554,8 +554,11 @@ def create_app(config: ServerConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await anyio.to_thread.run_sync(Store, config.home)
         try:
-            renders_failed, turns_failed = await store.run(store.recover, config.clock())
-            if renders_failed or turns_failed:
+            recovered = await store.run(store.recover, config.clock())
+            if recovered is None:
+                log.info("another engine process is using %s; its jobs are left alone", config.home)
+            elif any(recovered):
+                renders_failed, turns_failed = recovered
                 log.warning(
                     "the engine stopped last time with %d render(s) and %d turn(s) running; "
                     "they are marked failed",

@@ -28,9 +28,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, ParamSpec, TypeVar
+from types import ModuleType
+from typing import IO, Any, Final, ParamSpec, TypeVar
 
 import anyio.to_thread
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; every start recovers
+    fcntl = None
 
 __all__ = [
     "ENGINE_STOPPED",
@@ -189,6 +196,7 @@ class Store:
         db_path.chmod(0o600)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.Lock()
+        self._home_lock: IO[bytes] | None = None
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -198,6 +206,9 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        if self._home_lock is not None:
+            self._home_lock.close()  # releases the shared lock
+            self._home_lock = None
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run one of this store's methods in a worker thread."""
@@ -221,12 +232,39 @@ class Store:
 
     # -- startup ------------------------------------------------------------------------------------
 
-    def recover(self, now: float) -> tuple[int, int]:
+    def recover(self, now: float) -> tuple[int, int] | None:
         """After a start: fail renders and turns a dead process left running; empty ``tmp/``; remove
         files under ``renders/`` that belong to no completed render (a killed render's partial file).
 
-        Returns (renders failed, turns failed).
+        Only when no other live process uses this home (the embedded engine runs in every CLI call,
+        and two may overlap): every engine holds a shared lock on ``engine.lock`` while it runs, and
+        recovery needs it exclusively. Returns (renders failed, turns failed), or None when another
+        process holds the home and nothing was touched.
         """
+        if not self._lock_home_exclusively():
+            return None
+        try:
+            return self._recover(now)
+        finally:
+            self._share_home()
+
+    def _lock_home_exclusively(self) -> bool:
+        if fcntl is None:
+            return True
+        if self._home_lock is None:
+            self._home_lock = (self.home / "engine.lock").open("a+b")
+        try:
+            fcntl.flock(self._home_lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._home_lock.fileno(), fcntl.LOCK_SH)
+            return False
+        return True
+
+    def _share_home(self) -> None:
+        if fcntl is not None and self._home_lock is not None:
+            fcntl.flock(self._home_lock.fileno(), fcntl.LOCK_SH)
+
+    def _recover(self, now: float) -> tuple[int, int]:
         for leftover in self.tmp_dir.iterdir():
             if leftover.is_file():
                 leftover.unlink()

@@ -168,3 +168,29 @@ def test_any_edit_undo_redo_sequence_keeps_history_coherent(tmp_path: Path, ops:
             assert head is None or 1 <= head <= len(stored)
     finally:
         store.close()
+
+
+def test_recovery_leaves_a_home_alone_while_another_engine_uses_it(tmp_path: Path) -> None:
+    home = tmp_path / "shared"
+    running = Store(home)
+    assert running.recover(1.0) == (0, 0)  # the first engine: alone, so it recovers
+    user = running.user_for_token(_issue(running, "c"), 1000.0)
+    assert user is not None
+    sid = running.create_session(user, "project", "en", 1000.0).id
+    running.create_render(
+        RenderRow(user, "live", sid, "processing", 10.0, "mp4", "high", "{}", "live.mp4", "tok-live",
+                  None, None, None, 1.0, 1.0)
+    )  # fmt: skip
+    (running.tmp_dir / "upload-in-progress.part").write_bytes(b"streaming")
+
+    second = Store(home)
+    assert second.recover(2.0) is None  # another engine is alive: touch nothing
+    assert [r.status for r in second.session_renders(sid)] == ["processing"]
+    assert (second.tmp_dir / "upload-in-progress.part").exists()
+    second.close()
+
+    running.close()  # the first engine stops (or dies: the kernel drops its lock either way)
+    third = Store(home)
+    assert third.recover(3.0) == (1, 0)
+    assert [r.status for r in third.session_renders(sid)] == ["failed"]
+    third.close()
