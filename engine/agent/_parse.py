@@ -15,9 +15,9 @@ from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import read_spec, wants_generation
 from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
 from engine.agent._lexer import Kind, Tok, tokenize
-from engine.agent._plan import Answer, Generate, MainRef, Noop, Op, Outcome, Plan, Question, Revision
+from engine.agent._plan import Answer, Generate, Info, MainRef, Noop, Op, Outcome, Plan, Question, Revision
 from engine.agent._types import Draft, MediaRef
-from engine.agent._view import TextInfo, View, make_view
+from engine.agent._view import TextInfo, View, make_view, secs
 
 __all__ = ["parse"]
 
@@ -62,6 +62,29 @@ def _route(c: Clause) -> Answer | None:
     return None
 
 
+_ASKING = frozenset(
+    {"what", "what's", "whats", "how", "which", "where", "when", "who", "is", "are", "does", "do"}
+)
+
+
+def _info(c: Clause, view: View) -> Info | None:
+    """ "how long is the video?", "what music is playing?", "what can you do?": facts, no change."""
+    words = c.words
+    if not words or words[0] not in _ASKING or c.quotes or c.has("undo", "redo", "first_version"):
+        return None
+    if c.has_word("can", "could") and c.has_word("you", "i"):
+        if c.has(*(k for k, _ in ROUTES)):
+            return None  # "how do I export?" is answered by the route
+        return Info(CAN_DO)
+    if c.has(*(k for k, _ in ROUTES)) or any(w in lx.CLAUSE_VERBS for w in words[1:]):
+        return None  # "how do I make it vertical?" is a request
+    if not view.mains:
+        return Info("")
+    return Info(
+        f"The video is {secs(view.end_ms)} long, {view.width}x{view.height}, with {len(view.mains)} clips."
+    )
+
+
 def _is_ai_request(c: Clause) -> bool:
     return c.has("ai") or (
         c.has_word("generate", "film", "shoot", "animate") and c.has_word("footage", "scene", "shots", "of")
@@ -85,6 +108,9 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
             f'Let\'s do that in two steps: say "{_REVISION_WORDS[revisions[0].which]}" '
             "on its own first, then the next change. Nothing changed."
         )
+    info = _info(whole, view)
+    if info is not None:
+        return info
     route = _route(whole)
     if route is not None and (len(clauses) == 1 or view.empty):
         return route

@@ -14,6 +14,7 @@ __all__ = [
     "Answer",
     "GenSpec",
     "Generate",
+    "Info",
     "MainRef",
     "Noop",
     "Op",
@@ -100,6 +101,13 @@ class Noop:
 
 
 @dataclass(frozen=True)
+class Info:
+    """A question about the video ("how long is it?"): answered with the track summary."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Revision:
     which: Literal["undo", "redo", "first"]
 
@@ -127,4 +135,4 @@ class Generate:
     spec: GenSpec
 
 
-Outcome = Plan | Question | Answer | Noop | Revision | Generate
+Outcome = Plan | Question | Answer | Noop | Revision | Generate | Info

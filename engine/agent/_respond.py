@@ -9,7 +9,7 @@ from engine import timeline as tl
 from engine.agent._apply import ApplyError, apply_ops, build_generation
 from engine.agent._generate import plan_generation
 from engine.agent._parse import parse
-from engine.agent._plan import Answer, Generate, Noop, Plan, Question, Revision
+from engine.agent._plan import Answer, Generate, Info, Noop, Plan, Question, Revision
 from engine.agent._types import Draft, History, MediaRef, Stage, ToolStep, Turn
 
 __all__ = ["COSTS", "respond"]
@@ -32,8 +32,11 @@ def respond(
         return Turn("question", (), outcome.text)
     if isinstance(outcome, Answer):
         return Turn("answer", (), outcome.text)
+    now = f"\nRight now: {sm.track_summary(draft)}" if isinstance(draft, dict) and tl.is_ready(draft) else ""
     if isinstance(outcome, Noop):
-        return Turn("noop", (), outcome.text)
+        return Turn("noop", (), outcome.text + now)
+    if isinstance(outcome, Info):
+        return Turn("answer", (), outcome.text + (now or "\nThere is no video yet."))
     if isinstance(outcome, Revision):
         return _revision(outcome, draft, history)
     if isinstance(outcome, Generate):

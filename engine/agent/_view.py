@@ -58,6 +58,8 @@ class View:
     media: tuple[MediaRef, ...]
     end_ms: int
     title: str
+    width: int = 1920
+    height: int = 1080
 
     @property
     def empty(self) -> bool:
@@ -181,5 +183,8 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
     end = max((s.st + s.d for s in mains), default=0)
     if not mains:
         end = max([t.st + t.d for t in texts], default=0)
-    title = str(_dict(draft.get("m")).get("title", "")) if isinstance(draft, dict) else ""
-    return View(tuple(mains), tuple(texts), tuple(audio), tuple(media), end, title)
+    meta = _dict(draft.get("m")) if isinstance(draft, dict) else {}
+    size = (_int(meta.get("width"), 1920), _int(meta.get("height"), 1080))
+    return View(
+        tuple(mains), tuple(texts), tuple(audio), tuple(media), end, str(meta.get("title", "")), *size
+    )

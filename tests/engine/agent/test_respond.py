@@ -164,3 +164,18 @@ def test_a_new_upload_can_be_added_to_the_end(promo: Setup) -> None:
     media = [*media, MediaRef("up9", "bonus.jpg", "image", None, 1600, 1200)]
     turn = respond("add bonus.jpg at the end", draft, media)
     assert tl.main_segments(turn.stages[0].draft)[-1]["src"] == "up9"
+
+
+def test_a_question_about_the_video_is_answered_with_its_facts_and_changes_nothing(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("how long is the video?", draft, media)
+    assert (turn.kind, turn.stages, turn.cost) == ("answer", (), 0)
+    assert "30s long" in turn.reply
+    assert "Timeline (" in turn.reply
+
+
+def test_a_polite_question_with_a_verb_is_a_request(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("could you make it vertical?", draft, media)
+    assert turn.kind == "edit"
+    assert (turn.stages[0].draft["m"]["width"], turn.stages[0].draft["m"]["height"]) == (1080, 1920)
