@@ -20,6 +20,7 @@ on the disk.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -29,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, Final, ParamSpec, TypeVar
+from typing import IO, Any, Final, Literal, ParamSpec, TypeVar
 
 import anyio.to_thread
 
@@ -85,7 +86,8 @@ CREATE TABLE IF NOT EXISTS head_moves(
 CREATE TABLE IF NOT EXISTS turns(
     id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id), user_id TEXT NOT NULL,
     message TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, cost INTEGER NOT NULL,
-    base INTEGER, result INTEGER, reply TEXT, error TEXT, started_at REAL NOT NULL, finished_at REAL);
+    base INTEGER, result INTEGER, reply TEXT, error TEXT, started_at REAL NOT NULL, finished_at REAL,
+    pid INTEGER);
 CREATE INDEX IF NOT EXISTS turns_by_session ON turns(session_id, started_at);
 CREATE TABLE IF NOT EXISTS uploads(
     id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id), user_id TEXT NOT NULL,
@@ -202,6 +204,9 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(turns)")}
+            if "pid" not in columns:  # a home made before turns recorded their process
+                self._conn.execute("ALTER TABLE turns ADD COLUMN pid INTEGER")
 
     def close(self) -> None:
         with self._lock:
@@ -473,9 +478,29 @@ class Store:
 
     def begin_turn(
         self, turn_id: str, session_id: str, user_id: str, message: str, kind: str, cost: int, now: float
-    ) -> bool:
-        """Record a running turn and reserve its credits; False (and nothing recorded) if they lack."""
+    ) -> Literal["started", "busy", "no_credits"]:
+        """Record a running turn and reserve its credits, unless the session already has a running
+        turn in a live process ("busy") or the credits lack ("no_credits"); then nothing is recorded.
+
+        A running turn whose process is gone (killed while another engine kept the home open) is
+        failed here and its credits given back, so it never blocks the session.
+        """
         with self._tx() as db:
+            running = db.execute(
+                "SELECT id, user_id, cost, pid FROM turns WHERE session_id=? AND status='running'",
+                (session_id,),
+            ).fetchall()
+            for turn in running:
+                if turn["pid"] is None or _alive(int(turn["pid"])):
+                    return "busy"
+                db.execute(
+                    "UPDATE credits SET frozen=frozen-?, available=available+? WHERE user_id=?",
+                    (turn["cost"], turn["cost"], turn["user_id"]),
+                )
+                db.execute(
+                    "UPDATE turns SET status='failed', error=?, finished_at=? WHERE id=?",
+                    (TURN_STOPPED, now, turn["id"]),
+                )
             if cost > 0:
                 reserved = db.execute(
                     "UPDATE credits SET available=available-?, frozen=frozen+? "
@@ -483,14 +508,14 @@ class Store:
                     (cost, cost, user_id, cost),
                 ).rowcount
                 if reserved == 0:
-                    return False
+                    return "no_credits"
             head = db.execute("SELECT head FROM sessions WHERE id=?", (session_id,)).fetchone()["head"]
             db.execute(
-                "INSERT INTO turns(id, session_id, user_id, message, kind, status, cost, base, started_at) "
-                "VALUES(?,?,?,?,?,'running',?,?,?)",
-                (turn_id, session_id, user_id, message, kind, cost, head, now),
+                "INSERT INTO turns(id, session_id, user_id, message, kind, status, cost, base, "
+                "started_at, pid) VALUES(?,?,?,?,?,'running',?,?,?,?)",
+                (turn_id, session_id, user_id, message, kind, cost, head, now, os.getpid()),
             )
-        return True
+        return "started"
 
     def add_revision(
         self, session_id: str, turn_id: str, stage: str, draft: dict[str, Any], now: float
@@ -668,6 +693,19 @@ class Store:
                 "SELECT * FROM renders WHERE session_id=? ORDER BY created_at, rowid", (session_id,)
             ).fetchall()
         return [_render(r) for r in rows]
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (this process counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def _session(row: sqlite3.Row) -> SessionRow:

@@ -187,7 +187,9 @@ class TurnRunner:
         began = await store.run(
             store.begin_turn, turn_id, session.id, user_id, message, turn.kind, turn.cost, self.clock()
         )
-        if not began:
+        if began == "busy":  # a turn of this session runs in another engine process on this home
+            raise busy_error(session.id)
+        if began == "no_credits":
             available, _ = await store.run(store.credits, user_id)
             raise no_credits(available, turn.cost)
         return _TurnContext(turn_id, session, user_id, turn, targets, silent, stream_error, streaming)

@@ -1,6 +1,8 @@
 """The SQLite store: tokens, credits, revisions (immutable, with undo/redo targets), recovery."""
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,12 +49,13 @@ def test_credits_are_reserved_then_spent_or_given_back(store: Store) -> None:
     user = store.user_for_token(_issue(store, "c"), 1000.0)
     assert user is not None
     session = store.create_session(user, "project", "en", 1000.0)
-    assert store.begin_turn("t1", session.id, user, "hi", "edit", 200, 1000.0)
+    other = store.create_session(user, "project", "en", 1000.0)
+    assert store.begin_turn("t1", session.id, user, "hi", "edit", 200, 1000.0) == "started"
     assert store.credits(user) == (300, 200)
-    assert not store.begin_turn("t2", session.id, user, "hi", "edit", 301, 1000.0)
+    assert store.begin_turn("t2", other.id, user, "hi", "edit", 301, 1000.0) == "no_credits"
     store.finish_turn("t1", ok=True, reply="ok", error=None, now=1001.0)
     assert store.credits(user) == (300, 0)
-    assert store.begin_turn("t3", session.id, user, "hi", "edit", 100, 1002.0)
+    assert store.begin_turn("t3", session.id, user, "hi", "edit", 100, 1002.0) == "started"
     store.finish_turn("t3", ok=False, reply=None, error="boom", now=1003.0)
     assert store.credits(user) == (300, 0)
 
@@ -63,7 +66,7 @@ def test_undo_redo_and_first_follow_the_revision_chain(store: Store) -> None:
     sid = store.create_session(user, "project", "en", 1000.0).id
 
     def turn(turn_id: str, *drafts: str, at: float) -> int:
-        assert store.begin_turn(turn_id, sid, user, "m", "edit", 0, at)
+        assert store.begin_turn(turn_id, sid, user, "m", "edit", 0, at) == "started"
         n = 0
         for i, title in enumerate(drafts):
             n = store.add_revision(sid, turn_id, f"stage{i}", {"m": {"title": title}, "t": []}, at)
@@ -148,7 +151,7 @@ def test_any_edit_undo_redo_sequence_keeps_history_coherent(tmp_path: Path, ops:
         for i, op in enumerate(ops):
             before = store.history_targets(sid)
             if op == "edit":
-                assert store.begin_turn(f"t{i}", sid, user, op, "edit", 0, float(i))
+                assert store.begin_turn(f"t{i}", sid, user, op, "edit", 0, float(i)) == "started"
                 n = store.add_revision(sid, f"t{i}", "edit", {"m": {"i": i}, "t": []}, float(i))
                 store.finish_turn(f"t{i}", ok=True, reply="", error=None, now=float(i))
                 assert store.history_targets(sid).undo == before.head
@@ -194,3 +197,30 @@ def test_recovery_leaves_a_home_alone_while_another_engine_uses_it(tmp_path: Pat
     assert third.recover(3.0) == (1, 0)
     assert [r.status for r in third.session_renders(sid)] == ["failed"]
     third.close()
+
+
+def test_a_running_turn_blocks_its_session_only_while_its_process_lives(store: Store, tmp_path: Path) -> None:
+    user = store.user_for_token(_issue(store, "c"), 1000.0)
+    assert user is not None
+    sid = store.create_session(user, "project", "en", 1000.0).id
+    assert store.begin_turn("mine", sid, user, "m", "edit", 30, 1.0) == "started"
+    assert store.begin_turn("again", sid, user, "m", "edit", 30, 2.0) == "busy"
+    store.finish_turn("mine", ok=True, reply="", error=None, now=3.0)
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        db = sqlite3.connect(tmp_path / "home" / "engine.sqlite3")
+        with db:
+            db.execute(
+                "INSERT INTO turns(id, session_id, user_id, message, kind, status, cost, started_at, pid) "
+                "VALUES('theirs', ?, ?, 'm', 'edit', 'running', 0, 4.0, ?)",
+                (sid, user, child.pid),
+            )
+        db.close()
+        assert store.begin_turn("blocked", sid, user, "m", "edit", 30, 5.0) == "busy"  # alive elsewhere
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    assert store.begin_turn("after", sid, user, "m", "edit", 30, 6.0) == "started"  # its process is gone
+    assert store.turn_status("theirs") == "failed"
