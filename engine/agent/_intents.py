@@ -19,6 +19,7 @@ from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
+from engine.agent._types import MediaRef
 from engine.agent._view import View, is_voice_like, secs
 
 __all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
@@ -737,6 +738,45 @@ def _remove_clip(c: Clause, v: View) -> Fill:
     return [_op(c, "remove_segment", targets=tuple(refs))]
 
 
+def _new_visual(c: Clause, v: View) -> MediaRef | None:
+    """An uploaded image or clip the clause names that the video does not show yet."""
+    used = {s.name for s in v.mains}
+    named = [m for f in c.files if (m := v.media_named(f)) is not None and m.kind in ("image", "video")]
+    return next((m for m in named if m.filename not in used), None)
+
+
+def _replace_clip_test(c: Clause, v: View) -> bool:
+    return c.has("replace", "swap", "use", "change") and bool(_refs(c, v)) and _new_visual(c, v) is not None
+
+
+def _replace_clip(c: Clause, v: View) -> Fill:
+    """ "replace clip 2 with bonus.jpg", "use bonus.jpg instead of the second image": same place."""
+    m = _new_visual(c, v)
+    assert m is not None
+    target = next(r for r in _refs(c, v) if r.file != m.filename)
+    index = target.index
+    if index is None:
+        index = next((k for k, s in enumerate(v.mains) if s.name == target.file), 0)
+    if not -len(v.mains) <= index < len(v.mains):
+        return Answer(f"There is no {target.describe()}; the video has {len(v.mains)} clips.")
+    index %= len(v.mains)
+    length = c.times.any_length or (v.mains[index].d if m.kind == "image" else None)
+    add = _op(
+        c,
+        "add_main",
+        media=m.id,
+        name=m.filename,
+        kind=m.kind,
+        source_d=m.duration_ms,
+        has_audio=m.has_audio,
+        d_ms=length,
+        to=index if index < len(v.mains) - 1 else -1,
+        after=None,
+        before=None,
+    )
+    return [_op(c, "remove_segment", targets=(MainRef(index=index),)), add]
+
+
 def _add_clip_test(c: Clause, v: View) -> bool:
     files = [v.media_named(f) for f in c.files]
     if any(m is not None and m.kind in ("image", "video") for m in files):
@@ -752,8 +792,8 @@ def _add_clip(c: Clause, v: View) -> Fill:
         if not fresh:
             return Answer("Every uploaded image and clip is already in the video; upload a new one first.")
         media = [fresh[-1]]
-    refs = main_refs(c, v)
-    dest = destination(c, v, refs[0][0] if refs else -1)
+    named_at = next((i for i, t in enumerate(c.toks) if t.kind in (Kind.FILE, Kind.QUOTE)), -1)
+    dest = destination(c, v, named_at)
     ops = []
     for m in media:
         ops.append(
@@ -772,9 +812,6 @@ def _add_clip(c: Clause, v: View) -> Fill:
             )
         )
     return ops
-
-
-_TRIM_VERBS = frozenset({"shorten", "lengthen", "make", "cut", "change", "duration"})
 
 
 def _length_of(c: Clause) -> tuple[int | None, int | None]:
@@ -939,6 +976,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("mute_clip", _fs("mute unmute"), _mute_clip),
     Intent("split", _fs("split"), _split),
     Intent("duplicate", _fs("duplicate"), _duplicate, test=lambda c, v: not c.has_word("double_speed")),
+    Intent("replace_clip", frozenset(), _replace_clip, test=_replace_clip_test),
     Intent(
         "swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2
     ),

@@ -242,12 +242,12 @@ def destination(c: Clause, v: View, after_pos: int) -> Destination | None:
             return Destination(index=-1)
         if t.is_word("to_start", "at_start", "start", "beginning", "front"):
             return Destination(index=0)
-        if t.is_word("after", "before", "behind"):
+        if t.is_word("after", "before", "behind", "between"):
             refs = [r for p, r in main_refs(Clause(toks[k + 1 :], c.source), v) if p >= 0]
             if refs:
                 return (
                     Destination(after=refs[0])
-                    if t.norm in ("after", "behind")
+                    if t.norm in ("after", "behind", "between")
                     else Destination(before=refs[0])
                 )
         if t.kind is Kind.ORD and _ordinal_noun(toks, k) in (None, "clip"):

@@ -179,3 +179,21 @@ def test_a_polite_question_with_a_verb_is_a_request(promo: Setup) -> None:
     turn = respond("could you make it vertical?", draft, media)
     assert turn.kind == "edit"
     assert (turn.stages[0].draft["m"]["width"], turn.stages[0].draft["m"]["height"]) == (1080, 1920)
+
+
+def test_a_clip_can_be_replaced_by_a_new_upload_in_its_place(promo: Setup) -> None:
+    draft, media = promo
+    media = [*media, MediaRef("up9", "bonus.jpg", "image", None, 1600, 1200)]
+    turn = respond("use bonus.jpg instead of the second image", draft, media)
+    segs = tl.main_segments(turn.stages[0].draft)
+    assert [s["src"] for s in segs] == ["up1", "up9", "up3", "up4", "up5"]
+    assert tl.timeline_end(turn.stages[0].draft) == 30000
+
+
+def test_a_new_upload_goes_where_it_is_asked(promo: Setup) -> None:
+    draft, media = promo
+    media = [*media, MediaRef("up9", "bonus.jpg", "image", None, 1600, 1200)]
+    after = respond("add bonus.jpg after clip 2", draft, media).stages[0].draft
+    between = respond("put bonus.jpg between clip 1 and clip 2", draft, media).stages[0].draft
+    assert [s["src"] for s in tl.main_segments(after)][:4] == ["up1", "up2", "up9", "up3"]
+    assert [s["src"] for s in tl.main_segments(between)][:3] == ["up1", "up9", "up2"]
