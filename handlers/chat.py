@@ -3,7 +3,7 @@
 Type what the video should be; each turn shows the reply, what changed, the track summary and (when the
 backend makes one) the storyboard's path. Long turns and renders get a progress bar, and the cloud's
 "Still working…" every 2 minutes. Slash commands answer without a message: /upload PATH..., /export
-[format], /state, /undo, /credits, /help, /quit. Works with the local engine (default) or the cloud.
+[format], /state, /undo, /credits, /new, /help, /quit. Works with the local engine (default) or the cloud.
 
 The event loop runs in a background thread (an anyio blocking portal) that keeps the embedded engine
 started for the whole conversation; the main thread reads the keyboard, so Ctrl-C during a turn
@@ -38,7 +38,8 @@ COMMAND = "chat"
 HELP = "Make a video by talking: a conversation in the terminal with progress bars and slash commands."
 DESCRIPTION = (
     "Make a video by talking to it. Type what you want; each reply shows what changed and the track\n"
-    "summary. Slash commands: /upload PATH..., /export [format], /state, /undo, /credits, /help, /quit."
+    "summary. Slash commands: /upload PATH..., /export [format], /state, /undo, /credits, /new,\n"
+    "/help, /quit."
 )
 EXAMPLES = ("videogen chat", "videogen chat --session-id SESSION_ID", "NEMO_BACKEND=cloud videogen chat")
 EPILOG = (
@@ -53,6 +54,7 @@ then refine it: "shorten the intro to 2 seconds", "add a text overlay Limited of
   /state            show the timeline, uploads and whether it is ready to export
   /undo             take back the last change
   /credits          show the credit balance
+  /new              start a new project (a new session)
   /help             this help
   /quit             leave (Ctrl-D too)"""
 
@@ -177,6 +179,7 @@ class Chat:
             "/state": lambda _: self.state(),
             "/undo": lambda _: self.message("undo"),
             "/credits": lambda _: self.credits(),
+            "/new": lambda _: self.new(),
         }
         action = actions.get(command)
         if action is None:
@@ -221,6 +224,11 @@ class Chat:
             if state and state.get("storyboard_path"):
                 self.console.print(f"[dim]storyboard: {escape(str(state['storyboard_path']))}[/dim]")
 
+    def new(self) -> None:
+        previous, self.session_id = self.session_id, None
+        if not self.start(None):
+            self.session_id = previous
+
     def upload(self, paths: list[str]) -> None:
         if not paths:
             self.console.print("Usage: /upload PATH... (files or http(s) URLs)")
@@ -262,14 +270,16 @@ class Chat:
         result = self.tool("get_state", {}, "Reading the project…")
         if result is None:
             return
-        self.console.print(
-            escape(result.get("track_summary") or "The timeline is empty: describe the video first.")
-        )
+        self.console.print(escape(result.get("track_summary") or "Timeline (0 tracks): empty"))
         uploads = result.get("uploads", [])
         if uploads:
             self.console.print("Uploads: " + escape(", ".join(str(u.get("filename")) for u in uploads)))
-        ready = "ready to export (/export)" if result.get("ready_for_export") else "not ready to export yet"
-        self.console.print(f"Duration {float(result.get('duration_s', 0)):.1f} s, {ready}.")
+        if result.get("ready_for_export"):
+            self.console.print(
+                f"Duration {float(result.get('duration_s', 0)):.1f} s, ready to export (/export)."
+            )
+        else:
+            self.console.print("Nothing to export yet: describe the video first.")
 
     def credits(self) -> None:
         result = self.tool("credits", {}, "Checking credits…")
