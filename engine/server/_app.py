@@ -441,7 +441,8 @@ class _Api:
                 "session_id": session.id,
                 "task_id": session.task_id,
                 "task_name": session.task_name,
-                "busy": self.engine.turns.is_busy(session.id),
+                "busy": self.engine.turns.is_busy(session.id)
+                or await store.run(store.turn_running, session.id),
                 "revision": session.head,
                 "state": {
                     "draft": draft,

@@ -570,6 +570,14 @@ class Store:
                 ("completed" if ok else "failed", reply, error, now, turn_id),
             )
 
+    def turn_running(self, session_id: str) -> bool:
+        """Whether a turn of the session runs in a live process (this one or another on this home)."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT pid FROM turns WHERE session_id=? AND status='running'", (session_id,)
+            ).fetchall()
+        return any(row["pid"] is None or _alive(int(row["pid"])) for row in rows)
+
     def turn_status(self, turn_id: str) -> str | None:
         with self._read() as db:
             row = db.execute("SELECT status FROM turns WHERE id=?", (turn_id,)).fetchone()

@@ -218,9 +218,11 @@ def test_a_running_turn_blocks_its_session_only_while_its_process_lives(store: S
             )
         db.close()
         assert store.begin_turn("blocked", sid, user, "m", "edit", 30, 5.0) == "busy"  # alive elsewhere
+        assert store.turn_running(sid)
     finally:
         assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=30)
+    assert not store.turn_running(sid)
     assert store.begin_turn("after", sid, user, "m", "edit", 30, 6.0) == "started"  # its process is gone
     assert store.turn_status("theirs") == "failed"
