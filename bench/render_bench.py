@@ -126,7 +126,8 @@ start = time.perf_counter()
 done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 wall = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": done.returncode, "wall": wall, "peak_kb": peak_kb, "err": done.stderr.decode()[-2000:]}))
+err = done.stderr.decode()[-2000:]
+print(json.dumps({"rc": done.returncode, "wall": wall, "peak_kb": peak_kb, "err": err}))
 """
 
 
@@ -153,8 +154,10 @@ def ours_argv(name: str, media: dict[str, Path], out: Path, preview: bool) -> li
         sys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]
         from render_bench import scenario
         from engine.render import render, OutputSettings
-        media = {{k: Path(v) for k, v in json.loads({json.dumps({k: str(v) for k, v in media.items()})!r}).items()}}
-        settings = OutputSettings(quality={QUALITY!r}, preset=None if {preview} else {PRESET!r}, preview={preview})
+        paths = json.loads({json.dumps({k: str(v) for k, v in media.items()})!r})
+        media = {{k: Path(v) for k, v in paths.items()}}
+        preset = None if {preview} else {PRESET!r}
+        settings = OutputSettings(quality={QUALITY!r}, preset=preset, preview={preview})
         anyio.run(render, scenario({name!r}), media, Path({str(out)!r}), settings)
         """
     )
@@ -177,8 +180,10 @@ def raw_frames(name: str, media: dict[str, Path], work: Path) -> tuple[Path, int
         texts = _draw_texts(draft, canvas, work)
         graph = compile_graph(draft, media, infos, texts, canvas, with_audio=False)
         subprocess.run(
-            [ffmpeg_exe(), "-v", "error", "-y", *graph_args(graph), "-map", f"[{graph.video}]"]
-            + ["-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)],
+            [
+                *(ffmpeg_exe(), "-v", "error", "-y", *graph_args(graph), "-map", f"[{graph.video}]"),
+                *("-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)),
+            ],
             check=True,
         )
     return raw, canvas.width, canvas.height
@@ -243,7 +248,8 @@ def moviepy_argv(name: str, media: dict[str, Path], out: Path) -> list[str]:
         total = starts[-1] + lengths[-1]
         video = CompositeVideoClip(layers, size=(W, H)).with_duration(total)
         voice = AudioFileClip({str(media["voice"])!r})
-        music = AudioFileClip({str(media["music"])!r}).with_volume_scaled(0.3).with_effects([afx.AudioFadeOut(2)])
+        music = AudioFileClip({str(media["music"])!r}).with_volume_scaled(0.3)
+        music = music.with_effects([afx.AudioFadeOut(2)])
         video = video.with_audio(CompositeAudioClip([voice, music]).with_duration(total))
         video.write_videofile({str(out)!r}, fps=30, codec="libx264", preset={PRESET!r}, threads=2,
                               ffmpeg_params=["-crf", "{CRF}"], audio_codec="aac", logger=None)
@@ -254,19 +260,28 @@ def moviepy_argv(name: str, media: dict[str, Path], out: Path) -> list[str]:
 # ---------------------------------------------------------------- reporting
 
 
-def series(label: str, argv: list[str], runs: int) -> dict[str, float]:
-    walls, mems = [], []
-    for _ in range(runs):
-        wall, mem = measure(argv)
-        walls.append(wall)
-        mems.append(mem)
-    result = {"wall": statistics.median(walls), "mem": max(mems), "runs": runs}
-    spread = f"[{min(walls):.2f}-{max(walls):.2f}]"
-    print(
-        f"  {label:<44} {result['wall']:7.2f} s {spread:>15}  peak {result['mem']:6.0f} MB  (n={runs})",
-        flush=True,
-    )
-    return result
+def interleaved(jobs: list[tuple[str, str, list[str], int]]) -> dict[str, dict[str, float]]:
+    """Run each job ``runs`` times, round-robin (floor, ours, ... then again), so that a change in the
+    machine's load during the benchmark hits all of them alike; print median wall and peak memory."""
+    walls: dict[str, list[float]] = {key: [] for key, *_ in jobs}
+    mems: dict[str, list[float]] = {key: [] for key, *_ in jobs}
+    for r in range(max(runs for *_, runs in jobs)):
+        for key, _label, argv, runs in jobs:
+            if r < runs:
+                wall, mem = measure(argv)
+                walls[key].append(wall)
+                mems[key].append(mem)
+    results = {}
+    for key, label, _argv, runs in jobs:
+        w = walls[key]
+        results[key] = {"wall": statistics.median(w), "mem": max(mems[key]), "runs": runs}
+        spread = f"[{min(w):.2f}-{max(w):.2f}]"
+        print(
+            f"  {label:<44} {results[key]['wall']:7.2f} s {spread:>15}  peak {results[key]['mem']:6.0f} MB"
+            f"  (n={runs})",
+            flush=True,
+        )
+    return results
 
 
 def main() -> None:
@@ -282,34 +297,46 @@ def main() -> None:
     work: Path = args.work
     media = build_media(work)
     print(
-        f"render benchmark: x264 preset {PRESET}, crf {CRF}, {os.cpu_count()} cores, {args.runs} runs (median)"
+        f"render benchmark: x264 preset {PRESET}, crf {CRF}, {os.cpu_count()} cores, "
+        f"{args.runs} runs (median), interleaved"
     )
     results: dict[str, dict[str, float]] = {}
     for name in ("A", "B"):
         raw, width, height = raw_frames(name, media, work)
         print(f"scenario {name} ({width}x{height}, {len(scenario(name)['t'][0]['sg'])} stills):")
-        results[f"floor{name}"] = series(
-            "encode floor (raw yuv420p -> x264)",
-            floor_argv(raw, width, height, work / f"floor-{name}.mp4"),
-            args.runs,
-        )
-        results[f"ours{name}"] = series(
-            "ours (engine.render, one filter graph)",
-            ours_argv(name, media, work / f"ours-{name}.mp4", False),
-            args.runs,
-        )
-        if name == "A":
-            results["preview"] = series(
-                "ours, preview mode (540p, 15 fps)",
-                ours_argv(name, media, work / "preview-A.mp4", True),
+        jobs = [
+            (
+                f"floor{name}",
+                "encode floor (raw yuv420p -> x264)",
+                floor_argv(raw, width, height, work / f"floor-{name}.mp4"),
                 args.runs,
+            ),
+            (
+                f"ours{name}",
+                "ours (engine.render, one filter graph)",
+                ours_argv(name, media, work / f"ours-{name}.mp4", False),
+                args.runs,
+            ),
+        ]
+        if name == "A":
+            jobs.append(
+                (
+                    "preview",
+                    "ours, preview mode (540p, 15 fps)",
+                    ours_argv(name, media, work / "preview-A.mp4", True),
+                    args.runs,
+                )
             )
         if not args.skip_moviepy and mp_runs > 0:
-            results[f"moviepy{name}"] = series(
-                "MoviePy 2.2 (straightforward program)",
-                moviepy_argv(name, media, work / f"moviepy-{name}.mp4"),
-                mp_runs,
+            jobs.append(
+                (
+                    f"moviepy{name}",
+                    "MoviePy 2.2 (straightforward program)",
+                    moviepy_argv(name, media, work / f"moviepy-{name}.mp4"),
+                    mp_runs,
+                )
             )
+        results.update(interleaved(jobs))
         raw.unlink(missing_ok=True)
     print("figures against targets:")
     for name in ("A", "B"):
@@ -318,7 +345,8 @@ def main() -> None:
         print(f"  {name}: ours / floor memory {ours['mem'] / floor['mem']:5.2f}x   (target <= 1.30x)")
         if f"moviepy{name}" in results:
             print(
-                f"  {name}: MoviePy / ours wall {results[f'moviepy{name}']['wall'] / ours['wall']:5.1f}x   (target >= 9x)"
+                f"  {name}: MoviePy / ours wall {results[f'moviepy{name}']['wall'] / ours['wall']:5.1f}x"
+                "   (target >= 9x)"
             )
     print(f"  A: preview of the 30 s video {results['preview']['wall']:5.2f} s   (target < 3 s)")
 

@@ -88,10 +88,24 @@ def _even(v: float | Fraction) -> int:
     return max(2, round(v / 2) * 2)
 
 
+def _frame_rate(value: Any) -> Fraction:
+    """The draft's fps as an exact rate; 23.976 / 29.97 / 59.94 mean the NTSC rates (n*1000/1001)."""
+    try:
+        fps = Fraction(str(value or 30)).limit_denominator(1001)
+    except (ValueError, ZeroDivisionError):
+        fps = Fraction(30)
+    if fps <= 0 or fps > 120:
+        fps = Fraction(30)
+    ntsc = Fraction(round(fps * Fraction(1001, 1000)) * 1000, 1001)
+    if fps.denominator != 1 and abs(fps - ntsc) < Fraction(1, 100):
+        return ntsc
+    return fps
+
+
 def output_canvas(draft: Draft, settings: OutputSettings) -> Canvas:
     meta = draft.get("m") or {}
     width, height = int(meta.get("width") or 1920), int(meta.get("height") or 1080)
-    fps = Fraction(str(meta.get("fps") or 30)).limit_denominator(1001)
+    fps = _frame_rate(meta.get("fps"))
     if settings.preview:
         scale = min(Fraction(1), Fraction(PREVIEW_SHORT_SIDE, min(width, height)))
         width, height = _even(width * scale), _even(height * scale)

@@ -44,18 +44,33 @@ _EXPECTED_CODECS = {
 # ---------------------------------------------------------------- probing
 
 
-async def _check_image_decodes(path: Path) -> None:
-    """A truncated or corrupt image fails here (ffmpeg would otherwise show it half grey)."""
+_PILLOW_STILLS = {"JPEG": "mjpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff"}
 
-    def check() -> None:
-        with Image.open(path) as img:
+
+def _still_by_pillow(path: Path) -> MediaInfo | None:
+    """A single-frame picture, identified and fully decoded by Pillow (no ffmpeg spawn); ``None`` when
+    Pillow does not know the content (then ffmpeg is asked). A damaged picture raises ``MediaError``."""
+    try:
+        img = Image.open(path)
+    except (OSError, ValueError):
+        return None
+    with img:
+        codec = _PILLOW_STILLS.get(str(img.format))
+        if codec is None or getattr(img, "n_frames", 1) > 1:  # animated GIF/WebP: a video to ffmpeg
+            return None
+        width, height = img.size
+        if img.getexif().get(0x0112, 1) in {5, 6, 7, 8}:  # EXIF orientation: rotated a quarter turn
+            width, height = height, width
+        try:
             img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))  # DCT-scaled: fast
             img.load()
-
-    try:
-        await anyio.to_thread.run_sync(check)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"the image '{path.name}' is damaged or truncated ({exc})", file=str(path)) from exc
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise MediaError(
+                f"the image '{path.name}' is damaged or truncated ({exc})",
+                file=str(path),
+                hint="upload the picture again",
+            ) from exc
+    return MediaInfo("image", None, width, height, None, False, True, codec, None)
 
 
 async def _speech_like(path: Path) -> bool | None:
@@ -91,6 +106,9 @@ async def _probe_file(path: Path, *, speech: bool) -> MediaInfo:
         raise MediaError(f"'{path}' does not exist", file=str(path), hint="check the path or upload it again")
     if size == 0:
         raise MediaError(f"'{path.name}' is empty (0 bytes)", file=str(path), hint="upload the file again")
+    still = await anyio.to_thread.run_sync(_still_by_pillow, path)
+    if still is not None:
+        return still
     text = await _ffmpeg.read_header(str(path))
     try:
         header = _probe.parse_header(text)
@@ -102,9 +120,7 @@ async def _probe_file(path: Path, *, speech: bool) -> MediaInfo:
             hint="supported: mp4 mov avi webm mkv jpg png gif webp mp3 wav m4a aac",
         ) from exc
     info = _probe.media_info(header)
-    if info.kind == "image":
-        await _check_image_decodes(path)
-    elif info.kind == "audio":
+    if info.kind == "audio":
         if not info.duration_ms:
             raise MediaError(f"the audio '{path.name}' has no length", file=str(path), hint="upload it again")
         if speech:

@@ -279,3 +279,11 @@ def test_graph_labels_are_all_connected_once() -> None:
     produced = re.findall(r"\[([a-z]+\d+)\](?=;|$)", g)
     for label in produced:
         assert g.count(f"[{label}]") == 2 or label.startswith(("vout", "aout"))
+
+
+@pytest.mark.parametrize(
+    ("fps", "rate"), [(30, "30/1"), (29.97, "30000/1001"), (23.976, "24000/1001"), (12.5, "25/2")]
+)
+def test_frame_rates_are_exact_and_ntsc_rates_are_recognised(fps: float, rate: str) -> None:
+    argv = compile_(draft([image_seg("s1", 0, 1000)], fps=fps))  # type: ignore[arg-type]
+    assert argv[argv.index("-r") + 1] == rate
