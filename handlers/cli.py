@@ -451,11 +451,16 @@ def _run_tools(ns: argparse.Namespace) -> int:
 
 def _run_serve(ns: argparse.Namespace) -> int:
     print(
-        f"videogen: serving the local engine on http://{ns.host}:{ns.port} (Ctrl-C stops it)", file=sys.stderr
+        f"videogen: starting the local engine server on {ns.host}:{ns.port} (Ctrl-C stops it)",
+        file=sys.stderr,
     )
-    # Ctrl-C is how a server is meant to stop: uvicorn has shut down cleanly by the time it arrives here
-    with contextlib.suppress(KeyboardInterrupt):
-        run_local_server(ns.host, ns.port, ns.home)
+    try:
+        # Ctrl-C is how a server is meant to stop: uvicorn has shut down cleanly by the time it arrives here
+        with contextlib.suppress(KeyboardInterrupt):
+            run_local_server(ns.host, ns.port, ns.home)
+    except (OSError, VideogenError) as exc:  # the port is taken, the engine is not installed, ...
+        print(f"videogen: the server could not start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print("videogen: the local engine server stopped", file=sys.stderr)
     return EXIT_OK
 

@@ -154,7 +154,7 @@ def test_chat_talks_to_a_server_by_url_as_to_the_cloud(spawn: Any, tmp_path: Pat
         timeout=30,
     )
     try:
-        server.expect_exact("Application startup complete")
+        server.expect_exact("engine.server ready on")
         child = spawn(NEMO_API_URL=f"http://127.0.0.1:{port}")
         child.expect_exact(f"Ready (http://127.0.0.1:{port}, session ")
         child.expect_exact("Open in the browser: ")

@@ -303,8 +303,7 @@ def test_serve_runs_the_engine_over_http_for_any_client(
         timeout=30,
     )
     try:
-        server.expect_exact(f"serving the local engine on http://127.0.0.1:{port}")
-        server.expect_exact("Application startup complete")
+        server.expect_exact(f"engine.server ready on http://127.0.0.1:{port}")
         monkeypatch.setenv("NEMO_API_URL", f"http://127.0.0.1:{port}")
         code, result, _ = run(capsys, "credits")
         assert code == 0
@@ -325,3 +324,16 @@ def test_json_can_come_from_stdin(
     code, result, _ = run(capsys, "create_session", "--json", "-")
     assert code == 2  # the one-letter language came from stdin and is too short
     assert [p.split(":")[0] for p in result["error"]["problems"]] == ["language"]
+
+
+def test_serve_on_a_taken_port_says_so_and_exits_1(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["serve", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "choose another --port" in err
