@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import logging
 import os
 import secrets
 import socket
@@ -28,7 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import anyio
@@ -43,9 +42,10 @@ from engine.server._errors import file_too_large, invalid_request, unsupported_f
 from engine.server._media import CONTENT_TYPES, SNIFF_BYTES, safe_display_name, sniff
 from engine.server._store import Store, UploadRow
 
-__all__ = ["IncomingFile", "check_urls", "fetch_url", "receive_multipart", "store_files"]
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
-log = logging.getLogger("engine.server")
+__all__ = ["IncomingFile", "check_urls", "fetch_url", "receive_multipart", "store_files"]
 
 _BATCH: Final = 256 * 1024
 _MAX_FIELD_BYTES: Final = 64 * 1024
@@ -61,7 +61,7 @@ class IncomingFile:
     size: int = 0
     head: bytes = b""
     too_large: bool = False
-    digest: Any = field(default_factory=hashlib.sha256)
+    digest: _Hash = field(default_factory=hashlib.sha256)
     handle: IO[bytes] | None = None
 
     def write(self, data: bytes, limit: int) -> None:
