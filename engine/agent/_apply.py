@@ -291,7 +291,12 @@ def _volume(d: Draft, a: dict[str, Any]) -> Draft:
         if a.get("factor") and vol == seg.get("vol", vol):
             what = "the music" if target == "bgm" else "the voiceover"
             limit = "100%, the loudest it goes" if a["factor"] > 1 else "0%"
-            raise ValueError(f"{what} is already at {limit}")
+            hint = (
+                '; to make it stand out, lower the music instead (e.g. "music at 20%")'
+                if (target == "voiceover" and a["factor"] > 1)
+                else ""
+            )
+            raise ValueError(f"{what} is already at {limit}{hint}")
         return tl.set_volume(d, target, vol)
     ids = resolve_main(d, target)
     changed = False
@@ -342,12 +347,21 @@ def _fade(d: Draft, a: dict[str, Any]) -> Draft:
 def _add_text(d: Draft, a: dict[str, Any]) -> Draft:
     end = tl.timeline_end(d)
     st = int(a["st"])
+    dur = int(a["d_ms"])
+    anchor: str | None = None
+    if a.get("anchor") is not None:  # on a clip: from just after its cut, at most to its end
+        anchor = resolve_main(d, a["anchor"])[0]
+        _track, clip = tl.find_segment(d, anchor)
+        offset = min(int(a.get("offset_ms") or 0), max(0, int(clip["d"]) - 500))
+        st = int(clip["st"]) + offset
+        dur = max(500, min(dur, int(clip["d"]) - offset))
     if tl.main_segments(d) and st >= end:
         raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
-    dur = int(a["d_ms"])
     if tl.main_segments(d):
         dur = min(dur, end - st)
-    return tl.add_text(d, a["text"], st=st, d_ms=max(1, dur), position=a["position"], role=a["role"])
+    return tl.add_text(
+        d, a["text"], st=st, d_ms=max(1, dur), position=a["position"], role=a["role"], anchor=anchor
+    )
 
 
 def _edit_text(d: Draft, a: dict[str, Any]) -> Draft:

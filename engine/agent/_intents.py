@@ -32,6 +32,7 @@ CAN_DO = (
     "with fades; change transitions, motion and the aspect ratio; undo and redo."
 )
 DEFAULT_TEXT_MS = 3000
+CLIP_TEXT_OFFSET_MS = 300  # text on a clip starts a moment after the cut
 DEFAULT_VIDEO_FADE_MS = 1000
 DEFAULT_AUDIO_FADE_MS = 2000
 _SIZE_UP = frozenset({"bigger", "larger", "huge", "bigger.", "large", "big"})
@@ -145,13 +146,14 @@ def _fit(c: Clause) -> str | None:
         return "contain_blur"
     if words & {"letterbox", "letterboxed", "contain", "fit"}:
         return "contain"
-    if words & {"crop", "cover", "fill"}:
+    if words & {"cover", "fill"}:
         return "cover"
     return None
 
 
 def _text_change_test(c: Clause, v: View) -> bool:
-    if c.has("text", "title") and c.has_word("say", "says", "read", "reads") and not c.has("add"):
+    saying = c.has_word("say", "says", "read", "reads")
+    if c.has("text", "title") and saying and not c.has("add", "remove", "cut"):
         return True  # "the title should say Big Sale"
     if not v.texts:
         return False
@@ -264,9 +266,9 @@ def _position(c: Clause) -> str | None:
         if (
             t.is_word("up", "down", "lower", "upper")
             and i > 0
-            and toks[i - 1].is_word("to", "at", "in", "on")
+            and (toks[i - 1].is_word("to", "at", "in", "on") or c.has("move"))
         ):
-            return lx.POSITIONS[t.norm]
+            return lx.POSITIONS[t.norm]  # "to the top" / "move the captions up"
     return None
 
 
@@ -300,7 +302,7 @@ def _text_move(c: Clause, v: View) -> Fill:
     elif times.range_ is not None:
         args["st"], args["d_ms"] = times.range_[0], times.range_[1] - times.range_[0]
     elif times.at is not None or times.to is not None:
-        args["st"] = times.at if times.at is not None else times.to
+        args["st"] = times.to if times.to is not None else times.at  # "the caption at 6s to 20s"
         if times.for_ is not None:
             args["d_ms"] = times.for_
     position = _position(c)
@@ -350,8 +352,25 @@ def _text_add(c: Clause, v: View) -> Fill:
     times = c.times
     end = v.end_ms
     position = _position(c) or ("center" if role == "title" else "bottom")
+    on_clip = next((r for r in _refs(c, v) if r.every is None), None)
     ops: list[Op] = []
     for k, text in enumerate(new):
+        if on_clip is not None and times.at is None and times.range_ is None:
+            # "caption 'Fresh look' on the third image": shown on that clip, and it follows the clip
+            ops.append(
+                _op(
+                    c,
+                    "add_text",
+                    text=text,
+                    st=0,
+                    d_ms=times.for_ or DEFAULT_TEXT_MS,
+                    position=position,
+                    role=role,
+                    anchor=on_clip,
+                    offset_ms=CLIP_TEXT_OFFSET_MS + k * DEFAULT_TEXT_MS,
+                )
+            )
+            continue
         if times.range_ is not None:
             st, d = times.range_[0], times.range_[1] - times.range_[0]
         elif times.at is not None:
@@ -400,6 +419,8 @@ def _audio_remove(c: Clause, v: View) -> Fill:
 
 
 def _volume_test(c: Clause, v: View) -> bool:
+    if c.has_word("loud", "quiet", "noisy") or (c.has_word("too") and c.has_word("soft", "low")):
+        return True
     bare_level = bool(c.of_kind(Kind.NUM)) and not c.of_kind(Kind.DUR) and len(c.words) <= 4  # "music 50"
     return (
         bool(c.percents)
@@ -415,6 +436,9 @@ def _volume(c: Clause, v: View) -> Fill:
         roles.append("bgm")
     if c.has("voiceover"):
         roles.append("voiceover")
+    if len(roles) == 2 and not c.has_word("both", "and", "all"):
+        # "lower the music when the voice talks": the first one named
+        roles = ["bgm"] if c.index_of("music") < c.index_of("voiceover") else ["voiceover"]
     if not roles:
         roles = ["bgm"] if v.audio_role("bgm") else ["voiceover"]
     present = [r for r in roles if v.audio_role(r) is not None]
@@ -432,10 +456,10 @@ def _volume(c: Clause, v: View) -> Fill:
         vol = nums[0] if nums[0] <= 1 else nums[0] / 100
     elif c.has_word("half"):
         vol = 0.5
-    elif c.has("lower"):
-        factor = 0.5
-    elif c.has("raise"):
-        factor = 1.5
+    elif c.has("lower") or (c.has_word("too") and c.has_word("loud", "noisy", "much")):
+        factor = 0.5  # "turn the music down", "the music is too loud"
+    elif c.has("raise") or c.has_word("loud") or (c.has_word("too") and c.has_word("quiet", "soft", "low")):
+        factor = 1.5  # "the voiceover is too quiet"
     if vol is None and factor is None:
         return Question("How loud should it be: a percentage like 30%, or louder / quieter?")
     if vol is not None and not 0 <= vol <= 1:
@@ -448,10 +472,31 @@ def _audio_fade(c: Clause, v: View) -> Fill:
     if v.audio_role(role) is None:
         return Answer("There is no " + ("music" if role == "bgm" else "voiceover") + " to fade.")
     length = c.times.for_ or c.times.any_length or c.times.at or DEFAULT_AUDIO_FADE_MS
-    wants_in = c.has("fade_in") or c.has_word("in")
+    wants_in = c.has("fade_in") or c.has_word("in", "start", "starts", "beginning")
     fade_in = length if wants_in else None
     fade_out = length if c.has("fade_out") or c.has_word("out") or not wants_in else None
     return [_op(c, "set_fade", target=role, fade_in=fade_in, fade_out=fade_out)]
+
+
+def _dislike_test(c: Clause, v: View) -> bool:
+    return c.has_word("like", "hate", "dislike", "love") and c.has_word(
+        "don't", "dont", "not", "hate", "dislike"
+    )
+
+
+def _dislike_audio(c: Clause, v: View) -> Fill:
+    role = _audio_role(c, v)
+    current = v.audio_role(role)
+    what = "music" if role == "bgm" else "voiceover"
+    if current is None:
+        return Answer(f"There is no {what} on the video.")
+    others = [
+        m.filename
+        for m in v.media
+        if m.kind == "audio" and m.id != current.src and is_voice_like(m) == (role == "voiceover")
+    ]
+    swap = f"swap it for {' or '.join(others)}, " if others else ""
+    return Question(f"The {what} is {current.name}; should I {swap}lower it, or remove it?")
 
 
 def _audio_set_test(c: Clause, v: View) -> bool:
@@ -700,7 +745,22 @@ def _reorder(c: Clause, v: View) -> Fill:
 
 
 def _move_test(c: Clause, v: View) -> bool:
-    return bool(_refs(c, v))
+    return bool(_refs(c, v)) and (c.has("move") or _ends_with_place(c))
+
+
+def _ends_with_place(c: Clause) -> bool:
+    """ "show the lifestyle images first", "the third picture should come first": a place at the end."""
+    toks = [t for t in c.toks if t.kind is not Kind.PUNCT]
+    last = toks[-1] if toks else None
+    if last is None:
+        return False
+    return (
+        last.kind is Kind.ORD
+        and last.value in (0, -1)
+        and len(toks) > 1
+        and toks[-2].kind is Kind.WORD
+        and "clip" in lx.concepts_of(toks[-2].norm)
+    ) or last.is_word("to_end", "to_start", "at_end", "at_start")
 
 
 def _move(c: Clause, v: View) -> Fill:
@@ -854,7 +914,9 @@ def _edge_trim(c: Clause, v: View, edge: tuple[int, int]) -> Fill:
 def _trim_test(c: Clause, v: View) -> bool:
     if _edge(c) is not None and (c.has("shorten", "remove", "cut", "use", "make") or c.has_word("keep")):
         return True
-    return (bool(_refs(c, v)) and not any(r.every for r in _refs(c, v))) or (
+    refs = _refs(c, v)
+    sized = c.has("shorten", "lengthen") or c.times.any_length is not None or c.times.by is not None
+    return (bool(refs) and (sized or not any(r.every for r in refs))) or (
         generic_clip(c) and not c.has("video") and len(v.mains) > 0 and c.times.any_length is not None
     )
 
@@ -862,7 +924,15 @@ def _trim_test(c: Clause, v: View) -> bool:
 def _trim(c: Clause, v: View) -> Fill:
     if (edge := _edge(c)) is not None:
         return _edge_trim(c, v, edge)
-    refs = [r for r in _refs(c, v) if r.every is None]
+    refs = _refs(c, v)
+    if refs and all(r.every for r in refs):  # "make every photo shorter"
+        length, change = _length_of(c)
+        if length is None and change is None:
+            return Question(
+                f'The clips are {_clip_list(v)}; how long should each be (e.g. "3 seconds each")?'
+            )
+        return [_op(c, "trim_segment", target=r, d_ms=length, change_ms=change) for r in refs]
+    refs = [r for r in refs if r.every is None]
     if not refs:
         target = _one_target(c, v, "change")
         if isinstance(target, Question):
@@ -955,6 +1025,7 @@ INTENTS: tuple[Intent, ...] = (
         _audio_remove,
         test=lambda c, v: (c.has(*_AUDIO) or c.has_word("nomusic", "novoice")) and _audio_remove_test(c, v),
     ),
+    Intent("audio_dislike", _AUDIO, _dislike_audio, test=_dislike_test),
     Intent("audio_fade", _fs("fade_in fade_out fade"), _audio_fade, also=_AUDIO),
     Intent(
         "audio_volume",
@@ -982,7 +1053,7 @@ INTENTS: tuple[Intent, ...] = (
     ),
     Intent("reorder", _fs("reorder reverse"), _reorder),
     Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
-    Intent("move", _fs("move"), _move, test=_move_test),
+    Intent("move", frozenset(), _move, test=_move_test),
     Intent("remove_clip", _fs("remove cut"), _remove_clip, test=_remove_clip_test),
     Intent("trim", frozenset(), _trim, test=_trim_test),
     Intent("total_duration", frozenset(), _total, test=_total_test),

@@ -465,7 +465,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
     "swap": _words("swap switch exchange flip interchange trade"),
     "replace": _words("replace"),
     "use": _words("use pick choose apply"),
-    "move": _words("move shift put place bring push relocate reposition"),
+    "move": _words("move shift put place bring push relocate reposition come comes go goes"),
     "duplicate": _words("duplicate copy repeat clone double"),
     "split": _words("split divide halves"),
     "shorten": _words("shorten shorter trim tighten reduce shrink cut chop"),
@@ -509,7 +509,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
     "music": _words("music song songs soundtrack tune bgm track tracks beat melody lofi"),
     "voiceover": _words("voiceover voiceovers narration narrator vo voice commentary speech"),
     "audio": _words("audio sound volume"),
-    "video": _words("video it everything whole total overall all movie film project"),
+    "video": _words("video it everything whole total overall all movie film project slideshow promo montage"),
     "transition": _words(
         "transition transitions crossfade crossfades cross-fade cross-fades dissolve dissolves wipe wipes "
         "notransition quick_cuts"

@@ -15,7 +15,19 @@ from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import read_spec, wants_generation
 from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
 from engine.agent._lexer import Kind, Tok, tokenize
-from engine.agent._plan import Answer, Generate, Info, MainRef, Noop, Op, Outcome, Plan, Question, Revision
+from engine.agent._plan import (
+    Answer,
+    Generate,
+    Info,
+    MainRef,
+    Noop,
+    Op,
+    Outcome,
+    Plan,
+    Question,
+    Revision,
+    TextRef,
+)
 from engine.agent._types import Draft, MediaRef
 from engine.agent._view import TextInfo, View, make_view, secs
 
@@ -179,13 +191,21 @@ def _clip_in_focus(ops: Sequence[Op]) -> MainRef | None:
 
 
 def _advance(view: View, ops: Sequence[Op]) -> View:
-    """The view as later clauses of the same message see it: with the texts added so far."""
-    added = [
-        TextInfo("", str(o.args["text"]), str(o.args["role"]), int(o.args["st"]), int(o.args["d_ms"]))
-        for o in ops
-        if o.name == "add_text"
-    ]
-    return replace(view, texts=view.texts + tuple(added)) if added else view
+    """The view as later clauses of the same message see it: texts added, renamed or removed so far."""
+    texts = list(view.texts)
+    for o in ops:
+        target = o.args.get("target")
+        if o.name == "add_text":
+            texts.append(
+                TextInfo("", str(o.args["text"]), str(o.args["role"]), int(o.args["st"]), int(o.args["d_ms"]))
+            )
+        elif o.name in ("edit_text", "remove_text") and isinstance(target, TextRef) and target.contains:
+            named = {t.text for t in view.texts_matching(target.contains)}
+            if o.name == "remove_text":
+                texts = [t for t in texts if t.text not in named]
+            elif o.args.get("text"):
+                texts = [replace(t, text=str(o.args["text"])) if t.text in named else t for t in texts]
+    return replace(view, texts=tuple(texts))
 
 
 def _fragments(c: Clause) -> list[Clause]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.agent import _lexicon as lx
-from engine.agent._clause import Clause
+from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind, Tok
 from engine.agent._plan import MainRef, TextRef
 from engine.agent._types import MediaRef
@@ -137,8 +137,8 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
         if (name := _clip_stem_match(t, v)) is not None:
             out.append((i, MainRef(file=name)))
             continue
-        if (name := _clip_words_match(toks, i, v)) is not None:
-            out.append((i, MainRef(file=name)))
+        if names := _clip_words_match(toks, i, v):
+            out += [(i, MainRef(file=name)) for name in names]
             continue
         if (
             t.kind is Kind.WORD
@@ -156,9 +156,10 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
     return out
 
 
-def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> str | None:
-    """ "the product detail shot": the words of exactly one clip's file name, said in order."""
-    hits = []
+def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> list[str]:
+    """ "the product detail shot": the words of one clip's file name, said in order ("the lifestyle
+    images": every clip whose name starts so, when the noun after them is plural)."""
+    hits: list[str] = []
     for s in v.mains:
         words = name_words(s.name)
         if len(words) < 2 and not (words and len(words[0]) > 3):
@@ -168,7 +169,11 @@ def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> str | None:
             w.kind is Kind.WORD and w.norm == x for w, x in zip(window, words, strict=True)
         ):
             hits.append(s.name)
-    return hits[0] if len(set(hits)) == 1 else None
+    names = list(dict.fromkeys(hits))
+    if len(names) <= 1:
+        return names
+    after = [t.norm for t in toks[i + 1 : i + 4] if t.kind is Kind.WORD]
+    return names if any(w in _PLURAL_IMAGES or w in _PLURAL_CLIPS for w in after) else []
 
 
 def _is_every(toks: Sequence[Tok], i: int) -> bool:
@@ -273,6 +278,9 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
     for q in c.quotes:
         if v.texts_matching(q):
             return TextChoice(TextRef(contains=q))
+    said = unquoted_text(c)  # "the text that says Lifestyle"
+    if said and len(v.texts_matching(said)) == 1:
+        return TextChoice(TextRef(contains=v.texts_matching(said)[0].text))
     toks = c.toks
     for i, t in enumerate(toks):
         if t.kind is Kind.ORD and _ordinal_noun(toks, i) in ("text", "title"):
@@ -288,6 +296,9 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
     at = c.times.at
     if at is not None:
         hits = [t for t in pool if t.st <= at < t.st + t.d] or [t for t in v.texts if t.st <= at < t.st + t.d]
+        if not hits:  # "the caption at 6 seconds" when it starts at 6.3s
+            near = sorted((abs(t.st - at), t.st, t.text) for t in pool or v.texts if abs(t.st - at) <= 1000)
+            hits = [t for t in v.texts if near and t.text == near[0][2]]
         if len(hits) == 1:
             return TextChoice(TextRef(contains=hits[0].text))
     if len(pool) == 1:
