@@ -12,7 +12,9 @@ work and an overall time limit; it stops by itself, and exits 1 on any error or 
     .venv/bin/python bench/load_test.py --url http://127.0.0.1:8765   # against a running engine
 
 Without --url it starts ``python -m engine.server`` on a free port with a temporary home (its own
-process, so the clients and the server do not share one interpreter) and stops it at the end.
+process, so the clients and the server do not share one interpreter) and stops it at the end. With
+--url, each run asks for ceil(sessions / 4) new anonymous tokens, and the engine allows 10 per
+address per week: use a fresh engine home for repeated runs.
 """
 
 from __future__ import annotations
