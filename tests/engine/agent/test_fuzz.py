@@ -12,73 +12,23 @@ from hypothesis import strategies as st
 
 from engine.agent import respond
 from engine.agent._parse import parse
+from engine.agent._plan import Plan
 from tests.engine.agent._media import PROMO, promo_media
 
 MEDIA = promo_media()
 DRAFT: dict[str, Any] = respond(PROMO, None, MEDIA).stages[-1].draft
 
-_WORDS = st.sampled_from(
-    [
-        "add",
-        "remove",
-        "the",
-        "clip",
-        "intro",
-        "outro",
-        "text",
-        "title",
-        "music",
-        "voiceover",
-        "at",
-        "for",
-        "to",
-        "and",
-        "then",
-        "between",
-        "10s",
-        "0:12",
-        "3",
-        "secs",
-        "twenty",
-        "first",
-        "last",
-        "second",
-        "30%",
-        "2x",
-        "vertical",
-        "square",
-        "'Sale'",
-        '"Shop',
-        'now"',
-        "“Hi”",
-        "「好」",
-        "第二个",
-        "删除",
-        "添加",
-        "文字",
-        "undo",
-        "redo",
-        "swap",
-        "move",
-        "split",
-        "mute",
-        "fade",
-        "in",
-        "out",
-        "zoom",
-        "crossfade",
-        "wipe",
-        "make",
-        "it",
-        "seconds",
-        ",",
-        ".",
-        ";",
-        "?",
-        "🔥",
-        "music_calm.mp3",
-    ]
+_VOCABULARY_TEXT = (
+    "add remove delete the a clip clips intro outro text title caption music voiceover at for to and then between "
+    "10s 0:12 3 secs twenty first last second third 30% 2x 1.5x vertical square landscape 'Sale' \"Shop now\" “Hi” "
+    "「好」 第二个 删除 添加 文字 音乐 undo redo swap move split mute unmute fade in out zoom crossfade wipe make it "
+    "seconds , . ; ? 🔥 music_calm.mp3 product_front.jpg speed up slow down slower faster bigger red bold "
+    "top bottom louder quieter volume 50 half minute one and a half after before later earlier keep only use with "
+    "new another reverse order reorder duplicate copy rename call titled saying says no text no music it them "
+    "lifestyle product side detail shot image photo 4:5 9:16 1:1 tiktok reels cut trim shorten lengthen extend "
+    "every each come show instead replace how long what is too loud quiet don't like"
 )
+_WORDS = st.sampled_from(_VOCABULARY_TEXT.split())
 _MESSAGES = st.one_of(
     st.text(max_size=300),
     st.lists(_WORDS, max_size=30).map(" ".join),
@@ -130,3 +80,23 @@ def test_the_core_is_deterministic(message: str) -> None:
 def test_a_message_on_an_empty_session_never_crashes(message: str) -> None:
     turn = respond(message, None, [])
     assert turn.reply
+
+
+_QUOTED = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="\"“”'‘’「」『』«»„＂《》"
+    ),
+    min_size=1,
+    max_size=40,
+).filter(lambda q: q.strip() != "")
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=_QUOTED, joiner=st.sampled_from([" and ", ", ", " then ", "; and then ", " & "]))
+def test_nothing_inside_quotes_is_split_or_read(words: str, joiner: str) -> None:
+    quoted = f"{words}{joiner}remove the second clip"
+    outcome = parse(f'add the text "{quoted}" at 3s', DRAFT, MEDIA)
+    assert isinstance(outcome, Plan)
+    adds = [op for op in outcome.ops if op.name == "add_text"]
+    assert [op.args["text"] for op in adds] == [quoted.strip()]
+    assert not [op for op in outcome.ops if op.name == "remove_segment"]
