@@ -19,14 +19,16 @@ MEDIA = promo_media()
 DRAFT: dict[str, Any] = respond(PROMO, None, MEDIA).stages[-1].draft
 
 _VOCABULARY_TEXT = (
-    "add remove delete the a clip clips intro outro text title caption music voiceover at for to and then between "
-    "10s 0:12 3 secs twenty first last second third 30% 2x 1.5x vertical square landscape 'Sale' \"Shop now\" “Hi” "
-    "「好」 第二个 删除 添加 文字 音乐 undo redo swap move split mute unmute fade in out zoom crossfade wipe make it "
-    "seconds , . ; ? 🔥 music_calm.mp3 product_front.jpg speed up slow down slower faster bigger red bold "
-    "top bottom louder quieter volume 50 half minute one and a half after before later earlier keep only use with "
-    "new another reverse order reorder duplicate copy rename call titled saying says no text no music it them "
-    "lifestyle product side detail shot image photo 4:5 9:16 1:1 tiktok reels cut trim shorten lengthen extend "
-    "every each come show instead replace how long what is too loud quiet don't like"
+    "add remove delete the a clip clips intro outro text title caption music voiceover at for "
+    "to and then between 10s 0:12 3 secs twenty first last second third 30% 2x 1.5x vertical "
+    "square landscape 'Sale' \"Shop now\" “Hi” 「好」 第二个 删除 添加 文字 音乐 undo redo swap move split "
+    "mute unmute fade in out zoom crossfade wipe make it seconds , . ; ? 🔥 music_calm.mp3 "
+    "product_front.jpg speed up slow down slower faster bigger red bold top bottom louder "
+    "quieter volume 50 half minute one and a half after before later earlier keep only use "
+    "with new another reverse order reorder duplicate copy rename call titled saying says no "
+    "text no music it them lifestyle product side detail shot image photo 4:5 9:16 1:1 tiktok "
+    "reels cut trim shorten lengthen extend every each come show instead replace how long what "
+    "is too loud quiet don't like"
 )
 _WORDS = st.sampled_from(_VOCABULARY_TEXT.split())
 _MESSAGES = st.one_of(
