@@ -10,7 +10,7 @@ To teach the agent a new instruction: add words to the lexicon, and a row here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from engine.agent._lexer import Kind
 from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
 from engine.agent._types import MediaRef
-from engine.agent._view import View, is_voice_like, secs
+from engine.agent._view import TextInfo, View, is_voice_like, secs
 
 __all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
 
@@ -35,7 +35,7 @@ DEFAULT_TEXT_MS = 3000
 CLIP_TEXT_OFFSET_MS = 300  # text on a clip starts a moment after the cut
 DEFAULT_VIDEO_FADE_MS = 1000
 DEFAULT_AUDIO_FADE_MS = 2000
-_SIZE_UP = frozenset({"bigger", "larger", "huge", "bigger.", "large", "big"})
+_SIZE_UP = frozenset({"bigger", "larger", "huge", "large", "big"})
 _SIZE_DOWN = frozenset({"smaller", "tiny", "small", "little"})
 _STYLE_WORDS = _SIZE_UP | _SIZE_DOWN | set(lx.COLORS) | {"bold", "font", "size", "outline", "color", "colour"}
 
@@ -71,7 +71,7 @@ def _clip_list(v: View) -> str:
     return ", ".join(f"{i + 1}. {s.name} ({secs(s.st)}-{secs(s.st + s.d)})" for i, s in enumerate(v.mains))
 
 
-def _text_list(texts: Any) -> str:
+def _text_list(texts: Iterable[TextInfo]) -> str:
     return ", ".join(t.label() for t in texts)
 
 
