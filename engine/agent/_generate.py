@@ -160,7 +160,37 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
         want_music=want_music,
         want_voiceover=want_voice,
         topic=_topic(c),
+        visuals=_chosen_visuals(c, media),
     )
+
+
+_STILL_WORDS = _ws("photo photos image images picture pictures pics stills still slides")
+_CLIP_WORDS = _ws("clip clips footage videos shots")
+
+
+def _chosen_visuals(c: Clause, media: Sequence[MediaRef]) -> tuple[str, ...]:
+    """Which uploads to show: the ones named ("product_front.jpg and product_side.jpg"), those whose
+    name words follow "only"/"just" ("only the lifestyle photos"), only stills for "these photos" and
+    only clips for "these clips" when both kinds were uploaded; else all of them (empty)."""
+    visuals = [m for m in media if m.kind in ("image", "video")]
+    named = [m for f in c.files if (m := _named(media, f)) is not None and m.kind in ("image", "video")]
+    if named:
+        return tuple(m.id for m in visuals if m in named)
+    words = set(c.words)
+    if words & {"only", "just"}:
+        picked = [
+            m for m in visuals if (n := [w for w in name_words(m.filename) if len(w) > 2]) and set(n) <= words
+        ]
+        if picked:
+            return tuple(m.id for m in picked)
+    stills = [m for m in visuals if m.kind == "image"]
+    clips = [m for m in visuals if m.kind == "video"]
+    if stills and clips:
+        if words & _STILL_WORDS and not words & _CLIP_WORDS:
+            return tuple(m.id for m in stills)
+        if words & _CLIP_WORDS and not words & _STILL_WORDS:
+            return tuple(m.id for m in clips)
+    return ()
 
 
 def _named(media: Sequence[MediaRef], name: str) -> MediaRef | None:
@@ -291,7 +321,9 @@ def _pick_music(spec: GenSpec, musics: Sequence[MediaRef]) -> MediaRef | None:
 
 
 def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
-    visuals = [m for m in media if m.kind in ("image", "video")]
+    visuals = [
+        m for m in media if m.kind in ("image", "video") and (not spec.visuals or m.id in spec.visuals)
+    ]
     audios = [m for m in media if m.kind == "audio"]
     voices = [m for m in audios if is_voice_like(m)]
     musics = [m for m in audios if not is_voice_like(m)]

@@ -128,6 +128,7 @@ class GenSpec:
     want_music: bool | None = None  # None: use music when there is some
     want_voiceover: bool | None = None
     topic: str | None = None  # "about X" / "for X": the subject, for text cards without uploads
+    visuals: tuple[str, ...] = ()  # the upload ids to use ("only the lifestyle photos"); empty: all
 
 
 @dataclass(frozen=True)

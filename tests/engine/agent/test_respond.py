@@ -197,3 +197,13 @@ def test_a_new_upload_goes_where_it_is_asked(promo: Setup) -> None:
     between = respond("put bonus.jpg between clip 1 and clip 2", draft, media).stages[0].draft
     assert [s["src"] for s in tl.main_segments(after)][:4] == ["up1", "up2", "up9", "up3"]
     assert [s["src"] for s in tl.main_segments(between)][:3] == ["up1", "up9", "up2"]
+
+
+def test_these_photos_means_the_stills_and_these_clips_the_clips_when_both_were_uploaded() -> None:
+    mixed = [*clip_media(), *promo_media()[:2]]
+    photos = respond("make a video from these photos", None, mixed).stages[-1].draft
+    clips = respond("make a video from these clips", None, mixed).stages[-1].draft
+    everything = respond("make a video", None, mixed).stages[-1].draft
+    assert {s["m"]["kind"] for s in tl.main_segments(photos)} == {"image"}
+    assert {s["m"]["kind"] for s in tl.main_segments(clips)} == {"video"}
+    assert len(tl.main_segments(everything)) == 5
