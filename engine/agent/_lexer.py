@@ -310,6 +310,19 @@ def _first_pass(raws: Sequence[_Raw]) -> list[Tok]:
     return toks
 
 
+def _abbreviations(toks: list[Tok]) -> list[Tok]:
+    """ "no. 3" / "nr. 3": the dot of the abbreviation is not the end of a sentence."""
+    out: list[Tok] = []
+    for i, t in enumerate(toks):
+        prev = toks[i - 1] if i else None
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        dotted = prev is not None and prev.is_word("no", "nr", "num") and prev.end == t.start
+        if t.kind is Kind.PUNCT and t.norm == "." and dotted and nxt is not None and nxt.kind is Kind.NUM:
+            continue
+        out.append(t)
+    return out
+
+
 def _pair(r: _Raw) -> Tok:
     a = r.nums
     if len(a) == 2 and (a[0], a[1]) in lx.ASPECT_RATIOS:
@@ -588,7 +601,7 @@ def tokenize(text: str) -> list[Tok]:
         raws.append(raw)
         if len(raws) >= _MAX_TOKENS:
             break
-    toks = _phrases(_first_pass(raws))
+    toks = _phrases(_abbreviations(_first_pass(raws)))
     toks = _number_words(toks)
     toks = _seconds(toks)
     toks = _units(toks)

@@ -128,6 +128,15 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
             if noun == "clip" or (noun is None and _bare_ordinal_is_clip(c, i)):
                 out.append((i, MainRef(index=int(t.value))))
             continue
+        if (
+            t.is_word("number", "no", "nr", "num")
+            and i + 1 < len(toks)
+            and toks[i + 1].kind is Kind.NUM
+            and not c.has("text", "title", "music", "voiceover", "clip")
+        ):
+            out.append((i, MainRef(index=int(toks[i + 1].value) - 1)))  # "remove number 3"
+            consumed.add(i + 1)
+            continue
         if t.kind is Kind.WORD and t.norm in lx.CONCEPTS["intro"] and t.norm != "start":
             out.append((i, MainRef(index=0)))
             continue
