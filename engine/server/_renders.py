@@ -193,6 +193,13 @@ class RenderManager:
         )
 
     async def _run(self, row: RenderRow) -> None:
+        # A background task must never raise: that would cancel every other job of the app.
+        try:
+            await self._attempt(row)
+        except Exception:
+            log.exception("render %s: its outcome could not be recorded; the next start fails it", row.id)
+
+    async def _attempt(self, row: RenderRow) -> None:
         key = (row.user_id, row.id)
         out = self.output_path(row)
         try:

@@ -232,6 +232,9 @@ class TurnRunner:
                     now=self.clock(),
                 )
             raise
+        except Exception:
+            # A background task must never raise: that would cancel every other job of the app.
+            log.exception("turn %s: its outcome could not be recorded", ctx.turn_id)
         finally:
             self.busy.pop(session_id, None)
 
