@@ -251,6 +251,7 @@ def _refine(c: Clause, view: View) -> list[Clause]:
 
 def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     ops: list[Op] = []
+    notes: list[str] = []
     understood: list[str] = []
     prev: Clause | None = None
     prev_ops: list[Op] = []
@@ -265,6 +266,8 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
             if c.has("add", "remove", "change", "make", "move", "generate", "use"):
                 done = "; ".join(f'"{u}"' for u in understood) or "the rest"
                 return Answer(f'I understood {done} but not "{c.text}", so nothing changed. ' + CAN_DO)
+            if (route := _route(c)) is not None:
+                notes.append(route.text)  # "…and export it": the export is the export tool's
             continue  # a tail with no instruction in it ("please", "thanks")
         _intent, fill = found
         if isinstance(fill, Question | Answer):
@@ -282,4 +285,4 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
             )
     if not ops:
         return Noop(NOOP_TEXT)
-    return Plan(tuple(ops))
+    return Plan(tuple(ops), tuple(notes))

@@ -83,6 +83,7 @@ class Op:
 @dataclass(frozen=True)
 class Plan:
     ops: tuple[Op, ...]
+    notes: tuple[str, ...] = ()  # said with the result ("to export, use the export tool")
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def _edit(plan: Plan, draft: Draft | None) -> Turn:
         why = "Those changes cancel each other out" if len(plan.ops) > 1 else "That is already how it is"
         return Turn("noop", (), f"{why}, so nothing changed.\n" + sm.track_summary(draft))
     changes = sm.describe_changes(draft, new)
-    text = "Done: " + (_sentence(changes) if changes else "updated.")
+    text = "Done: " + (_sentence(changes) if changes else "updated.") + "".join(f" {n}" for n in plan.notes)
     return Turn(
         "edit",
         (Stage("edit", tuple(steps), new, text),),

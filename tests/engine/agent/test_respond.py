@@ -207,3 +207,11 @@ def test_these_photos_means_the_stills_and_these_clips_the_clips_when_both_were_
     assert {s["m"]["kind"] for s in tl.main_segments(photos)} == {"image"}
     assert {s["m"]["kind"] for s in tl.main_segments(clips)} == {"video"}
     assert len(tl.main_segments(everything)) == 5
+
+
+def test_an_edit_and_an_export_in_one_message_edits_and_says_which_tool_exports(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("make it vertical and export it", draft, media)
+    assert turn.kind == "edit"
+    assert turn.stages[0].draft["m"]["height"] == 1920
+    assert "export tool" in turn.reply
