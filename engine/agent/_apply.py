@@ -63,11 +63,8 @@ def resolve_main(d: Draft, ref: MainRef) -> list[str]:
         raise ValueError(f"nothing plays at {secs(ref.at_ms)}; the video is {secs(tl.timeline_end(d))} long")
     index = ref.index or 0
     if not -len(segs) <= index < len(segs):
-        raise ValueError(
-            f"there is no clip {index + 1 if index >= 0 else ''}; the video has {_count(len(segs))}".replace(
-                "clip ;", "such clip;"
-            )
-        )
+        which = f"clip {index + 1}" if index >= 0 else "such clip"
+        raise ValueError(f"there is no {which}; the video has {_count(len(segs))}")
     return [segs[index]["id"]]
 
 
@@ -134,7 +131,7 @@ def _remove(d: Draft, a: dict[str, Any]) -> Draft:
     for ref in a["targets"]:
         ids += [i for i in resolve_main(d, ref) if i not in ids]
     if len(ids) >= len(_mains(d)):
-        raise ValueError('that would remove every clip; say "start over" or remove fewer')
+        raise ValueError("that would leave no clips; keep at least one, or ask for a new video")
     for seg_id in ids:
         d = tl.remove_segment(d, seg_id)
     return d
