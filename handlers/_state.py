@@ -55,6 +55,7 @@ class StateView:
     canvas_config: dict[str, Any] | None = None
     generated_media: list[Any] = field(default_factory=list)
     busy: bool | None = None  # a turn is still running (the engine says so; the cloud may not)
+    revision: int | None = None  # the engine's revision number of the draft (the cloud may not say)
 
 
 async def fetch_state(api: ApiClient, session_id: str) -> StateView:
@@ -79,4 +80,7 @@ async def fetch_state(api: ApiClient, session_id: str) -> StateView:
         canvas_config=dict(canvas) if isinstance(canvas, Mapping) else None,
         generated_media=list(media) if isinstance(media, list) else [],
         busy=data["busy"] if isinstance(data.get("busy"), bool) else None,
+        revision=data["revision"]
+        if isinstance(data.get("revision"), int) and not isinstance(data.get("revision"), bool)
+        else None,
     )

@@ -23,6 +23,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from engine.render import RenderError
+from engine.render import storyboard as draw_storyboard
 from engine.server._claim import RenderLink, claim_page, not_found_page
 from engine.server._errors import (
     ENGINE_FAILURE,
@@ -41,13 +43,13 @@ from engine.server._errors import (
     session_not_found,
 )
 from engine.server._media import CONTENT_TYPES
-from engine.server._renders import RenderManager
+from engine.server._renders import RenderManager, media_map
 from engine.server._store import RATE_WINDOW_S, RateLimitedError, RenderRow, SessionRow, Store, UploadRow
 from engine.server._turns import TurnRunner
 from engine.server._uploads import IncomingFile, check_urls, fetch_url, receive_multipart, store_files
 from engine.server.config import ServerConfig
 from engine.server.faults import FaultState
-from engine.timeline import new_draft
+from engine.timeline import is_ready, new_draft
 
 __all__ = ["create_app", "serve"]
 
@@ -458,6 +460,31 @@ class _Api:
             }
         )
 
+    @_endpoint("storyboard")
+    async def storyboard(self, request: Request) -> Response:
+        """An engine extension (the cloud has none): a PNG contact sheet of the current draft.
+
+        Drawn once per revision and kept under ``<home>/storyboards/``, so asking again is free.
+        """
+        user = await self._user(request)
+        self._attribution(request)
+        session = await self._session(request.path_params["session_id"], user)
+        store = self.engine.store
+        draft = await store.run(store.draft_at, session.id, session.head)
+        if draft is None or not is_ready(draft):
+            raise invalid_request(
+                "there is nothing on the timeline to draw yet: describe the video first, then ask again"
+            )
+        out = self.engine.config.home / "storyboards" / f"{session.id}-r{session.head}.png"
+        if not out.is_file():
+            uploads = await store.run(store.uploads, session.id)
+            media = media_map(draft, uploads, store)
+            try:
+                await draw_storyboard(draft, media, out)
+            except RenderError as exc:
+                raise invalid_request(f"the storyboard could not be drawn: {exc}") from exc
+        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+
     @_endpoint("render")
     async def render(self, request: Request) -> Response:
         user = await self._user(request)
@@ -532,6 +559,7 @@ class _Api:
             Route("/api/upload-video/nemo_agent/{user}/{session_id}", self.upload, methods=["POST"]),
             Route("/api/credits/balance/simple", self.credits, methods=["GET"]),
             Route("/api/state/nemo_agent/{user}/{session_id}/latest", self.state, methods=["GET"]),
+            Route("/api/storyboard/nemo_agent/{user}/{session_id}/latest", self.storyboard, methods=["GET"]),
             Route("/api/render/proxy/lambda", self.render, methods=["POST"]),
             Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
             Route("/api/render/proxy/{render_id}/download", self.download, methods=["GET"]),

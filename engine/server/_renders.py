@@ -29,7 +29,7 @@ from engine.server._store import ENGINE_STOPPED, RenderRow, SessionRow, Store, U
 from engine.server.faults import FaultState
 from engine.timeline import TimelineError, load_draft
 
-__all__ = ["FORMATS", "QUALITIES", "RenderManager", "media_token", "scaled_canvas"]
+__all__ = ["FORMATS", "QUALITIES", "RenderManager", "media_map", "media_token", "scaled_canvas"]
 
 log = logging.getLogger("engine.server")
 
@@ -70,7 +70,7 @@ def _sources(draft: Mapping[str, Any]) -> set[str]:
     }
 
 
-def _media_map(draft: Mapping[str, Any], uploads: list[UploadRow], store: Store) -> dict[str, Path]:
+def media_map(draft: Mapping[str, Any], uploads: list[UploadRow], store: Store) -> dict[str, Path]:
     """``src`` -> local file for every source of ``draft``; ApiError 4000 naming any that is unknown."""
     by_id = {u.id: u for u in uploads}
     by_token = {u.file_token: u for u in uploads}
@@ -148,7 +148,7 @@ class RenderManager:
         if not any(track.get("sg") for track in draft.get("t", [])):
             raise invalid_request("the draft is empty (no track has segments): nothing to render yet")
         uploads = await self.store.run(self.store.uploads, session.id)
-        _media_map(draft, uploads, self.store)  # refuse unknown media now, not in the middle of the job
+        media_map(draft, uploads, self.store)  # refuse unknown media now, not in the middle of the job
         now = self.clock()
         row = RenderRow(
             user_id=user_id,
@@ -237,7 +237,7 @@ class RenderManager:
         key = (row.user_id, row.id)
         draft = scaled_canvas(json.loads(row.draft), self.max_height)
         uploads = await self.store.run(self.store.uploads, row.session_id)
-        media = _media_map(draft, uploads, self.store)
+        media = media_map(draft, uploads, self.store)
 
         def on_progress(progress: RenderProgress) -> None:
             self._live[key] = max(0.0, min(99.0, float(progress.percent)))

@@ -98,6 +98,7 @@ ENDPOINTS: Final = (
     "render",
     "render_status",
     "download",
+    "storyboard",
 )
 ERROR_CODES: Final = (1001, 1002, 2001, 4001, 4002, 400, 402, 429)
 

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from handlers._context import ToolContext
 from handlers._draftview import canvas, duration_ms, fmt_s, is_ready, track_summary
+from handlers._errors import DownloadFailedError
 from handlers._state import fetch_state
 
 __all__ = ["get_state"]
+
+# An engine extension: the cloud has no storyboard endpoint and answers 404, which is reported, not raised.
+_STORYBOARD = "/api/storyboard/nemo_agent/me/{sid}/latest"
+
+
+async def _storyboard(ctx: ToolContext, session_id: str, revision: object) -> tuple[Path | None, str]:
+    """Download the backend's contact sheet of the draft; (path, note for the text)."""
+    folder = (ctx.config.cwd or Path.cwd()) / "videogen-output"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = f"-r{revision}" if isinstance(revision, int) else ""
+    dest = folder / f"storyboard-{session_id}{suffix}.png"
+    part = dest.with_name(dest.name + ".part")
+    try:
+        await ctx.api.download(_STORYBOARD.format(sid=session_id), part)
+    except DownloadFailedError:
+        part.unlink(missing_ok=True)
+        return None, "This backend offers no storyboard; export a preview instead."
+    with part.open("rb") as fh:
+        is_png = fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    if not is_png:
+        part.unlink(missing_ok=True)
+        return None, "The backend's storyboard was not a PNG image; export a preview instead."
+    part.replace(dest)
+    return dest, f"Storyboard: {dest}"
 
 
 async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
@@ -58,4 +84,9 @@ async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         result["busy"] = view.busy
     if args.get("include_draft"):
         result["draft"] = draft
+    if args.get("storyboard") and ready:
+        path, note = await _storyboard(ctx, view.session_id, view.revision)
+        result["text"] += " " + note
+        if path is not None:
+            result["storyboard_path"] = str(path)
     return result

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from engine.server import FaultConfig
 from tests.handlers.conftest import EngineFactory, file_head, file_size, rewrite
 
 pytestmark = pytest.mark.anyio
@@ -269,3 +270,32 @@ async def test_an_upload_is_streamed_in_chunks_never_read_whole(
     assert result["uploads"][0]["size"] == size
     assert reads
     assert all(0 < n <= 1024 * 1024 for n in reads)  # bounded chunks, never read(-1)
+
+
+async def test_get_state_can_fetch_a_storyboard_png_of_the_timeline(
+    engine: EngineFactory, media: dict[str, Path]
+) -> None:
+    eng = await engine()
+    await upload_all(eng, media)
+    await eng.call("send_message", {"message": GENERATE})
+    state = await eng.call("get_state", {"storyboard": True})
+    assert state["ok"], state
+    path = Path(state["storyboard_path"])
+    assert path.parent == eng.config.cwd / "videogen-output"
+    assert file_head(path)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Storyboard: {path}" in state["text"]
+    again = await eng.call("get_state", {"storyboard": True})
+    assert again["storyboard_path"] == state["storyboard_path"]  # the same revision, the same sheet
+
+
+async def test_a_backend_without_storyboards_says_so_instead_of_failing(
+    engine: EngineFactory, media: dict[str, Path]
+) -> None:
+    eng = await engine(faults=FaultConfig(errors={"storyboard": 1002}))
+    await upload_all(eng, media)
+    await eng.call("send_message", {"message": GENERATE})
+    state = await eng.call("get_state", {"storyboard": True})
+    assert state["ok"], state
+    assert "storyboard_path" not in state
+    assert "offers no storyboard" in state["text"]
+    assert not list((eng.config.cwd / "videogen-output").glob("*.part"))

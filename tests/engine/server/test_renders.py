@@ -154,3 +154,26 @@ async def test_renders_beyond_the_concurrency_limit_wait_their_turn(tmp_path: Pa
         assert last == {"r_a": "completed", "r_b": "completed"}
         assert overlaps == 0
         assert all(0 <= p <= 100 for p in progress)
+
+
+async def test_the_storyboard_is_a_png_of_the_current_revision_drawn_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    async with running_server(ServerConfig(home=home, max_render_height=90)) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        url = f"/api/storyboard/nemo_agent/me/{sid}/latest"
+        empty = await http.get(url, headers=auth(token))
+        assert empty.status_code == 422
+        assert "nothing on the timeline" in empty.json()["message"]
+
+        files = [("files", (f"p{i}.png", image_bytes("PNG", (80 * i, 40, 40)))) for i in range(2)]
+        await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+        await send_message(http, token, sid, "Combine these images into a 2-second video")
+        sheet = await http.get(url, headers=auth(token))
+        assert sheet.status_code == 200
+        assert sheet.headers["content-type"] == "image/png"
+        assert sheet.content[:8] == b"\x89PNG\r\n\x1a\n"
+        again = await http.get(url, headers=auth(token))
+        assert again.content == sheet.content
+        assert len(list((home / "storyboards").glob(f"{sid}-r*.png"))) == 1
+        assert (await http.get(url)).status_code == 401  # a token is needed, as everywhere
