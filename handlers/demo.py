@@ -10,6 +10,7 @@ engine, offline; with ``NEMO_BACKEND=cloud`` (or a token / URL) the same convers
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,10 +69,13 @@ async def run_demo(out_dir: Path, console: Console, export_format: str = "mp4") 
                 await acall_tool("send_message", {"session_id": sid, "message": message}), "send_message"
             )
         console.print(f"[bold magenta]video:[/bold magenta] {reply['text']}")
-        if reply.get("track_summary") and reply["track_summary"] not in reply["text"]:
+        if reply.get("track_summary") and "Timeline (" not in reply["text"]:
             console.print(f"[dim]{reply['track_summary']}[/dim]")
 
-    state = _check(await acall_tool("get_state", {"session_id": sid, "storyboard": True}), "get_state")
+    state = _check(
+        await acall_tool("get_state", {"session_id": sid, "storyboard": True, "include_draft": True}),
+        "get_state",
+    )
     console.print(f"\n[bold]state:[/bold] {state['track_summary']}")
 
     target = out_dir / f"promo.{export_format}"
@@ -111,6 +115,13 @@ async def run_demo(out_dir: Path, console: Console, export_format: str = "mp4") 
         console.print(f"   storyboard: {state['storyboard_path']}")
     if exported.get("browser_url"):
         console.print(f"   open in browser: {exported['browser_url']}")
+    record = {
+        "session_id": sid,
+        "export": exported,
+        "storyboard_path": state.get("storyboard_path"),
+        "draft": state.get("draft"),
+    }
+    (out_dir / "demo.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     return exported
 
 
