@@ -20,7 +20,9 @@ import anyio
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from handlers._config import Config
 from handlers._dispatch import acall_tool
+from handlers._errors import VideogenError
 from handlers._progress import ProgressEvent
 from handlers._samples import make_samples
 
@@ -52,30 +54,30 @@ async def run_demo(out_dir: Path, console: Console, export_format: str = "mp4") 
     media_dir = out_dir / "media"
     console.print(f"[bold]video-generator-ai demo[/bold] — sample media in {media_dir}")
     samples = make_samples(media_dir)
+    try:  # files the tools write (the storyboard) go beside the video, not into the working directory
+        config = Config.from_env(cwd=out_dir)
+    except VideogenError as exc:
+        raise DemoFailed(f"{exc.message} — {exc.recovery}") from exc
 
-    session = _check(await acall_tool("create_session", {"task_name": "demo promo"}), "create_session")
+    async def call(name: str, args: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        return _check(await acall_tool(name, args, config=config, **kw), name)
+
+    session = await call("create_session", {"task_name": "demo promo"})
     sid = session["session_id"]
     console.print(f"[dim]backend:[/dim] {session['backend']}   [dim]session:[/dim] {sid}")
 
-    uploaded = _check(
-        await acall_tool("upload", {"session_id": sid, "files": [str(p) for p in samples.all]}), "upload"
-    )
+    uploaded = await call("upload", {"session_id": sid, "files": [str(p) for p in samples.all]})
     console.print(f"[green]✓[/green] {uploaded['text']}")
 
     for message in CONVERSATION:
         console.print(f"\n[bold cyan]you:[/bold cyan] {message}")
         with console.status("working…", spinner="dots"):
-            reply = _check(
-                await acall_tool("send_message", {"session_id": sid, "message": message}), "send_message"
-            )
+            reply = await call("send_message", {"session_id": sid, "message": message})
         console.print(f"[bold magenta]video:[/bold magenta] {reply['text']}")
         if reply.get("track_summary") and "Timeline (" not in reply["text"]:
             console.print(f"[dim]{reply['track_summary']}[/dim]")
 
-    state = _check(
-        await acall_tool("get_state", {"session_id": sid, "storyboard": True, "include_draft": True}),
-        "get_state",
-    )
+    state = await call("get_state", {"session_id": sid, "storyboard": True, "include_draft": True})
     console.print(f"\n[bold]state:[/bold] {state['track_summary']}")
 
     target = out_dir / f"promo.{export_format}"
@@ -92,19 +94,16 @@ async def run_demo(out_dir: Path, console: Console, export_format: str = "mp4") 
             if event.kind == "render" and event.percent is not None:
                 bar.update(task, completed=event.percent)
 
-        exported = _check(
-            await acall_tool(
-                "export",
-                {
-                    "session_id": sid,
-                    "format": export_format,
-                    "quality": "high",
-                    "output_path": str(target),
-                    "overwrite": True,
-                },
-                progress=on_progress,
-            ),
+        exported = await call(
             "export",
+            {
+                "session_id": sid,
+                "format": export_format,
+                "quality": "high",
+                "output_path": str(target),
+                "overwrite": True,
+            },
+            progress=on_progress,
         )
     size_mb = exported["size"] / 1_000_000
     console.print(f"\n[bold green]✅ Video ready:[/bold green] {exported['path']}")
@@ -138,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--format", default="mp4", choices=["mp4", "mov", "avi", "webm", "mkv"])
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         anyio.run(run_demo, args.out.resolve(), console, args.format)
     except DemoFailed as exc:
