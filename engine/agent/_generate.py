@@ -18,7 +18,16 @@ from engine.agent._plan import GenSpec
 from engine.agent._types import MediaRef
 from engine.agent._view import is_voice_like, name_words, secs
 
-__all__ = ["GenPlan", "TextItem", "VisualItem", "plan_generation", "read_spec", "wants_generation"]
+__all__ = [
+    "GenPlan",
+    "TextItem",
+    "VisualItem",
+    "card_words",
+    "has_visuals",
+    "plan_generation",
+    "read_spec",
+    "wants_generation",
+]
 
 
 def _ws(text: str) -> frozenset[str]:
@@ -320,6 +329,16 @@ def _pick_music(spec: GenSpec, musics: Sequence[MediaRef]) -> MediaRef | None:
     return musics[0]
 
 
+def card_words(spec: GenSpec) -> list[str]:
+    """The words for colour cards when there is nothing to show: the title and overlays, else the topic."""
+    words = [t for t in ([spec.title] if spec.title else []) + list(spec.overlays) if t]
+    return words or ([spec.topic] if spec.topic else [])
+
+
+def has_visuals(spec: GenSpec, media: Sequence[MediaRef]) -> bool:
+    return any(m.kind in ("image", "video") and (not spec.visuals or m.id in spec.visuals) for m in media)
+
+
 def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
     visuals = [
         m for m in media if m.kind in ("image", "video") and (not spec.visuals or m.id in spec.visuals)
@@ -372,9 +391,9 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
                     f"the clips hold {secs(target - short)} of footage, so the video is shorter than asked"
                 )
     else:
-        cards = [t for t in ([title] if title else []) + texts_words if t]
+        cards = card_words(spec)
         if not cards:
-            cards = [spec.topic or title or _kind_title(spec)]
+            raise ValueError("there is nothing to show: no images or clips, and no words for a title card")
         target = spec.duration_ms or min(60000, max(5000, 4000 * len(cards)))
         for i, dur in enumerate(_spread(target, len(cards))):
             items.append(VisualItem("", "title card", "color", dur, color=_CARD_COLORS[spec.mood][i % 2]))
@@ -385,9 +404,7 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
     total = sum(i.d_ms for i in items)
     texts: list[TextItem] = []
     if not visuals:
-        cards = [t for t in ([title] if title else []) + texts_words if t] or [
-            spec.topic or title or _kind_title(spec)
-        ]
+        cards = card_words(spec)
         st = 0
         for text, item in zip(cards, items, strict=True):
             role = "title" if text == title or (not title and st == 0 and len(cards) == 1) else "caption"
@@ -467,10 +484,4 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
         voiceover=voice,
         notes=tuple(notes),
         duration_ms=total,
-    )
-
-
-def _kind_title(spec: GenSpec) -> str:
-    return {"promo": "Promo", "tutorial": "Tutorial", "reel": "Reel", "slideshow": "Slideshow"}.get(
-        spec.kind, "Video"
     )

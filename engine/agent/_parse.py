@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, split_clauses
-from engine.agent._generate import read_spec, wants_generation
+from engine.agent._generate import card_words, has_visuals, read_spec, wants_generation
 from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
 from engine.agent._lexer import Kind, Tok, tokenize
 from engine.agent._plan import (
@@ -131,7 +131,7 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
         if _is_ai_request(whole) and not [m for m in media if m.kind in ("image", "video")]:
             return Answer(AI_TEXT)
         if wants_generation(whole) or (media and whole.has("add", "use", "combine")):
-            return Generate(read_spec(whole, media))
+            return _generate(whole, media)
         if any(intent.matches(c, view) for c in clauses for intent in INTENTS):
             return Answer(
                 'There is no video yet. Describe the video to make, e.g. "make a 30-second promo '
@@ -144,8 +144,19 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
         and whole.has_word("new", "another", "again", "regenerate", "scratch", "fresh")
         and (whole.has("video") or wants_generation(whole))
     ):
-        return Generate(read_spec(whole, media))
+        return _generate(whole, media)
     return _edit_plan(clauses, view)
+
+
+def _generate(whole: Clause, media: Sequence[MediaRef]) -> Generate | Question:
+    spec = read_spec(whole, media)
+    if not has_visuals(spec, media) and not card_words(spec):
+        return Question(
+            "Nothing is uploaded to show, and AI footage generation needs the NemoVideo cloud. What should "
+            "the title card say (e.g. make a 10-second intro card that says 'Welcome to Acme'), or will you "
+            "upload images or clips first?"
+        )
+    return Generate(spec)
 
 
 _PRONOUNS = frozenset({"it", "them", "that", "this", "its", "their", "those"})

@@ -123,10 +123,18 @@ def test_chinese_edits_make_the_same_operations_as_english(promo: Setup) -> None
     assert canvas.args["preset"] == "9:16"
 
 
-def test_an_empty_draft_and_a_description_is_a_generation_request() -> None:
-    outcome = parse("Make a 15-second vertical reel for TikTok with the upbeat music", None, [])
+def test_an_empty_draft_and_a_description_is_a_generation_request(promo: Setup) -> None:
+    _draft, media = promo
+    outcome = parse("Make a 15-second vertical reel for TikTok with the upbeat music", None, media)
     assert isinstance(outcome, Generate)
     assert (outcome.spec.duration_ms, outcome.spec.preset) == (15000, "9:16")
+
+
+def test_with_nothing_uploaded_and_no_words_to_show_it_asks_what_the_card_should_say() -> None:
+    outcome = parse("make a promo", None, [])
+    assert isinstance(outcome, Question)
+    assert "NemoVideo cloud" in outcome.text
+    assert isinstance(parse("make a promo titled 'Grand Opening'", None, []), Generate)
 
 
 def test_an_edit_with_no_video_yet_says_so(promo: Setup) -> None:
