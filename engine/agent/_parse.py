@@ -1,8 +1,19 @@
 """The pure core: message text + draft + uploads → what to do (a plan, a question, an answer, ...).
 
-No I/O and no timeline calls: the message is tokenized, split into clauses, and each clause is
-matched against the intent table. Several clauses make one plan (applied in order, atomically by the
-caller); the first question or refusal wins, so an ambiguous part never half-applies.
+No I/O and no timeline calls. The decisions, in order:
+
+1. nothing but blanks, emoji or punctuation → ``Noop``;
+2. undo / redo / "the first version" → ``Revision`` (on its own; mixed with edits → ``Answer``);
+3. a question about the video ("how long is it?") → ``Info``;
+4. export / credits / status / upload (the seeds' routing words, English or Chinese) → ``Answer``
+   naming the tool;
+5. an empty draft: a description → ``Generate`` (or a ``Question`` when there is nothing to show);
+   an edit → ``Answer`` (no video yet); else ``Noop``;
+6. "make a new video …" → ``Generate`` again;
+7. otherwise the message is split into clauses (``_clause``), lists of wishes are refined, pronouns
+   carry the previous clause's subject, and each clause is matched against the intent table
+   (``_intents``). Several clauses make one ``Plan`` (applied in order, atomically, by the caller);
+   the first question or refusal wins, so an ambiguous part never half-applies.
 """
 
 from __future__ import annotations
