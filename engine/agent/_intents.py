@@ -20,7 +20,7 @@ from engine.agent._lexer import Kind
 from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
 from engine.agent._types import MediaRef
-from engine.agent._view import TextInfo, View, is_voice_like, secs
+from engine.agent._view import TextInfo, View, is_voice_like, name_words, secs
 
 __all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
 
@@ -982,6 +982,41 @@ def _total(c: Clause, v: View) -> Fill:
     return [_op(c, "set_total_duration", total_ms=total)]
 
 
+_MORE_ENERGY = lx.MOOD_ENERGETIC | {"energetic", "punchier", "faster-paced", "snappier", "livelier", "pacier"}
+_LESS_ENERGY = lx.MOOD_CALM | {"calmer", "slower-paced", "gentler", "softer", "mellower", "relaxing"}
+
+
+def _mood_test(c: Clause, v: View) -> bool:
+    words = set(c.words)
+    about_whole = not _refs(c, v) and not c.has("text", "title", "music", "voiceover", "transition", "motion")
+    return about_whole and bool(words & (_MORE_ENERGY | _LESS_ENERGY)) and not c.quotes
+
+
+def _mood(c: Clause, v: View) -> Fill:
+    """ "make it more energetic" / "make it calmer": the pacing and the music, as generation sets them."""
+    words = set(c.words)
+    energetic = bool(words & _MORE_ENERGY) and not (c.has_word("less") and not words & _LESS_ENERGY)
+    if not v.mains:
+        return Answer("There are no clips to pace yet.")
+    ops = [
+        _op(c, "set_transition", target=None, kind="crossfade", d_ms=250 if energetic else 1000, scale=None)
+    ]
+    group = lx.MUSIC_MOODS[0] if energetic else (lx.MUSIC_MOODS[2] if words & {"cinematic", "epic"} else None)
+    group = group or lx.MUSIC_MOODS[1]
+    current = v.audio_role("bgm")
+    fitting = [
+        m
+        for m in v.media
+        if m.kind == "audio" and not is_voice_like(m) and group & set(name_words(m.filename))
+    ]
+    if fitting and (current is None or all(m.id != current.src for m in fitting)):
+        m = fitting[0]
+        ops.append(_op(c, "set_audio", role="bgm", media=m.id, name=m.filename, source_d=m.duration_ms))
+    if not energetic:
+        ops.append(_op(c, "set_motion", target=MainRef(every="image"), motion="zoom_in", alternate=True))
+    return ops
+
+
 def _generic_clip_test(c: Clause, v: View) -> bool:
     return bool(_refs(c, v)) or generic_clip(c)
 
@@ -1055,6 +1090,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
     Intent("move", frozenset(), _move, test=_move_test),
     Intent("remove_clip", _fs("remove cut"), _remove_clip, test=_remove_clip_test),
+    Intent("mood", frozenset(), _mood, test=_mood_test),
     Intent("trim", frozenset(), _trim, test=_trim_test),
     Intent("total_duration", frozenset(), _total, test=_total_test),
 )

@@ -641,7 +641,7 @@ VOICE_NAME_HINTS = _words(
     "voice voiceover vo narration narrator speech speaking talk commentary 旁白 配音 解说"
 )
 MOOD_ENERGETIC = _words(
-    "energetic upbeat fast dynamic punchy lively exciting hype fun happy action sporty bold"
+    "energetic upbeat fast dynamic punchy lively exciting hype fun happy action sporty"
 )
 MOOD_CALM = _words(
     "calm elegant slow relaxing relaxed gentle soft peaceful chill luxurious cinematic dreamy serene"

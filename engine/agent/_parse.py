@@ -306,5 +306,5 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                 "send them in a few smaller messages."
             )
     if not ops:
-        return Noop(NOOP_TEXT)
+        return Answer(" ".join(notes)) if notes else Noop(NOOP_TEXT)
     return Plan(tuple(ops), tuple(notes))
