@@ -198,3 +198,16 @@ def test_a_clip_named_by_the_words_of_its_file_name(promo: Setup) -> None:
 def test_a_fade_length_is_never_taken_for_the_videos_length(promo: Setup) -> None:
     (op,) = _ops("add a 2 second fade at the end", promo)
     assert (op.name, op.args["target"], op.args["fade_out"]) == ("set_fade", MainRef(index=-1), 2000)
+
+
+def test_a_mood_sets_pacing_music_and_motion_like_generation_does(promo: Setup) -> None:
+    calm = _ops("make it calmer", promo)
+    assert [o.name for o in calm] == ["set_transition", "set_audio", "set_motion"]
+    assert (calm[0].args["d_ms"], calm[1].args["name"]) == (1000, "music_calm.mp3")
+    energetic = _ops("make it more energetic", promo)
+    assert [(o.name, o.args["d_ms"]) for o in energetic] == [("set_transition", 250)]  # upbeat already plays
+
+
+def test_bold_is_a_look_not_a_mood(promo: Setup) -> None:
+    (style,) = _ops("make the text red and bold", promo)
+    assert style.name == "edit_text"
