@@ -524,7 +524,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
         "better nicer improve improved polish polished cooler professional awesome good great prettier "
         "fix enhance amazing best"
     ),
-    "ai": _words("ai footage generated dancing robot robots animate animated avatar 3d cgi dragon spaceship"),
+    "ai": _words("ai dancing robot robots animate animated avatar 3d cgi dragon spaceship"),
     "fit": _words("letterbox letterboxed fit contain crop cover fill blur blurred"),
 }
 
@@ -640,9 +640,7 @@ TRANSITIONS = {
 VOICE_NAME_HINTS = _words(
     "voice voiceover vo narration narrator speech speaking talk commentary 旁白 配音 解说"
 )
-MOOD_ENERGETIC = _words(
-    "energetic upbeat fast dynamic punchy lively exciting hype fun happy action sporty"
-)
+MOOD_ENERGETIC = _words("energetic upbeat fast dynamic punchy lively exciting hype fun happy action sporty")
 MOOD_CALM = _words(
     "calm elegant slow relaxing relaxed gentle soft peaceful chill luxurious cinematic dreamy serene"
 )

@@ -139,8 +139,14 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
         return route
 
     if view.empty:
-        if _is_ai_request(whole) and not [m for m in media if m.kind in ("image", "video")]:
-            return Answer(AI_TEXT)
+        if _is_ai_request(whole):
+            uploads = [m.filename for m in media if m.kind in ("image", "video")]
+            offer = (
+                f' To use your uploads ({", ".join(uploads)}), say "make a video from these".'
+                if uploads
+                else ""
+            )
+            return Answer(AI_TEXT + offer)
         if wants_generation(whole) or (media and whole.has("add", "use", "combine")):
             return _generate(whole, media)
         if any(intent.matches(c, view) for c in clauses for intent in INTENTS):
