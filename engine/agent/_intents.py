@@ -572,9 +572,23 @@ def _video_fade(c: Clause, v: View) -> Fill:
     return ops
 
 
+def _between_clips(c: Clause, v: View) -> list[MainRef]:
+    """ "between clips 2 and 3" / "between 1 and 2": the clips a transition joins."""
+    if not c.has_word("between"):
+        return []
+    refs = _refs(c, v)
+    return refs if len(refs) >= 2 else [MainRef(index=n - 1) for n in _bare_numbers(c)][:2]
+
+
+def _transition_test(c: Clause, v: View) -> bool:
+    return c.has("transition") or (c.has("fade", "fade_in", "fade_out") and len(_between_clips(c, v)) >= 2)
+
+
 def _transition(c: Clause, v: View) -> Fill:
     words = c.words
     kind = next((lx.TRANSITIONS[w] for w in words if w in lx.TRANSITIONS), None)
+    if kind is None and c.has("fade_in", "fade_out"):
+        kind = "fade"  # "a fade to black between clips 4 and 5"
     length = c.times.for_ or c.times.any_length
     scale = None
     if length is None:
@@ -586,10 +600,8 @@ def _transition(c: Clause, v: View) -> Fill:
         kind = "none"
     if kind is None and scale is None and length is None:
         kind = "crossfade"
-    refs = _refs(c, v)
-    target = refs[0] if refs else None
-    if c.has_word("between") and len(refs) >= 2:
-        target = refs[0]
+    refs = _between_clips(c, v) or _refs(c, v)
+    target = refs[0] if refs and refs[0].every is None else None
     return [_op(c, "set_transition", target=target, kind=kind, d_ms=length, scale=scale)]
 
 
@@ -1075,8 +1087,8 @@ INTENTS: tuple[Intent, ...] = (
         _audio_set,
         test=lambda c, v: any((m := v.media_named(f)) is not None and m.kind == "audio" for f in c.files),
     ),
+    Intent("transition", frozenset(), _transition, test=_transition_test),
     Intent("video_fade", _fs("fade_in fade_out fade"), _video_fade, unless=_fs("transition")),
-    Intent("transition", _fs("transition"), _transition),
     Intent("motion", _fs("motion"), _motion, unless=_fs("speedup slowdown")),
     Intent("speed", frozenset(), _speed, test=_speed_test),
     Intent("mute_clip", _fs("mute unmute"), _mute_clip),
