@@ -211,3 +211,12 @@ def test_a_mood_sets_pacing_music_and_motion_like_generation_does(promo: Setup) 
 def test_bold_is_a_look_not_a_mood(promo: Setup) -> None:
     (style,) = _ops("make the text red and bold", promo)
     assert style.name == "edit_text"
+
+
+def test_transitions_between_two_clips_go_on_the_first(promo: Setup) -> None:
+    (cut,) = _ops("hard cut between 1 and 2", promo)
+    assert (cut.name, cut.args["target"], cut.args["kind"]) == ("set_transition", MainRef(index=0), "none")
+    (fade,) = _ops("use a fade to black between clips 4 and 5", promo)
+    assert (fade.args["target"], fade.args["kind"]) == (MainRef(index=3), "fade")
+    (everywhere,) = _ops("slower crossfades", promo)
+    assert (everywhere.args["target"], everywhere.args["scale"]) == (None, 2.0)
