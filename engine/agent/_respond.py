@@ -54,6 +54,8 @@ def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
             "first": "There is no earlier version.",
         }
         return Turn("answer", (), nothing[r.which])
+    if r.which == "first" and target == draft:
+        return Turn("answer", (), "This is the first version already.")
     changes = sm.describe_changes(draft, target) if isinstance(draft, dict) else []
     label = {"undo": "Undone", "redo": "Redone", "first": "Back to the first version"}[r.which]
     text = f"{label}: {_sentence(changes)}" if changes else f"{label}."
