@@ -394,10 +394,10 @@ def _motion_filters(motion: str, w: int, h: int, margin: Fraction, offset: int, 
     m = float(margin)
     if motion in {"zoom_in", "zoom_out"}:
         z = f"(1+{m - 1:.4f}*{p})" if motion == "zoom_in" else f"({m:.4f}-{m - 1:.4f}*{p})"
-        return (
-            f"scale=w='2*trunc({w}*{z}/2+0.5)':h='2*trunc({h}*{z}/2+0.5)':eval=frame:flags=bilinear,"
-            f"crop={w}:{h}:(iw-{w})/2:(ih-{h})/2"
-        )
+        zw, zh = f"2*trunc({w}*{z}/2+0.5)", f"2*trunc({h}*{z}/2+0.5)"
+        # crop's iw/ih keep the size of the *first* frame when a per-frame scale changes it, so the
+        # centring is computed from the same expressions: otherwise the zoom drifts to the top-left
+        return f"scale=w='{zw}':h='{zh}':eval=frame:flags=bilinear,crop={w}:{h}:'({zw}-{w})/2':'({zh}-{h})/2'"
     if motion in {"pan_left", "pan_right"}:
         x = f"(iw-{w})*{p}" if motion == "pan_right" else f"(iw-{w})*(1-{p})"
         return f"crop={w}:{h}:'{x}':(ih-{h})/2"

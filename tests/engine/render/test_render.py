@@ -237,3 +237,33 @@ async def test_remux_changes_the_container_without_reencoding(media: dict[str, P
     assert (info.codec, info.has_audio) == ("h264", True)
     with pytest.raises(RenderError):
         await remux(master, tmp_path / "m.webm", "webm")
+
+
+def red_box(img: Image.Image) -> tuple[float, float, int]:
+    """Centre and width of the red square in a frame."""
+    xs, ys = [], []
+    for y in range(img.height):
+        for x in range(img.width):
+            r, g, b = img.getpixel((x, y))  # type: ignore[misc]
+            if r > 170 and g < 90 and b < 90:
+                xs.append(x)
+                ys.append(y)
+    return sum(xs) / len(xs), sum(ys) / len(ys), max(xs) - min(xs) + 1
+
+
+async def test_a_zoom_in_grows_the_picture_about_its_centre_without_drifting(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    d = draft([image_seg("s1", 0, 2000, motion="zoom_in")], size=(320, 180))
+    out = tmp_path / "zoom.mp4"
+    with anyio.fail_after(60):
+        await render(d, media, out, OutputSettings(quality="high"))
+        first = await frame_at(out, 0.0, tmp_path / "first.png")
+        last = await frame_at(out, 1.95, tmp_path / "last.png")
+    x0, y0, w0 = red_box(first)
+    x1, y1, w1 = red_box(last)
+    assert abs(x0 - 160) < 2
+    assert abs(y0 - 90) < 2
+    assert abs(x1 - 160) < 2
+    assert abs(y1 - 90) < 2
+    assert 1.06 < w1 / w0 < 1.14  # about 10% larger at the end
