@@ -288,3 +288,23 @@ def test_graph_labels_are_all_connected_once() -> None:
 def test_frame_rates_are_exact_and_ntsc_rates_are_recognised(fps: float, rate: str) -> None:
     argv = compile_(draft([image_seg("s1", 0, 1000)], fps=fps))  # type: ignore[arg-type]
     assert argv[argv.index("-r") + 1] == rate
+
+
+def test_a_transition_longer_than_the_next_segment_is_shortened_and_the_last_one_is_ignored() -> None:
+    segs = [
+        image_seg("s1", 0, 2000, transition={"type": "crossfade", "d": 5000}),
+        image_seg("s2", 2000, 400, src="img2", transition={"type": "crossfade", "d": 500}),
+    ]
+    argv = compile_(draft(segs))
+    g = graph(argv)
+    assert g.count("xfade=") == 1
+    assert "xfade=transition=fade:duration=0.4:offset=0" in g  # clamped to s2's 400 ms
+    assert argv[argv.index("-t") + 1] == "2.4"
+
+
+def test_a_timeline_that_starts_late_opens_on_the_background_colour() -> None:
+    d = draft([image_seg("s1", 1000, 1000)])
+    d["m"]["background"] = "#102030"
+    g = graph(compile_(d))
+    assert "color=c=0x102030" in g
+    assert "concat=n=2" in g
