@@ -74,7 +74,18 @@ def resolve_text(d: Draft, ref: TextRef) -> list[str]:
         raise ValueError("there is no text on the video")
     listing = ", ".join(f'"{t.get("text", "")}"' for t in texts)
     if ref.every:
-        return [t["id"] for t in texts]
+        if ref.role is None:
+            return [t["id"] for t in texts]
+        ids = {
+            t["id"]
+            for tr in d["t"]
+            if tr.get("tt") == 7 and tr.get("role") == ref.role
+            for t in tr.get("sg", [])
+        }
+        chosen = [t["id"] for t in texts if t["id"] in ids]
+        if not chosen:
+            raise ValueError(f"there are no {ref.role}s; the texts are {listing}")
+        return chosen
     if ref.contains is not None:
         low = " ".join(ref.contains.lower().split())
         exact = [t["id"] for t in texts if " ".join(str(t.get("text", "")).lower().split()) == low]
@@ -381,6 +392,11 @@ def _edit_text(d: Draft, a: dict[str, Any]) -> Draft:
         if a.get("shift_ms") is not None:
             st = max(0, int(seg["st"]) + int(a["shift_ms"]))
         dur = a.get("d_ms")
+        if a.get("end_ms") is not None:  # shown until a time: the length follows from the start
+            start = int(st if st is not None else seg["st"])
+            if int(a["end_ms"]) <= start:
+                raise ValueError(f"it starts at {secs(start)}, so it can't end at {secs(int(a['end_ms']))}")
+            dur = int(a["end_ms"]) - start
         if st is not None and tl.main_segments(d) and st >= end:
             raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
         if dur is not None and tl.main_segments(d):

@@ -80,9 +80,9 @@ class TimeSlots:
     by: int | None = None  # "by 2 seconds"
     bare: tuple[int, ...] = ()  # durations with no preposition ("make it 15 seconds")
     before: int | None = None
-    lengths: tuple[
-        int, ...
-    ] = ()  # every "to 2s" / "2s" / "for 2s", in order ("the intro to 2s, the outro to 3s")
+    # every "to 2s" / "2s" / "for 2s", in order ("the intro to 2s, the outro to 3s")
+    lengths: tuple[int, ...] = ()
+    until: int | None = None  # "until 8 seconds": an end time
 
     @property
     def any_length(self) -> int | None:
@@ -206,6 +206,7 @@ def _times(c: Clause) -> TimeSlots:
     range_: tuple[int, int] | None = None
     bare: list[int] = []
     lengths: list[int] = []
+    until: int | None = None
     used: set[int] = set()
     # ranges first: between A and B / from A to B / A-B / A to B (at least one side a duration)
     for i, t in enumerate(toks):
@@ -236,6 +237,8 @@ def _times(c: Clause) -> TimeSlots:
             continue  # "at 10" / "down to 20": a bare number after a time preposition is seconds
         ms = _ms(t)
         prep = c.prep_before(i)
+        if until is None and _word_before(c, i) in ("until", "till", "til"):
+            until = ms
         if prep in ("to", "for", None) and t.kind is Kind.DUR:
             lengths.append(ms)
         if prep in ("at", "from", "in") and at is None:
@@ -251,8 +254,24 @@ def _times(c: Clause) -> TimeSlots:
         elif t.kind is Kind.DUR and prep is None:
             bare.append(ms)
     return TimeSlots(
-        at=at, for_=for_, range_=range_, to=to, by=by, bare=tuple(bare), before=before, lengths=tuple(lengths)
+        at=at,
+        for_=for_,
+        range_=range_,
+        to=to,
+        by=by,
+        bare=tuple(bare),
+        before=before,
+        lengths=tuple(lengths),
+        until=until,
     )
+
+
+def _word_before(c: Clause, i: int) -> str | None:
+    """The word just before token i, skipping articles ("until the 8-second mark" → "until")."""
+    j = i - 1
+    while j >= 0 and c.toks[j].kind is Kind.WORD and c.toks[j].norm in ("the", "a", "an", "about", "around"):
+        j -= 1
+    return c.toks[j].norm if j >= 0 and c.toks[j].kind is Kind.WORD else None
 
 
 def _unit_like(a: Tok, b: Tok) -> int:

@@ -282,12 +282,20 @@ def _shift(c: Clause) -> int | None:
 
 
 def _text_move_test(c: Clause, v: View) -> bool:
-    return _targets_text(c, v) and (
-        _shift(c) is not None
-        or c.times.at is not None
-        or c.times.to is not None
-        or c.times.range_ is not None
-        or _position(c) is not None
+    asked = c.has("move", "make", "change", "set", "add") or c.has_word(
+        "appear", "appears", "start", "starts", "begin", "begins", "come", "comes", "keep", "stay", "stays"
+    )
+    return (
+        asked
+        and _targets_text(c, v)
+        and (
+            _shift(c) is not None
+            or c.times.until is not None
+            or c.times.at is not None
+            or c.times.to is not None
+            or c.times.range_ is not None
+            or _position(c) is not None
+        )
     )
 
 
@@ -299,6 +307,10 @@ def _text_move(c: Clause, v: View) -> Fill:
     args: dict[str, Any] = {}
     if (shift := _shift(c)) is not None:
         args["shift_ms"] = shift
+    elif times.until is not None and times.at is None and times.range_ is None:
+        args["end_ms"] = times.until  # "keep the title on screen until 8 seconds"
+    elif times.at is not None and c.has_word("until", "till") and c.has_word("end", "ending", "outro"):
+        args["st"], args["end_ms"] = times.at, v.end_ms  # "from 20s until the end"
     elif times.range_ is not None:
         args["st"], args["d_ms"] = times.range_[0], times.range_[1] - times.range_[0]
     elif times.at is not None or times.to is not None:
@@ -1062,7 +1074,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("no_text", frozenset(), _no_text, test=lambda c, v: c.has_word("notext")),
     Intent("text_style", frozenset(), _text_style, test=_style_test),
     Intent("text_add", frozenset(), _text_add, test=_text_add_test),
-    Intent("text_move", _fs("move make change set"), _text_move, test=_text_move_test),
+    Intent("text_move", frozenset(), _text_move, test=_text_move_test),
     Intent("text_time", frozenset(), _text_time, test=_text_time_test),
     Intent("canvas", frozenset(), _canvas, test=lambda c, v: c.has("aspect") or bool(c.ratios)),
     Intent("clip_volume", frozenset(), _clip_volume, test=_clip_volume_test),

@@ -61,7 +61,7 @@ class TextRef:
 
     def describe(self) -> str:
         if self.every:
-            return "all the text"
+            return f"all the {self.role}s" if self.role else "all the text"
         if self.contains is not None:
             return f'the text "{self.contains}"'
         if self.at_ms is not None:

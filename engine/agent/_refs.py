@@ -297,7 +297,12 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
     words = set(c.words)
     plural = bool(words & {"texts", "captions", "overlays", "subtitles", "titles", "words", "labels"})
     if plural or (words & _ALL and c.has("text", "title")):
-        return TextChoice(TextRef(every=True))
+        group: Literal["title", "caption"] | None = None  # "the captions": not the title
+        if words & {"captions", "subtitles", "overlays", "caption", "subtitle", "overlay"}:
+            group = "caption"
+        elif words & {"titles", "title"} and not words & {"texts", "text", "words"}:
+            group = "title"
+        return TextChoice(TextRef(every=True, role=group))
     role = "title" if c.has("title") else ("caption" if c.has("caption") else role_hint)
     pool = [t for t in v.texts if role is None or t.role == role or (role == "caption" and t.role != "title")]
     if role == "title" and not pool:
