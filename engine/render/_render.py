@@ -256,7 +256,13 @@ def _partial_path(out: Path) -> Path:
 async def _check_output(path: Path, job: Job, fmt: str) -> _probe.Header:
     if not _size(path):
         raise RenderError("ffmpeg reported success but wrote no output", hint="render again")
-    header = _probe.parse_header(await _ffmpeg.read_header(str(path)))
+    text = await _ffmpeg.read_header(str(path))
+    try:
+        header = _probe.parse_header(text)
+    except _probe.NotMedia as exc:
+        raise RenderError(
+            "the rendered file is not a readable video", stderr_tail=text[-2000:], hint="render again"
+        ) from exc
     want_v, want_a = _EXPECTED_CODECS[fmt]
     problems = []
     if header.video_codec != want_v:
@@ -341,7 +347,10 @@ async def remux(master: Path, out: Path, fmt: str) -> Path:
             ],
             what="the remux",
         )
-        header = _probe.parse_header(await _ffmpeg.read_header(str(partial)))
+        try:
+            header = _probe.parse_header(await _ffmpeg.read_header(str(partial)))
+        except _probe.NotMedia as exc:
+            raise RenderError("the remuxed file is not readable", hint="render that format instead") from exc
         if header.video_codec != "h264":
             raise RenderError(
                 f"the remuxed file has {header.video_codec} video", hint="render that format instead"

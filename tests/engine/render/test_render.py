@@ -267,3 +267,44 @@ async def test_a_zoom_in_grows_the_picture_about_its_centre_without_drifting(
     assert abs(x1 - 160) < 2
     assert abs(y1 - 90) < 2
     assert 1.06 < w1 / w0 < 1.14  # about 10% larger at the end
+
+
+def fake_ffmpeg(folder: Path, *, exit_code: int, message: str) -> Path:
+    """A stand-in ffmpeg that writes a half-made output file, complains, and exits with ``exit_code``."""
+    script = folder / "fake-ffmpeg"
+    script.write_text(
+        "#!/bin/sh\n"
+        "for last; do :; done\n"
+        'case "$last" in *.mp4) echo half-made > "$last";; esac\n'
+        f'echo "{message}" >&2\n'
+        f"exit {exit_code}\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "message", "expected"),
+    [
+        (1, "Error while filtering: Invalid argument", "ffmpeg exit code 1"),
+        (0, "all fine, honest", "did not check out|not a readable video"),
+    ],
+)
+async def test_a_failed_or_unreadable_render_leaves_no_file_and_says_why(
+    media: dict[str, Path],
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    exit_code: int,
+    message: str,
+    expected: str,
+) -> None:
+    tools = tmp_path_factory.mktemp("tools")
+    monkeypatch.setenv("VIDEOGEN_FFMPEG", str(fake_ffmpeg(tools, exit_code=exit_code, message=message)))
+    d = draft([image_seg("s1", 0, 1000)], texts=[{"id": "t", "st": 0, "d": 500, "text": "hi"}])
+    with anyio.fail_after(30), pytest.raises(RenderError, match=expected) as err:
+        await render(d, media, tmp_path / "out.mp4")
+    assert file_names(tmp_path) == []
+    if exit_code:
+        assert "Error while filtering" in err.value.stderr_tail
+        assert "filter graph" in err.value.hint
