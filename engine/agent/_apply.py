@@ -124,6 +124,8 @@ def _trim(d: Draft, a: dict[str, Any]) -> Draft:
         cur = int(seg["d"])
         head = int(a.get("head_ms") or 0)
         new_d = a["d_ms"] if a.get("d_ms") is not None else cur + int(a.get("change_ms") or 0) - head
+        if a.get("factor"):
+            new_d = round(cur * float(a["factor"]))  # "half as long"
         if new_d < 100:
             raise ValueError(f"it is {secs(cur)} long, so that would leave nothing of it")
         if a.get("keep_last") and new_d < cur:

@@ -647,7 +647,7 @@ def _speed_test(c: Clause, v: View) -> bool:
         c.has("speedup")
         or _slower(c)
         or split_up
-        or bool(c.multipliers)
+        or (bool(c.multipliers) and _length_factor(c) is None)  # "2x" is a speed, "2x longer" a length
         or c.has_word("speed", "normal_speed", "slowmo")
     )
 
@@ -911,6 +911,20 @@ def _length_of(c: Clause) -> tuple[int | None, int | None]:
     return length, None
 
 
+def _length_factor(c: Clause) -> float | None:
+    """ "half as long" → 0.5, "twice as long" / "double the length" → 2, "3x longer" → 3."""
+    if not c.has_word("long", "longer", "length", "duration", "short", "shorter"):
+        return None
+    if c.has_word("half"):
+        return 0.5
+    if c.has_word("double", "doubled"):
+        return 2.0
+    if c.multipliers:
+        m = c.multipliers[0]
+        return 1 / m if c.has_word("shorter", "short") and m > 1 else m
+    return None
+
+
 def _edge(c: Clause) -> tuple[int, int] | None:
     """ "the first 2 seconds" → (0, 2000), "the last 3 seconds" → (-1, 3000)."""
     toks = c.toks
@@ -965,6 +979,8 @@ def _trim(c: Clause, v: View) -> Fill:
     if not refs:
         return Question(f"Which clip: {_clip_list(v)}?")
     length, change = _length_of(c)
+    if length is None and change is None and (factor := _length_factor(c)) is not None:
+        return [_op(c, "trim_segment", target=r, factor=factor) for r in refs]
     lengths = [*c.times.lengths] if len(c.times.lengths) == len(refs) > 1 else []
     if length is None and change is None:
         now = ", ".join(f"{r.describe()} is {secs(_seg_d(v, r))}" for r in refs)
@@ -993,6 +1009,8 @@ def _total_test(c: Clause, v: View) -> bool:
 
 def _total(c: Clause, v: View) -> Fill:
     length, change = _length_of(c)
+    if length is None and change is None and (factor := _length_factor(c)) is not None:
+        length = round(v.end_ms * factor)  # "make the video half as long"
     if length is None and change is None:
         if c.has("shorten", "lengthen") or c.has_word("duration", "length", "long"):
             verb = "long" if c.has("lengthen") else "short"
@@ -1105,7 +1123,12 @@ INTENTS: tuple[Intent, ...] = (
     Intent("speed", frozenset(), _speed, test=_speed_test),
     Intent("mute_clip", _fs("mute unmute"), _mute_clip),
     Intent("split", _fs("split"), _split),
-    Intent("duplicate", _fs("duplicate"), _duplicate, test=lambda c, v: not c.has_word("double_speed")),
+    Intent(
+        "duplicate",
+        _fs("duplicate"),
+        _duplicate,
+        test=lambda c, v: not c.has_word("double_speed") and _length_factor(c) is None,
+    ),
     Intent("replace_clip", frozenset(), _replace_clip, test=_replace_clip_test),
     Intent(
         "swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2
