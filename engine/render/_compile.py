@@ -383,21 +383,18 @@ def _contain_blur(g: _Graph, src: str, w: int, h: int) -> str:
     return out
 
 
-def _motion_filters(motion: str, w: int, h: int, margin: Fraction, offset: int, span: int) -> str:
-    """Per-frame filters turning the fitted still (w*margin x h*margin) into a w x h moving picture.
-
-    ``n`` restarts at 0 in every piece, so ``offset`` puts the piece at its place in the segment's
-    motion; ``span`` is the segment's whole on-screen length in frames.
-    """
-    den = max(1, span - 1)
-    p = f"min(1,(n+{offset})/{den})"
+def _motion_filters(motion: str, w: int, h: int, margin: Fraction, span: int) -> str:
+    """Per-frame filters turning the fitted still (w*margin x h*margin) into a w x h moving picture
+    over ``span`` frames (the segment's whole time on screen, held part included)."""
+    p = f"min(1,n/{max(1, span - 1)})"
     m = float(margin)
     if motion in {"zoom_in", "zoom_out"}:
         z = f"(1+{m - 1:.4f}*{p})" if motion == "zoom_in" else f"({m:.4f}-{m - 1:.4f}*{p})"
         zw, zh = f"2*trunc({w}*{z}/2+0.5)", f"2*trunc({h}*{z}/2+0.5)"
         # crop's iw/ih keep the size of the *first* frame when a per-frame scale changes it, so the
         # centring is computed from the same expressions: otherwise the zoom drifts to the top-left
-        return f"scale=w='{zw}':h='{zh}':eval=frame:flags=bilinear,crop={w}:{h}:'({zw}-{w})/2':'({zh}-{h})/2'"
+        scale = f"scale=w='{zw}':h='{zh}':eval=frame:flags=bilinear"
+        return f"{scale},crop={w}:{h}:'({zw}-{w})/2':'({zh}-{h})/2'"
     if motion in {"pan_left", "pan_right"}:
         x = f"(iw-{w})*{p}" if motion == "pan_right" else f"(iw-{w})*(1-{p})"
         return f"crop={w}:{h}:'{x}':(ih-{h})/2"
@@ -434,7 +431,7 @@ def _still_pieces(
         g.add(f"[{source}]{_fit_chain(seg.fit, mw, mh, seg.color, per_frame=False)},setsar=1[{fitted}]")
     # one loop and one per-frame motion per segment (each scaler instance keeps its own frame pool),
     # then cut into pieces by frame number: ``trim`` drops what a piece does not need without copying
-    moving = _motion_filters(motion, w, h, margin, 0, span)
+    moving = _motion_filters(motion, w, h, margin, span)
     body = g.label("still")
     g.add(
         f"[{fitted}]loop=loop={span - 1}:size=1,setpts=N/(FRAME_RATE*TB)"

@@ -87,7 +87,7 @@ def test_zoom_is_centred_on_every_frame() -> None:
     g = graph(compile_(five_stills(motion="zoom_in")))
     assert "eval=frame" in g
     # re-centred each frame from the zoom itself (crop's iw is stale when sizes change): no drift
-    assert "crop=1920:1080:'(2*trunc(1920*(1+0.1000*min(1,(n+0)/194))/2+0.5)-1920)/2'" in g
+    assert "crop=1920:1080:'(2*trunc(1920*(1+0.1000*min(1,n/194))/2+0.5)-1920)/2'" in g
 
 
 def test_a_still_without_motion_costs_no_per_frame_scaling() -> None:
@@ -98,7 +98,7 @@ def test_a_still_without_motion_costs_no_per_frame_scaling() -> None:
 def test_pans_move_a_crop_window_across_the_fitted_still() -> None:
     d = draft([image_seg("s1", 0, 3000, motion="pan_right")], size=(1920, 1080), fps=30)
     g = graph(compile_(d))
-    assert "crop=1920:1080:'(iw-1920)*min(1,(n+0)/89)':(ih-1080)/2" in g
+    assert "crop=1920:1080:'(iw-1920)*min(1,n/89)':(ih-1080)/2" in g
 
 
 def test_jpeg_full_range_becomes_tv_range_yuv420p() -> None:
