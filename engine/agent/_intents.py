@@ -112,6 +112,34 @@ def _ai(c: Clause, v: View) -> Fill:
     return Answer(AI_TEXT)
 
 
+def _speech_test(c: Clause, v: View) -> bool:
+    """Speech in or out: subtitles transcribed from the voiceover, or a voiceover spoken from text."""
+    transcribe = c.has("text", "caption") and (
+        c.has_word(
+            "auto", "automatic", "automatically", "transcribe", "transcribed", "transcript", "transcription"
+        )
+        or (c.has_word("from") and c.has("voiceover"))
+    )
+    speak = (
+        c.has("voiceover")
+        and not c.has("music")
+        and (bool(c.quotes) or c.has_word("saying", "says", "reading"))
+    )
+    return transcribe or speak
+
+
+def _speech(c: Clause, v: View) -> Fill:
+    if c.has("voiceover") and (c.quotes or c.has_word("saying", "says", "reading")) and not c.has("caption"):
+        return Answer(
+            "Speaking a voiceover from text needs the NemoVideo cloud; upload a recording (mp3, wav, m4a) "
+            "and I will put it under the video."
+        )
+    return Answer(
+        "Subtitles transcribed from speech need the NemoVideo cloud; here I can add the captions you type, "
+        "e.g. add the caption 'Welcome' from 0 to 3 seconds."
+    )
+
+
 def _rename(c: Clause, v: View) -> Fill:
     title = c.quotes[0] if c.quotes else c.after_word("to", "as", "titled", "it", "called")
     if not title:
@@ -1071,6 +1099,7 @@ _AUDIO = _fs("music voiceover")
 
 INTENTS: tuple[Intent, ...] = (
     Intent("ai_footage", _fs("ai"), _ai, unless=_fs("text title")),
+    Intent("speech", frozenset(), _speech, test=_speech_test),
     Intent(
         "vague",
         _fs("quality"),
