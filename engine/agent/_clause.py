@@ -16,7 +16,9 @@ from engine.agent._lexer import Kind, Tok
 
 __all__ = ["Clause", "TimeSlots", "split_clauses", "unquoted_text"]
 
-_JOINERS = frozenset({"and", "then", "also", "plus", "afterwards", "after", "next", "finally", "lastly"})
+_JOINERS = frozenset(
+    {"and", "then", "also", "plus", "afterwards", "after", "next", "finally", "lastly", "but"}
+)
 _FILLER = frozenset({"then", "also", "please", "and", "pls", "plz", "could", "can", "you", "would", "kindly"})
 _TIME_SKIP = frozenset(
     {

@@ -248,6 +248,10 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("in", "half"): "halves",
     ("into", "two"): "halves",
     ("into", "halves"): "halves",
+    ("apart", "from"): "except",
+    ("other", "than"): "except",
+    ("but", "not"): "except",
+    ("except", "for"): "except",
     ("whole", "video"): "video",
     ("entire", "video"): "video",
     ("whole", "thing"): "video",
@@ -702,7 +706,8 @@ GRAMMAR_WORDS = _words(
     "different other next normal regular double louder quieter softer volume level position place spot "
     "slot number percent times twice again fresh scratch regenerate latest uploaded brief short shorter "
     "longer faster slower quicker smoother snappier gentler extra less more through behind front back "
-    "maximum minimum full include append insert footage shoot film animate scene shots generate"
+    "maximum minimum full include append insert footage shoot film animate scene shots generate except "
+    "excluding besides"
 )
 _KNOWN = (
     GRAMMAR_WORDS

@@ -205,6 +205,32 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
     return Clause(c.toks + tuple(extra), c.source)
 
 
+def _leaves_alone(c: Clause) -> bool:
+    """ "keep the music", "leave the title as it is": a part of a message that asks for no change."""
+    words = [w for w in c.words if w not in ("but", "and", "please", "just")]
+    timed = c.of_kind(Kind.DUR) or c.of_kind(Kind.PCT) or c.quotes or c.files
+    return bool(words) and words[0] in ("keep", "leave") and not timed and not c.has("aspect")
+
+
+def _except(c: Clause) -> Clause:
+    """ "mute everything except the voiceover", "remove all the text except the title": the part after
+    "except" names what to leave alone, so the instruction applies to the rest."""
+    at = next((i for i, t in enumerate(c.toks) if t.is_word("except", "excluding", "besides")), None)
+    if at is None or at == 0:
+        return c
+    main, spared = Clause(c.toks[:at], c.source), Clause(c.toks[at + 1 :], c.source)
+    end = c.toks[at - 1].end
+    extra: list[Tok] = []
+    if not main.has("music", "voiceover"):
+        if spared.has("voiceover") and not spared.has("music"):
+            extra.append(Tok(Kind.WORD, "music", end, end))
+        elif spared.has("music") and not spared.has("voiceover"):
+            extra.append(Tok(Kind.WORD, "voiceover", end, end))
+    if main.has("text") and spared.has("title"):
+        extra.append(Tok(Kind.WORD, "captions", end, end))
+    return Clause(main.toks + tuple(extra), c.source)
+
+
 def _clip_in_focus(ops: Sequence[Op]) -> MainRef | None:
     """The one clip the previous operations were about, where it is now (None: not one clip)."""
     if len(ops) == 1 and ops[0].name == "move_segment" and ops[0].args.get("to") is not None:
@@ -284,7 +310,9 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     prev: Clause | None = None
     prev_ops: list[Op] = []
     for raw in [part for whole in clauses for part in _refine(whole, view)]:
-        c = _carry(raw, prev, prev_ops)
+        c = _carry(_except(raw), prev, prev_ops)
+        if _leaves_alone(c):
+            continue  # "…but keep the voiceover": nothing to do for that part
         found = match(c, view)
         if found is None:
             if not understood and len(clauses) == 1:
