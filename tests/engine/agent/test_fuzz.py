@@ -29,6 +29,7 @@ _VOCABULARY_TEXT = (
     "text no music it them lifestyle product side detail shot image photo 4:5 9:16 1:1 tiktok "
     "reels cut trim shorten lengthen extend every each come show instead replace how long what "
     "is too loud quiet don't like"
+    " except but leave half as long twice until the end appear 每张 所有 no. number"
 )
 _WORDS = st.sampled_from(_VOCABULARY_TEXT.split())
 _MESSAGES = st.one_of(
