@@ -254,8 +254,16 @@ class GenPlan:
     duration_ms: int
 
 
-def _per_image(mood: str) -> int:
-    return {"energetic": 3000, "calm": 8000}.get(mood, 6000)
+PER_IMAGE_MS = 6000  # the default length of a still: 5 photos make 30 s
+QUICK_CUT_MS = 3000  # energetic: a cut every 3 s, the photos shown again in order to fill the length
+
+
+def _quick_cuts(visuals: list[MediaRef], target: int) -> list[MediaRef]:
+    """An energetic slideshow: as many ~3 s cuts as the length holds, cycling through the photos."""
+    if not visuals or any(m.kind != "image" for m in visuals):
+        return visuals
+    cuts = max(len(visuals), round(target / QUICK_CUT_MS))
+    return [visuals[k % len(visuals)] for k in range(cuts)]
 
 
 def _spread(total: int, n: int) -> list[int]:
@@ -347,7 +355,7 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
     voices = [m for m in audios if is_voice_like(m)]
     musics = [m for m in audios if not is_voice_like(m)]
     notes: list[str] = []
-    per_image = _per_image(spec.mood)
+    per_image = PER_IMAGE_MS
     clips_total = sum((m.duration_ms or 5000) for m in visuals if m.kind == "video")
     stills = sum(1 for m in visuals if m.kind != "video")
     title = spec.title
@@ -365,6 +373,8 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
             target = min(60000, max(10000, stills * per_image))
         else:
             target = clips_total + stills * per_image
+        if spec.mood == "energetic":
+            visuals = _quick_cuts(visuals, target)
         durations, short = _allocate(visuals, target, per_image)
         k = 0
         for m, dur in zip(visuals, durations, strict=True):

@@ -58,13 +58,16 @@ def test_stills_share_the_duration_with_motion_and_crossfades() -> None:
     assert all(s["m"]["transition"]["type"] == "crossfade" for s in segs[:-1])
 
 
-def test_calm_means_slower_crossfades_and_energetic_quicker_ones() -> None:
+def test_calm_means_slower_crossfades_and_energetic_quicker_ones_and_shorter_cuts() -> None:
     calm = respond("make a calm slideshow", None, promo_media()).stages[-1].draft
     energetic = respond("make an energetic slideshow", None, promo_media()).stages[-1].draft
     calm_d = tl.main_segments(calm)[0]["m"]["transition"]["d"]
     energetic_d = tl.main_segments(energetic)[0]["m"]["transition"]["d"]
     assert calm_d > energetic_d
-    assert tl.timeline_end(calm) > tl.timeline_end(energetic)
+    assert tl.timeline_end(calm) == tl.timeline_end(energetic) == 30000
+    assert [s["d"] for s in tl.main_segments(energetic)] == [3000] * 10
+    assert [s["src"] for s in tl.main_segments(energetic)][5:] == ["up1", "up2", "up3", "up4", "up5"]
+    assert {s["m"]["motion"] for s in tl.main_segments(calm)} <= {"zoom_in", "zoom_out"}
 
 
 def test_clips_are_trimmed_to_fit_in_upload_order() -> None:
