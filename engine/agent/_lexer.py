@@ -143,20 +143,16 @@ def _scan_number(s: str, i: int) -> tuple[_Raw, int]:
     j = i
     while j < len(s) and s[j] in _DIGITS:
         j += 1
-    if (
-        j + 1 < len(s)
-        and s[j] in ".,"
-        and s[j + 1] in _DIGITS
-        and not (
-            s[j] == ","
-            and j + 4 < len(s)
-            and all(x in _DIGITS for x in s[j + 1 : j + 4])
-            and s[j + 4] not in _DIGITS
-        )
-    ):
-        j += 1
-        while j < len(s) and s[j] in _DIGITS:
-            j += 1
+    if j + 1 < len(s) and s[j] == "." and s[j + 1] in _DIGITS:
+        j = _digits_end(s, j + 1)  # 2.5
+    elif j + 1 < len(s) and s[j] == "," and s[j + 1] in _DIGITS:
+        k = _digits_end(s, j + 1)
+        if k - j == 4:  # 1,000: a thousands separator
+            value = float(s[i:j] + s[j + 1 : k])
+            return _Raw("num", s[i:k], i, k, (value,)), k
+        if _unit_follows(s, k):  # 1,5 s: a decimal comma, said with a unit
+            j = k
+    first = s[i:j].replace(",", ".")
     first = s[i:j].replace(",", ".")
     if j + 1 < len(s) and s[j] in ":：" and s[j + 1] in _DIGITS:
         parts = [float(first)]
@@ -173,6 +169,23 @@ def _scan_number(s: str, i: int) -> tuple[_Raw, int]:
             k = m
         return _Raw("pair", s[i:k], i, k, tuple(parts)), k
     return _Raw("num", s[i:j], i, j, (float(first),)), j
+
+
+def _digits_end(s: str, j: int) -> int:
+    while j < len(s) and s[j] in _DIGITS:
+        j += 1
+    return j
+
+
+def _unit_follows(s: str, k: int) -> bool:
+    """Is a time unit, % or x written right after position k ("1,5 s", "2,5sec", "1,5x")?"""
+    while k < len(s) and s[k] == " ":
+        k += 1
+    m = k
+    while m < len(s) and s[m].isalpha():
+        m += 1
+    word = s[k:m].lower()
+    return (k < len(s) and s[k] == "%") or word in lx.TIME_UNITS or word == "x"
 
 
 def _cjk_number(text: str) -> float | None:

@@ -109,3 +109,9 @@ def test_the_grammars_own_words_are_never_corrected() -> None:
     from engine.agent._lexicon import GRAMMAR_WORDS, correct
 
     assert [w for w in sorted(GRAMMAR_WORDS) if correct(w) is not None] == []
+
+
+def test_a_comma_between_digits_is_a_list_unless_a_unit_makes_it_a_decimal() -> None:
+    assert [t.value for t in tokenize("clips 3,1,2") if t.kind is Kind.NUM] == [3, 1, 2]
+    assert _durations("2,5 s") == [2500]
+    assert _durations("1,000 ms") == [1000]
