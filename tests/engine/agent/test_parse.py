@@ -108,7 +108,7 @@ def test_the_seeds_chinese_keywords_say_which_tool_does_it(promo: Setup, message
     ("message", "which"),
     [("undo", "undo"), ("Undo that", "undo"), ("redo", "redo"), ("go back to the first version", "first")],
 )
-def test_revisions(promo: Setup, message: str, which: str) -> None:
+def test_undo_redo_and_first_version_words_are_revisions(promo: Setup, message: str, which: str) -> None:
     assert parse(message, *promo) == Revision(which)  # type: ignore[arg-type]
 
 

@@ -154,7 +154,7 @@ def test_a_clip_cannot_be_made_longer_than_its_source(clips: Setup) -> None:
     assert "8s" in turn.reply
 
 
-def test_mute_a_clip_and_speed_one_up(clips: Setup) -> None:
+def test_a_clip_can_be_muted_and_sped_up(clips: Setup) -> None:
     draft, media = clips
     muted = respond("mute the second clip", draft, media).stages[0].draft
     assert tl.main_segments(muted)[1]["vol"] == 0
