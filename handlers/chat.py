@@ -223,6 +223,8 @@ class Chat:
             state = self.tool("get_state", {"storyboard": True}, "Drawing the storyboard…")
             if state and state.get("storyboard_path"):
                 self.console.print(f"[dim]storyboard: {escape(str(state['storyboard_path']))}[/dim]")
+            elif state is not None and state.get("backend") == "cloud":  # the cloud draws none: stop asking
+                self._storyboards = False
 
     def new(self) -> None:
         previous, self.session_id = self.session_id, None

@@ -86,6 +86,8 @@ def test_uploads_are_acknowledged_and_export_says_where_the_video_is(spawn: Any,
     child.expect_exact(PROMPT)
     child.sendline("a 2-second video from this image")
     child.expect_exact("Timeline (1 track): 1. Video:")
+    child.expect("storyboard: (\\S+\\.png)")
+    storyboard = Path(child.match.group(1))
     child.expect_exact(PROMPT)
     child.sendline("/export webm")
     child.expect("Video ready: (\\S+\\.webm)")
@@ -100,11 +102,13 @@ def test_uploads_are_acknowledged_and_export_says_where_the_video_is(spawn: Any,
     child.expect_exact(PROMPT)
     child.sendline("/bogus")
     child.expect_exact("Unknown command /bogus. Type /help for the list.")
-    child.sendeof()
+    child.expect_exact(PROMPT)
+    child.sendline("/quit")
     child.expect_exact("Bye.")
     child.expect(pexpect.EOF)
     assert path.is_file()
     assert path.stat().st_size > 0
+    assert storyboard.read_bytes().startswith(b"\x89PNG")
 
 
 def test_ctrl_c_cancels_a_long_turn_and_the_conversation_goes_on(spawn: Any) -> None:
@@ -167,3 +171,21 @@ def test_chat_talks_to_a_server_by_url_as_to_the_cloud(spawn: Any, tmp_path: Pat
     finally:
         server.close(force=True)
     assert (tmp_path / "config" / "nemovideo" / "token.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_end_of_input_ends_the_chat_like_quit(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "handlers.cli", "chat"],
+        input="/credits\n",
+        capture_output=True,
+        text=True,
+        env=chat_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Credits: " in done.stdout
+    assert done.stdout.rstrip().endswith("Bye.")
