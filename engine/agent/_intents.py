@@ -95,6 +95,19 @@ def _one_target(c: Clause, v: View, what: str) -> MainRef | Question | None:
 # fillers: revisions and routing are handled by the caller (they are not plans); these make plans
 
 
+_ASKS_BETTER = (
+    "better",
+    "nicer",
+    "improve",
+    "polish",
+    "cooler",
+    "prettier",
+    "fix",
+    "enhance",
+    "professional",
+)
+
+
 def _quality(c: Clause, v: View) -> Fill:
     return Question(
         'What should I change first: the pacing (e.g. "use quick cuts"), the length (now '
@@ -1108,6 +1121,7 @@ INTENTS: tuple[Intent, ...] = (
             not c.quotes
             and not _refs(c, v)
             and not c.has("text", "title", "music", "voiceover", "transition", "motion", "aspect")
+            and (c.has_word(*_ASKS_BETTER) or c.has("make", "change", "generate"))  # "looks great" is praise
         ),
     ),
     Intent("rename", _fs("rename"), _rename, test=lambda c, v: not _text_change_test(c, v) or c.has("video")),

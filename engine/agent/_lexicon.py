@@ -536,8 +536,11 @@ CONCEPTS: dict[str, frozenset[str]] = {
     ),
     "duration": _words("duration length long runtime"),
     "quality": _words(
-        "better nicer improve improved polish polished cooler professional awesome good great prettier "
-        "fix enhance amazing best"
+        "better nicer improve improved polish polished cooler professional prettier fix enhance "
+        "awesome good great amazing best perfect"
+    ),
+    "praise": _words(
+        "thanks thank thx great good awesome amazing perfect love nice cool excellent wonderful fantastic"
     ),
     "ai": _words("ai dancing robot robots animate animated avatar 3d cgi dragon spaceship"),
     "fit": _words("letterbox letterboxed fit contain crop cover fill blur blurred"),

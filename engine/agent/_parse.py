@@ -316,6 +316,10 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
         found = match(c, view)
         if found is None:
             if not understood and len(clauses) == 1:
+                if c.has("praise") and not c.has("add", "generate", "change", "make", "remove"):
+                    return Noop(
+                        "Glad you like it. Tell me what to change next, or export it with the export tool."
+                    )
                 if _is_ai_request(c) or c.has("add", "generate", "change", "make"):
                     return Answer(f'I can\'t do "{c.text}" with the local engine. ' + CAN_DO)
                 return Noop(NOOP_TEXT)
