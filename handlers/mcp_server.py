@@ -39,6 +39,17 @@ _INSTRUCTIONS = (
 
 State = dict[str, Any]
 
+# Hints for hosts (auto-approval, confirmation prompts). Nothing here deletes: edits can be undone.
+_READ_ONLY = types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+_ANNOTATIONS = {
+    "create_session": types.ToolAnnotations(title="Start a video project", destructive_hint=False),
+    "send_message": types.ToolAnnotations(title="Generate or edit the video", destructive_hint=False),
+    "upload": types.ToolAnnotations(title="Upload media", destructive_hint=False),
+    "get_state": _READ_ONLY.model_copy(update={"title": "Show the project state"}),
+    "export": types.ToolAnnotations(title="Export the video file", destructive_hint=False),
+    "credits": _READ_ONLY.model_copy(update={"title": "Show the credit balance"}),
+}
+
 
 def error_text(result: dict[str, Any]) -> str:
     """What a model reads when a tool fails: the message, what to do, and each problem on its own line."""
@@ -64,6 +75,7 @@ def build_server(manifest: Manifest | None = None, config: Config | None = None)
             description=t.description,
             input_schema=input_schema(t),
             output_schema=output_schema(t),
+            annotations=_ANNOTATIONS.get(t.name),
         )
         for t in manifest.tools
     ]

@@ -52,6 +52,8 @@ async def test_lists_the_six_tools_with_their_schemas(isolated: Path, mode: Any)
         assert tool.output_schema is not None
         assert tool.output_schema["properties"]["error"]["required"] == ["code", "message", "recovery"]
         assert tool.description == manifest.tool(tool.name).description
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is (True if tool.name in ("get_state", "credits") else None)
 
 
 async def test_credits_and_create_session_work_on_the_embedded_engine(isolated: Path) -> None:
