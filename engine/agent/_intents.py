@@ -553,7 +553,26 @@ def _dislike_audio(c: Clause, v: View) -> Fill:
 
 
 def _audio_set_test(c: Clause, v: View) -> bool:
-    return c.has("change", "swap", "use", "add", "replace", "make") or bool(c.files)
+    if c.has("change", "swap", "use", "add", "replace", "make") or bool(c.files):
+        return True
+    wish = c.has_word(
+        "be", "should", "want", "prefer", "instead", "rather"
+    )  # "the music should be the calm one"
+    return wish and audio_choice(c, v, _audio_role(c, v)) is not None
+
+
+def _audio_timing_test(c: Clause, v: View) -> bool:
+    return c.has_word("start", "starts", "begin", "begins", "delay", "later") and (
+        c.times.at is not None or c.has_word("delay", "later")
+    )
+
+
+def _audio_timing(c: Clause, v: View) -> Fill:
+    what = "voiceover" if _audio_role(c, v) == "voiceover" else "music"
+    return Answer(
+        f"The {what} starts with the video and the local engine can't move it yet; I can trim the clips, "
+        f"fade the {what} in (e.g. fade in the {what} over 2 seconds) or change its volume."
+    )
 
 
 def _audio_set(c: Clause, v: View) -> Fill:
@@ -942,7 +961,8 @@ def _add_clip(c: Clause, v: View) -> Fill:
 def _length_of(c: Clause) -> tuple[int | None, int | None]:
     """(new length, change): "to 2s" / "2 seconds" → length; "by 2s" / "2 seconds off" → change."""
     t = c.times
-    sign = 1 if c.has("lengthen") and not c.has("shorten") else -1
+    longer = c.has("lengthen") or c.has_word("increase", "add", "more", "extra", "longer", "extend")
+    sign = 1 if longer and not c.has("shorten") else -1
     if t.by is not None:
         return None, sign * t.by
     if t.bare and c.has_word("off", "from", "less", "more", "extra", "longer", "shorter"):
@@ -994,8 +1014,13 @@ def _trim_test(c: Clause, v: View) -> bool:
     if _edge(c) is not None and (c.has("shorten", "remove", "cut", "use", "make") or c.has_word("keep")):
         return True
     refs = _refs(c, v)
-    sized = c.has("shorten", "lengthen") or c.times.any_length is not None or c.times.by is not None
-    return (bool(refs) and (sized or not any(r.every for r in refs))) or (
+    sized = (
+        c.has("shorten", "lengthen")
+        or c.times.any_length is not None
+        or c.times.by is not None
+        or _length_factor(c) is not None
+    )
+    return (bool(refs) and sized) or (
         generic_clip(c) and not c.has("video") and len(v.mains) > 0 and c.times.any_length is not None
     )
 
@@ -1146,6 +1171,7 @@ INTENTS: tuple[Intent, ...] = (
         test=lambda c, v: (c.has(*_AUDIO) or c.has_word("nomusic", "novoice")) and _audio_remove_test(c, v),
     ),
     Intent("audio_dislike", _AUDIO, _dislike_audio, test=_dislike_test),
+    Intent("audio_timing", _AUDIO, _audio_timing, test=_audio_timing_test),
     Intent("audio_fade", _fs("fade_in fade_out fade"), _audio_fade, also=_AUDIO),
     Intent(
         "audio_volume",

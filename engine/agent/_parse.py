@@ -323,7 +323,8 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                 if _is_ai_request(c) or c.has("add", "generate", "change", "make"):
                     return Answer(f'I can\'t do "{c.text}" with the local engine. ' + CAN_DO)
                 return Noop(NOOP_TEXT)
-            if c.has("add", "remove", "change", "make", "move", "generate", "use"):
+            asks = c.has("add", "remove", "change", "make", "move", "generate", "use")
+            if asks or (c.has(*_NOUNS, "transition", "motion") and not c.has("praise")):
                 done = "; ".join(f'"{u}"' for u in understood) or "the rest"
                 return Answer(f'I understood {done} but not "{c.text}", so nothing changed. ' + CAN_DO)
             if (route := _route(c)) is not None:

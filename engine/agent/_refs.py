@@ -290,6 +290,9 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
     said = unquoted_text(c)  # "the text that says Lifestyle"
     if said and len(v.texts_matching(said)) == 1:
         return TextChoice(TextRef(contains=v.texts_matching(said)[0].text))
+    named = _texts_named(c, v)  # "remove the Lifestyle caption"
+    if len(named) == 1:
+        return TextChoice(TextRef(contains=named[0].text))
     toks = c.toks
     for i, t in enumerate(toks):
         if t.kind is Kind.ORD and _ordinal_noun(toks, i) in ("text", "title"):
@@ -320,6 +323,20 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
     if role == "title" and pool:
         return TextChoice(TextRef(role="title")) if len(pool) == 1 else TextChoice(None, tuple(pool))
     return TextChoice(None, tuple(pool or v.texts))
+
+
+def _texts_named(c: Clause, v: View) -> list[TextInfo]:
+    """Texts whose words the clause says in order, unquoted ("the Lifestyle caption"); the longest win."""
+    said = [t.norm for t in c.toks if t.kind is Kind.WORD]
+    hits: list[tuple[int, TextInfo]] = []
+    for t in v.texts:
+        words = t.text.lower().split()
+        if not words or (len(words) == 1 and len(words[0]) < 4):
+            continue
+        if any(said[i : i + len(words)] == words for i in range(len(said) - len(words) + 1)):
+            hits.append((len(words), t))
+    longest = max((n for n, _ in hits), default=0)
+    return [t for n, t in hits if n == longest]
 
 
 # ---------------------------------------------------------------------------------------------
