@@ -131,6 +131,9 @@ def _trim(d: Draft, a: dict[str, Any]) -> Draft:
         if a.get("keep_last") and new_d < cur:
             head = cur - int(new_d)
         is_video = tl.segment_kind(track, seg) == "video"
+        if a.get("source_from") is not None and is_video:  # a stretch of the source: "from 1s to 5s"
+            d = tl.trim(d, seg_id, in_ms=int(a["source_from"]), d_ms=int(new_d))
+            continue
         if head and is_video:
             speed = float(_m(seg).get("speed", 1) or 1)
             d = tl.trim(d, seg_id, in_ms=int(seg.get("in", 0)) + round(head * speed), d_ms=int(new_d))

@@ -739,8 +739,12 @@ def _speed(c: Clause, v: View) -> Fill:
 def _clip_volume_test(c: Clause, v: View) -> bool:
     if c.has("music", "voiceover") or not _refs(c, v):
         return False
-    return c.has("mute", "unmute") or c.has_word(
-        "volume", "sound", "audio", "louder", "quieter", "softer", "loud", "quiet", "noise"
+    switched_off = c.has_word("turn", "switch") and c.has_word("off")  # "turn the clip audio off"
+    return (
+        c.has("mute", "unmute")
+        or switched_off
+        or c.has_word("volume", "sound", "audio", "louder", "quieter", "softer", "loud", "quiet", "noise")
+        or (c.has_word("clip_audio") and (c.has("lower", "raise") or bool(c.percents)))
     )
 
 
@@ -750,7 +754,7 @@ def _clip_volume(c: Clause, v: View) -> Fill:
     factor: float | None = None
     if c.percents:
         vol = c.percents[0]
-    elif c.has("mute"):
+    elif c.has("mute") or (c.has_word("turn", "switch") and c.has_word("off")):
         vol = 0.0
     elif c.has("unmute"):
         vol = 1.0
@@ -817,6 +821,12 @@ def _swap(c: Clause, v: View) -> Fill:
 
 
 def _reorder(c: Clause, v: View) -> Fill:
+    backwards = c.has("reverse") and not c.has_word("order", "reorder", "rearrange", "sort")
+    if backwards and any(r.every is None for r in _refs(c, v)):
+        return Answer(
+            'Playing a clip backwards isn\'t something the local engine does; "reverse the order" plays the '
+            "clips last to first."
+        )
     if c.has("reverse") or c.has_word("reverse"):
         return [_op(c, "reorder_segments", order=tuple(range(len(v.mains) - 1, -1, -1)))]
     nums = [int(t.value) for t in c.of_kind(Kind.NUM) if t.value == int(t.value)]
@@ -995,6 +1005,19 @@ def _edge(c: Clause) -> tuple[int, int] | None:
     return None
 
 
+def _span_trim(c: Clause, v: View) -> Fill | None:
+    """ "trim clip b from 1s to 5s", "keep only 0:02-0:05 of the first clip": that stretch of the source."""
+    rng = c.times.range_
+    refs = [r for r in _refs(c, v) if r.every is None]
+    if (
+        rng is None
+        or len(refs) != 1
+        or (not c.has("shorten", "use", "make", "cut") and not c.has_word("keep", "only"))
+    ):
+        return None
+    return [_op(c, "trim_segment", target=refs[0], source_from=rng[0], d_ms=rng[1] - rng[0])]
+
+
 def _edge_trim(c: Clause, v: View, edge: tuple[int, int]) -> Fill:
     side, ms = edge
     refs = [r for r in _refs(c, v) if r.every is None] or [MainRef(index=side)]
@@ -1015,7 +1038,8 @@ def _trim_test(c: Clause, v: View) -> bool:
         return True
     refs = _refs(c, v)
     sized = (
-        c.has("shorten", "lengthen")
+        c.times.range_ is not None
+        or c.has("shorten", "lengthen")
         or c.times.any_length is not None
         or c.times.by is not None
         or _length_factor(c) is not None
@@ -1028,6 +1052,8 @@ def _trim_test(c: Clause, v: View) -> bool:
 def _trim(c: Clause, v: View) -> Fill:
     if (edge := _edge(c)) is not None:
         return _edge_trim(c, v, edge)
+    if (span := _span_trim(c, v)) is not None:
+        return span
     refs = _refs(c, v)
     if refs and all(r.every for r in refs):  # "make every photo shorter"
         length, change = _length_of(c)

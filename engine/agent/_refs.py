@@ -137,6 +137,9 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
             out.append((i, MainRef(index=int(toks[i + 1].value) - 1)))  # "remove number 3"
             consumed.add(i + 1)
             continue
+        if t.is_word("clip_audio") and not out:
+            out.append((i, MainRef(every="video")))  # "the original audio": every clip's own sound
+            continue
         if t.kind is Kind.WORD and t.norm in lx.CONCEPTS["intro"] and t.norm != "start":
             out.append((i, MainRef(index=0)))
             continue
