@@ -425,6 +425,19 @@ def _set_audio(d: Draft, a: dict[str, Any]) -> Draft:
     return tl.set_audio(d, a["role"], src=a["media"], name=a["name"], source_d=a.get("source_d"))
 
 
+def _set_loop(d: Draft, a: dict[str, Any]) -> Draft:
+    _track, seg = _role_segment(d, a["role"])
+    meta = _m(seg)
+    return tl.set_audio(
+        d,
+        a["role"],
+        src=str(seg["src"]),
+        name=meta.get("name"),
+        source_d=meta.get("source_d"),
+        loop=bool(a["loop"]),
+    )
+
+
 def _remove_audio(d: Draft, a: dict[str, Any]) -> Draft:
     return tl.remove_audio(d, a["role"])
 
@@ -502,6 +515,7 @@ APPLIERS: dict[str, Callable[[Draft, dict[str, Any]], Draft]] = {
     "remove_text": _remove_text,
     "set_audio": _set_audio,
     "remove_audio": _remove_audio,
+    "set_loop": _set_loop,
     "set_canvas": _canvas,
     "set_fit": _fit,
     "set_title": _title,

@@ -561,6 +561,14 @@ def _audio_set_test(c: Clause, v: View) -> bool:
     return wish and audio_choice(c, v, _audio_role(c, v)) is not None
 
 
+def _loop(c: Clause, v: View) -> Fill:
+    role = _audio_role(c, v)
+    if v.audio_role(role) is None:
+        return Answer("There is no " + ("music" if role == "bgm" else "voiceover") + " to loop.")
+    off = c.has_word("don't", "dont", "not", "no", "stop", "without", "once")
+    return [_op(c, "set_loop", role=role, loop=not off)]
+
+
 def _audio_timing_test(c: Clause, v: View) -> bool:
     return c.has_word("start", "starts", "begin", "begins", "delay", "later") and (
         c.times.at is not None or c.has_word("delay", "later")
@@ -1198,6 +1206,7 @@ INTENTS: tuple[Intent, ...] = (
     ),
     Intent("audio_dislike", _AUDIO, _dislike_audio, test=_dislike_test),
     Intent("audio_timing", _AUDIO, _audio_timing, test=_audio_timing_test),
+    Intent("audio_loop", _AUDIO, _loop, test=lambda c, v: c.has_word("loop", "looping", "loops", "repeat")),
     Intent("audio_fade", _fs("fade_in fade_out fade"), _audio_fade, also=_AUDIO),
     Intent(
         "audio_volume",
