@@ -18,8 +18,17 @@ _NO_HISTORY = History()
 COSTS = {"generate": 10, "edit": 1, "question": 0, "answer": 0, "noop": 0, "revision": 0}
 
 
+MAX_CHANGES_SAID = 6  # a reply stays short: the track summary after it shows the rest
+
+
 def _sentence(parts: Sequence[str]) -> str:
-    text = "; ".join(parts)
+    """The changes as one sentence; past a handful, the total duration and a count of the rest."""
+    shown = list(parts)
+    if len(shown) > MAX_CHANGES_SAID:
+        total = [p for p in shown if p.startswith("total duration")]
+        head = [p for p in shown if not p.startswith("total duration")][: MAX_CHANGES_SAID - 1]
+        shown = [*head, *total, f"and {len(parts) - len(head) - len(total)} more changes"]
+    text = "; ".join(shown)
     return text[:1].upper() + text[1:] + "." if text else ""
 
 

@@ -218,3 +218,12 @@ def test_an_edit_and_an_export_in_one_message_edits_and_says_which_tool_exports(
     assert turn.kind == "edit"
     assert turn.stages[0].draft["m"]["height"] == 1920
     assert "export tool" in turn.reply
+
+
+def test_a_reply_stays_short_when_many_things_change_but_keeps_the_total(promo: Setup) -> None:
+    draft, media = promo
+    turn = respond("make it 15 seconds", draft, media)
+    said = turn.reply.split("\n")[0]
+    assert said.count(";") <= 6
+    assert "total duration 30s → 15s" in said
+    assert "more changes" in said
