@@ -187,6 +187,8 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
     """ "…and make it bigger": a pronoun with no noun of its own means the previous clause's thing."""
     if prev is None or not set(c.words) & _PRONOUNS or c.has(*_NOUNS) or c.quotes or c.files:
         return c
+    if c.has("aspect", "transition", "motion", "speedup", "slowdown") or c.ratios:
+        return c  # "…and make it vertical": "it" is the video
     end = c.toks[-1].end
     concept = next((k for k in ("music", "voiceover", "title") if prev.has(k)), None)
     if concept is not None:
