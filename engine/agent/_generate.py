@@ -62,8 +62,12 @@ _CARD_COLORS = {
 
 
 def wants_generation(c: Clause) -> bool:
-    """Does the message ask for a video to be made (a verb of making, or a kind of video)?"""
-    return c.has("generate") or bool(set(c.words) & _VIDEO_WORDS)
+    """Does the message ask for a video to be made (a verb of making, a kind of video, or "I want a
+    YouTube intro")?"""
+    wish = c.has_word("want", "need", "like", "wanna", "love") and (
+        c.has("aspect") or c.has_word("intro", "outro", "card", "ad")
+    )
+    return c.has("generate") or bool(set(c.words) & _VIDEO_WORDS) or wish
 
 
 def _title(c: Clause) -> str | None:
@@ -144,7 +148,7 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
     if c.has_word("notext"):
         derive = False
     mood: str = "neutral"
-    if words & lx.MOOD_ENERGETIC:
+    if words & lx.MOOD_ENERGETIC or "quick_cuts" in words:
         mood = "energetic"
     elif words & lx.MOOD_CALM:
         mood = "calm"
