@@ -95,6 +95,8 @@ def _info(c: Clause, view: View) -> Info | None:
     words = c.words
     if not words or words[0] not in _ASKING or c.quotes or c.has("undo", "redo", "first_version"):
         return None
+    if words[0] in ("is", "are", "do", "does") and not c.source.rstrip().endswith(("?", "？")):
+        return None  # "do a crossfade between clips 1 and 2" is an instruction
     if c.has_word("can", "could") and c.has_word("you", "i"):
         if c.has(*(k for k, _ in ROUTES)):
             return None  # "how do I export?" is answered by the route
