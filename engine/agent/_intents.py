@@ -892,8 +892,8 @@ def _remove_clip(c: Clause, v: View) -> Fill:
             return target
         if target is None:
             return Question(
-                f"What should I remove? Clips: {_clip_list(v)}"
-                + (f"; text: {_text_list(v.texts)}" if v.texts else "")
+                f"What should I remove: a clip ({_clip_list(v)})"
+                + (f", or a text ({_text_list(v.texts)})" if v.texts else "")
                 + "?"
             )
         refs = [target]

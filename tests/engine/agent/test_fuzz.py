@@ -50,6 +50,9 @@ def test_no_message_crashes_the_agent_and_the_draft_only_changes_with_a_plan(mes
         assert turn.cost == 0
     else:
         assert turn.stages
+    if turn.kind == "question":  # one focused question, at the end
+        assert turn.reply.endswith("?")
+        assert turn.reply.count("?") == 1
     assert turn.reply
 
 
