@@ -308,3 +308,9 @@ def test_a_timeline_that_starts_late_opens_on_the_background_colour() -> None:
     g = graph(compile_(d))
     assert "color=c=0x102030" in g
     assert "concat=n=2" in g
+
+
+def test_only_high_quality_pays_for_the_slow_aac_coder() -> None:
+    assert "-aac_coder" not in compile_(five_stills(), quality="high")
+    fast = compile_(five_stills(), quality="medium")
+    assert fast[fast.index("-aac_coder") + 1] == "fast"
