@@ -84,7 +84,7 @@ def _generate(g: Generate, media: Sequence[MediaRef]) -> Turn:
     try:
         raw, raw_steps, final, steps = build_generation(plan)
     except (tl.TimelineError, ValueError) as exc:
-        return Turn("answer", (), f"I couldn't build the video: {exc}. Nothing changed.")
+        return Turn("answer", (), f"I couldn't build the video: {str(exc).rstrip('. ')}. Nothing changed.")
     stage1 = "Stage 1 (raw cut): " + raw_steps[0].summary + "."
     extras = [s.summary for s in steps if s.summary]
     stage2 = "Stage 2 (music and title): " + (_sentence(extras) if extras else "no music or text to add.")
@@ -107,7 +107,8 @@ def _edit(plan: Plan, draft: Draft | None) -> Turn:
     try:
         new, steps = apply_ops(draft, plan.ops)
     except ApplyError as exc:
-        return Turn("answer", (), f'Nothing changed: I couldn\'t do "{exc.phrase}" because {exc.reason}.')
+        reason = exc.reason.rstrip(". ")
+        return Turn("answer", (), f'Nothing changed: I couldn\'t do "{exc.phrase}" because {reason}.')
     if new == draft:
         why = "Those changes cancel each other out" if len(plan.ops) > 1 else "That is already how it is"
         return Turn("noop", (), f"{why}, so nothing changed.\n" + sm.track_summary(draft))
