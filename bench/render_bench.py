@@ -133,9 +133,9 @@ print(json.dumps({"rc": done.returncode, "wall": wall, "cpu": cpu, "peak_kb": us
 
 
 def measure(argv: list[str]) -> tuple[float, float, float]:
-    """Run ``argv`` from a small fresh launcher process; wall seconds, CPU seconds (user + system, all
-    processes) and the peak RSS (MB) of the largest process in the tree (``RUSAGE_CHILDREN`` in the launcher, which is tiny itself, so this
-    process's own memory cannot leak into the figure through fork/exec)."""
+    """Run ``argv`` from a small fresh launcher process: wall seconds, CPU seconds (user + system of
+    the whole tree) and the peak RSS (MB) of its largest process (``RUSAGE_CHILDREN`` in the launcher,
+    which is tiny itself, so this process's own memory cannot leak into the figure through fork/exec)."""
     out = subprocess.run([sys.executable, "-c", _LAUNCHER, json.dumps(argv)], capture_output=True, check=True)
     res = json.loads(out.stdout)
     if res["rc"] != 0:
