@@ -324,7 +324,6 @@ class _Graph:
     canvas: Canvas
     inputs: list[list[str]] = field(default_factory=list)
     chains: list[str] = field(default_factory=list)
-    audio_chains: list[str] = field(default_factory=list)
     _n: int = 0
 
     def input(self, *args: str) -> int:
@@ -338,16 +337,11 @@ class _Graph:
     def add(self, chain: str) -> None:
         self.chains.append(chain)
 
-    def add_audio(self, chain: str) -> None:
-        """Audio goes in a graph of its own: ffmpeg runs each graph in its own thread."""
-        self.audio_chains.append(chain)
-
     def split(self, src: str, n: int, audio: bool = False) -> list[str]:
         if n == 1:
             return [src]
         outs = [self.label("s") for _ in range(n)]
-        chain = f"[{src}]{'asplit' if audio else 'split'}={n}" + "".join(f"[{o}]" for o in outs)
-        (self.add_audio if audio else self.add)(chain)
+        self.add(f"[{src}]{'asplit' if audio else 'split'}={n}" + "".join(f"[{o}]" for o in outs))
         return outs
 
     @property
@@ -585,7 +579,7 @@ def _main_video(
             if has_audio and s.vol > 0:
                 a = g.label("ca")
                 tempo = "".join(f",{t}" for t in _atempo(s.speed))
-                g.add_audio(
+                g.add(
                     f"[{idx}:a]asetpts=PTS-STARTPTS{tempo},atrim=duration={seconds(s.d / 1000)},"
                     f"volume={s.vol:.4f},adelay={s.st}:all=1[{a}]"
                 )
@@ -650,7 +644,7 @@ def _audio(g: _Graph, segs: Sequence[AudioSeg], clip_audio: Sequence[str], total
         if s.st:
             chain.append(f"adelay={s.st}:all=1")
         out = g.label("a")
-        g.add_audio(",".join(chain) + f"[{out}]")
+        g.add(",".join(chain) + f"[{out}]")
         group = "voice" if s.role in VOICE_ROLES else "music" if s.role in MUSIC_ROLES else "other"
         groups[group].append(out)
         duck = duck or (group == "music" and s.duck)
@@ -661,7 +655,7 @@ def _audio(g: _Graph, segs: Sequence[AudioSeg], clip_audio: Sequence[str], total
         if len(labels) == 1:
             return labels[0]
         out = g.label("m")
-        g.add_audio(
+        g.add(
             "".join(f"[{x}]" for x in labels)
             + f"amix=inputs={len(labels)}:normalize=0:duration=longest[{out}]"
         )
@@ -671,9 +665,9 @@ def _audio(g: _Graph, segs: Sequence[AudioSeg], clip_audio: Sequence[str], total
     finals: list[str] = []
     if voice and music and duck:
         v_mix, v_side, ducked = g.label("vm"), g.label("vs"), g.label("duck")
-        g.add_audio(f"[{voice}]asplit=2[{v_mix}][{v_side}]")
+        g.add(f"[{voice}]asplit=2[{v_mix}][{v_side}]")
         # the music dips (about 12 dB) while the voice speaks, and comes back within half a second
-        g.add_audio(
+        g.add(
             f"[{music}][{v_side}]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400:"
             f"makeup=1[{ducked}]"
         )
@@ -684,10 +678,10 @@ def _audio(g: _Graph, segs: Sequence[AudioSeg], clip_audio: Sequence[str], total
         finals.append(other)
     out = g.label("aout")
     if not finals:
-        g.add_audio(f"anullsrc=r=48000:cl=stereo,atrim=duration={total_s}[{out}]")
+        g.add(f"anullsrc=r=48000:cl=stereo,atrim=duration={total_s}[{out}]")
         return out
     mix = mixed(finals)
-    g.add_audio(
+    g.add(
         f"[{mix}]alimiter=limit=0.97:level=0,aformat=sample_rates=48000:channel_layouts=stereo,"
         f"apad=whole_dur={total_s},atrim=duration={total_s}[{out}]"
     )
@@ -700,7 +694,6 @@ class Graph:
 
     input_args: list[str]
     filter_complex: str
-    audio_filter: str
     video: str
     audio: str
     canvas: Canvas
@@ -739,7 +732,6 @@ def compile_graph(
     return Graph(
         input_args=[a for chunk in g.inputs for a in chunk],
         filter_complex=";".join(g.chains),
-        audio_filter=";".join(g.audio_chains),
         video=final_v,
         audio=audio,
         canvas=canvas,
@@ -809,17 +801,8 @@ def compile_render(
 
 
 def graph_args(graph: Graph) -> list[str]:
-    """Inputs and the graphs: the picture's, and the sound's (each graph gets its own ffmpeg thread).
-    One filter thread per graph: the encoder keeps both cores busy, and threads cost frame buffers."""
-    audio = ["-filter_complex", graph.audio_filter] if graph.audio_filter else []
-    return [
-        *graph.input_args,
-        "-filter_complex_threads",
-        "1",
-        "-filter_complex",
-        graph.filter_complex,
-        *audio,
-    ]
+    # one filter thread: the encoder already keeps both cores busy, and each thread costs frame buffers
+    return [*graph.input_args, "-filter_complex_threads", "1", "-filter_complex", graph.filter_complex]
 
 
 def storyboard_times(duration_s: float, frames: int) -> list[float]:
