@@ -7,6 +7,7 @@ the words of the instruction that failed; the caller then keeps the draft as it 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -230,7 +231,43 @@ def _split(d: Draft, a: dict[str, Any]) -> Draft:
 def _total(d: Draft, a: dict[str, Any]) -> Draft:
     present = {s["id"] for s in _mains(d)}
     keep = [i for i in a.get("keep", ()) if i in present]
-    return tl.set_total_duration(d, int(a["total_ms"]), keep=keep)
+    fitted = tl.set_total_duration(d, int(a["total_ms"]), keep=keep)
+    fitted["m"][TARGET_KEY] = int(a["total_ms"])  # the length the user asked for; later edits keep it
+    return fitted
+
+
+# The draft remembers the length the user asked for ("a 30-second promo", "make it 15 seconds") in
+# m.target_d. Shortening a clip ("shorten the intro to 2 seconds") keeps that promise: the stills
+# stretch to absorb the difference (video clips keep their length, so no footage the user did not
+# choose appears). Where no still can take it, the video gets shorter, the draft forgets the target
+# and the reply says what the total became. Lengthening a clip, removing or adding one changes the
+# length, as asked.
+TARGET_KEY = "target_d"
+_KEEPS_TARGET = frozenset({"trim_segment"})
+
+
+def _keep_target(before: Draft, d: Draft, keep: Sequence[str]) -> tuple[Draft, ToolStep | None]:
+    target = d.get("m", {}).get(TARGET_KEY)
+    if not isinstance(target, int) or isinstance(target, bool) or tl.timeline_end(d) >= target:
+        return d, None
+    if tl.timeline_end(before) != target:
+        return d, None  # the video had already drifted from the asked length: nothing to keep
+    main = tl.main_track(d)
+    clips = [str(s["id"]) for s in _mains(d) if main is not None and tl.segment_kind(main, s) == "video"]
+    present = {str(s["id"]) for s in _mains(d)}
+    kept = [i for i in dict.fromkeys([*keep, *clips]) if i in present]
+    try:
+        fitted = tl.set_total_duration(d, target, keep=kept)
+    except tl.TimelineError:
+        forgotten = copy.deepcopy(d)
+        forgotten["m"].pop(TARGET_KEY, None)
+        return forgotten, None
+    step = ToolStep(
+        "set_total_duration",
+        {"total_ms": target, "keep": kept},
+        f"kept the video at {secs(target)}: " + "; ".join(sm.describe_changes(d, fitted)),
+    )
+    return fitted, step
 
 
 def _speed(d: Draft, a: dict[str, Any]) -> Draft:
@@ -572,6 +609,11 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
             raise ApplyError(op.phrase or op.name, humanize(str(exc), d)) from exc
         changes = sm.describe_changes(before, d)
         steps.append(ToolStep(op.name, _step_args(op), "; ".join(changes) or "no change"))
+    names = {op.name for op in ops}
+    if names & _KEEPS_TARGET and "set_total_duration" not in names:
+        d, step = _keep_target(draft, d, trimmed)
+        if step is not None:
+            steps.append(step)
     return d, steps
 
 
@@ -583,6 +625,8 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     """The raw cut (visuals) and then the music-and-title stage, each with its tool steps."""
     w, h = tl.CANVAS_PRESETS[plan.preset]
     d = tl.new_draft(title=plan.title[: tl.MAX_TITLE_CHARS], width=w, height=h, fps=30)
+    if plan.asked_ms is not None and plan.asked_ms == plan.duration_ms:
+        d["m"][TARGET_KEY] = plan.asked_ms
     for v in plan.visuals:
         d = tl.add_main(
             d,

@@ -256,6 +256,7 @@ class GenPlan:
     voiceover: AudioItem | None
     notes: tuple[str, ...]
     duration_ms: int
+    asked_ms: int | None = None  # the length the user asked for, if they said one
 
 
 PER_IMAGE_MS = 6000  # the default length of a still: 5 photos make 30 s
@@ -498,4 +499,5 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
         voiceover=voice,
         notes=tuple(notes),
         duration_ms=total,
+        asked_ms=spec.duration_ms,
     )
