@@ -324,7 +324,7 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                     return Noop(
                         "Glad you like it. Tell me what to change next, or export it with the export tool."
                     )
-                if _is_ai_request(c) or c.has("add", "generate", "change", "make"):
+                if _is_ai_request(c) or c.has("add", "generate", "change", "make", "use", "remove", "move"):
                     return Answer(f'I can\'t do "{c.text}" with the local engine. ' + CAN_DO)
                 return Noop(NOOP_TEXT)
             asks = c.has("add", "remove", "change", "make", "move", "generate", "use")
