@@ -256,11 +256,17 @@ def _scan_cjk(s: str, i: int) -> tuple[list[_Raw], int]:
 
 def _scan(s: str) -> Iterator[_Raw]:
     i, n = 0, len(s)
+    unclosed: set[str] = set()  # openers with no closer left: not searched again (linear time)
     while i < n:
         c = s[i]
+        end = -1
+        if c in _QUOTE_PAIRS and c not in unclosed:
+            end = _quote_end(s, i)
+            if end < 0 and not (c in "'‘" and i > 0 and _is_word_char(s[i - 1])):
+                unclosed.add(c)
         if c.isspace():
             i += 1
-        elif c in _QUOTE_PAIRS and (end := _quote_end(s, i)) > i + 1 and s[i + 1 : end].strip():
+        elif end > i + 1 and s[i + 1 : end].strip():
             yield _Raw("quote", s[i + 1 : end].strip(), i, end + 1)
             i = end + 1
         elif _is_word_char(c):

@@ -115,3 +115,12 @@ def test_a_comma_between_digits_is_a_list_unless_a_unit_makes_it_a_decimal() -> 
     assert [t.value for t in tokenize("clips 3,1,2") if t.kind is Kind.NUM] == [3, 1, 2]
     assert _durations("2,5 s") == [2500]
     assert _durations("1,000 ms") == [1000]
+
+
+@pytest.mark.parametrize("opener", ["“", '"', "'", "「", "«"])
+def test_thousands_of_unclosed_quotes_are_read_in_linear_time(opener: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    tokenize(opener * 4000 + " add the text 'Sale'")
+    assert time.perf_counter() - started < 0.5
