@@ -260,7 +260,8 @@ def destination(c: Clause, v: View, after_pos: int) -> Destination | None:
         if t.is_word("to_start", "at_start", "start", "beginning", "front"):
             return Destination(index=0)
         if t.is_word("after", "before", "behind", "between"):
-            refs = [r for p, r in main_refs(Clause(toks[k + 1 :], c.source), v) if p >= 0]
+            nearby = Clause(toks[k + 1 : k + 9], c.source)  # "after clip 3": the clip is named right after
+            refs = [r for p, r in main_refs(nearby, v) if p >= 0]
             if refs:
                 return (
                     Destination(after=refs[0])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import random
 import string
+import time
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +108,27 @@ def test_nothing_inside_quotes_is_split_or_read(words: str, joiner: str) -> None
     adds = [op for op in outcome.ops if op.name == "add_text"]
     assert [op.args["text"] for op in adds] == [quoted.strip()]
     assert not [op for op in outcome.ops if op.name == "remove_segment"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "move clip 1 " + "after " * 800,
+        "remove " + "clip 1 and " * 400,
+        "make it " + "vertical, " * 400,
+        "add " + "'a' " * 900,
+        "add 'x' " + "at 1s " * 600,
+        "between 1 and 2 " * 300,
+        "make it bigger and make it " * 200,
+        "删除第二个片段，" * 300,
+        "“" * 4000,
+    ],
+    ids=["after", "clips", "commas", "quotes", "times", "between", "pronouns", "chinese", "unclosed"],
+)
+def test_long_repetitive_messages_are_answered_quickly_without_changing_the_input(message: str) -> None:
+    before = copy.deepcopy(DRAFT)
+    started = time.perf_counter()
+    turn = respond(message, DRAFT, MEDIA)
+    assert time.perf_counter() - started < 1.5
+    assert turn.reply
+    assert before == DRAFT
