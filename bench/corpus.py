@@ -338,30 +338,10 @@ def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return cases
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="*", type=Path)
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--core", action="store_true", help="pure, in process (the default)")
-    mode.add_argument("--tools", action="store_true", help="end to end through the tools on the local engine")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print the last reply of failed cases")
-    args = ap.parse_args(argv)
-    paths = args.files or [p for p in (SHARED, EXTRA) if p.exists()]
-    files: dict[str, Path] | None = None
-    if args.tools:
-        import tempfile
-
-        home = Path(tempfile.mkdtemp(prefix="videogen-corpus-"))
-        os.environ.update(
-            {
-                "NEMO_BACKEND": "local",
-                "VIDEOGEN_HOME": str(home / "engine"),
-                "XDG_CONFIG_HOME": str(home / "config"),
-            }
-        )
-        files = make_fixtures(home / "fixtures")
+def run_all(cases: Sequence[dict[str, Any]], files: dict[str, Path] | None, verbose: bool) -> int:
+    """Run every case, print PASS/FAIL lines and the totals; the number of failed cases."""
     passed = failed = 0
-    for case in load(paths):
+    for case in cases:
         try:
             problems, s = run_case(case, files)
         except (RuntimeError, OSError) as exc:  # a tool that failed is this case's failure, not the run's
@@ -371,12 +351,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problems:
             failed += 1
             print(f"FAIL {case['id']}: " + " | ".join(problems))
-            if args.verbose and s.last is not None:
+            if verbose and s.last is not None:
                 print(f"     last reply ({s.last.kind}): {s.last.reply!r}")
         else:
             passed += 1
             print(f"PASS {case['id']}")
     print(f"{passed} passed, {failed} failed")
+    return failed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="*", type=Path)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--core", action="store_true", help="pure, in process (the default)")
+    mode.add_argument("--tools", action="store_true", help="end to end through the tools on the local engine")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print the last reply of failed cases")
+    args = ap.parse_args(argv)
+    cases = load(args.files or [p for p in (SHARED, EXTRA) if p.exists()])
+    if not args.tools:
+        return 1 if run_all(cases, None, args.verbose) else 0
+    import tempfile
+
+    with tempfile.TemporaryDirectory(
+        prefix="videogen-corpus-"
+    ) as tmp:  # engine data and fixtures, removed after
+        home = Path(tmp)
+        saved = {k: os.environ.get(k) for k in ("NEMO_BACKEND", "VIDEOGEN_HOME", "XDG_CONFIG_HOME")}
+        os.environ.update(
+            {
+                "NEMO_BACKEND": "local",
+                "VIDEOGEN_HOME": str(home / "engine"),
+                "XDG_CONFIG_HOME": str(home / "config"),
+            }
+        )
+        try:
+            failed = run_all(cases, make_fixtures(home / "fixtures"), args.verbose)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
     return 1 if failed else 0
 
 
