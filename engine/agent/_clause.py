@@ -349,17 +349,26 @@ _TEXT_STOP = frozenset(
 )
 
 
+_NOT_WORDS_OF_A_TEXT = frozenset(
+    {"the", "a", "an", "text", "words", "title", "caption", "overlay", "subtitle"}
+)
+
+
 def unquoted_text(c: Clause) -> str | None:
-    """The words after "saying" / "that says" / "titled" up to a time or place ("a title saying Hi at 3s")."""
+    """The words after "saying" / "that says" / "titled" up to a time or place ("a title saying Hi at 3s");
+    "with" counts only for a title ("a promo with the title Summer Sale") and only when nothing else does."""
     toks = c.toks
-    for i, t in enumerate(toks):
-        if t.kind is Kind.WORD and t.norm in _SAYING and (t.norm != "with" or c.has("title")):
+    for markers in ([m for m in _SAYING if m != "with"], ["with"] if c.has("title") else []):
+        for i, t in enumerate(toks):
+            if t.kind is not Kind.WORD or t.norm not in markers:
+                continue
             words = []
             for x in toks[i + 1 :]:
                 if x.kind is not Kind.WORD or x.norm in _TEXT_STOP:
                     break
                 words.append(x)
-            words = words if not words or words[0].norm not in ("the", "text", "words") else words[1:]
+            while words and words[0].norm in _NOT_WORDS_OF_A_TEXT:
+                words = words[1:]
             if words:
                 return c.source[words[0].start : words[-1].end]
     return None

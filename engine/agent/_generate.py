@@ -74,13 +74,21 @@ def _title(c: Clause) -> str | None:
     toks = c.toks
     for i, t in enumerate(toks):
         if t.kind is Kind.WORD and t.norm in _TITLE_MARKERS and i + 1 < len(toks):
-            nxt = toks[i + 1]
+            start = i + 1
+            if t.norm == "title":  # "title: Summer Sale", "the title is Summer Sale"
+                if toks[start].kind is Kind.PUNCT and toks[start].norm == ",":
+                    start += 1
+                elif toks[start].is_word("is", "should", "will"):
+                    start += 2 if start + 1 < len(toks) and toks[start + 1].is_word("be") else 1
+                elif toks[start].kind is not Kind.QUOTE:
+                    continue
+            if start >= len(toks):
+                continue
+            nxt = toks[start]
             if nxt.kind is Kind.QUOTE:
                 return nxt.norm
-            if t.norm == "title":
-                continue
             words = []
-            for x in toks[i + 1 :]:
+            for x in toks[start:]:
                 if x.kind is not Kind.WORD or x.norm in _STOP:
                     break
                 words.append(x)
