@@ -36,12 +36,17 @@ def respond(
     message: str, draft: Draft | None, media: Sequence[MediaRef], history: History = _NO_HISTORY
 ) -> Turn:
     """What the local engine's agent does with ``message`` (docs/contracts.md, engine.agent)."""
+    if draft is not None:
+        try:
+            draft = tl.load_draft(draft)  # a checked copy: a broken draft is reported, never half-read
+        except tl.TimelineError as exc:
+            return Turn("answer", (), f"The video's draft is damaged, so nothing was changed: {exc}")
     outcome = parse(message if isinstance(message, str) else "", draft, media)
     if isinstance(outcome, Question):
         return Turn("question", (), outcome.text)
     if isinstance(outcome, Answer):
         return Turn("answer", (), outcome.text)
-    now = f"\nRight now: {sm.track_summary(draft)}" if isinstance(draft, dict) and tl.is_ready(draft) else ""
+    now = f"\nRight now: {sm.track_summary(draft)}" if draft is not None and tl.is_ready(draft) else ""
     if isinstance(outcome, Noop):
         return Turn("noop", (), outcome.text + now)
     if isinstance(outcome, Info):
@@ -63,6 +68,10 @@ def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
             "first": "There is no earlier version.",
         }
         return Turn("answer", (), nothing[r.which])
+    try:
+        target = tl.load_draft(target)
+    except tl.TimelineError as exc:
+        return Turn("answer", (), f"That version of the draft is damaged, so nothing was changed: {exc}")
     if r.which == "first" and target == draft:
         return Turn("answer", (), "This is the first version already.")
     changes = sm.describe_changes(draft, target) if isinstance(draft, dict) else []

@@ -227,3 +227,16 @@ def test_a_reply_stays_short_when_many_things_change_but_keeps_the_total(promo: 
     assert said.count(";") <= 6
     assert "total duration 30s → 15s" in said
     assert "more changes" in said
+
+
+def test_a_damaged_draft_is_reported_and_never_crashes_the_agent() -> None:
+    for damaged in (
+        {},
+        {"t": 5},
+        {"m": {}, "t": [{"tt": 0}]},
+        {"m": {"width": 1}, "t": [{"tt": 7, "sg": [{}]}]},
+    ):
+        for message in ("make it vertical", "undo", "how long is it?", "purple monkey"):
+            turn = respond(message, damaged, [], History(undo={"broken": True}))
+            assert turn.stages == ()
+            assert "damaged" in turn.reply
