@@ -529,6 +529,7 @@ def _add_main(d: Draft, a: dict[str, Any]) -> Draft:
         source_d=a.get("source_d"),
         has_audio=bool(a.get("has_audio")) if kind == "video" else None,
         motion="zoom_in" if kind == "image" else None,
+        color=a.get("color") if kind == "color" else None,
     )
 
 

@@ -939,6 +939,56 @@ def _replace_clip(c: Clause, v: View) -> Fill:
     return [_op(c, "remove_segment", targets=(MainRef(index=index),)), add]
 
 
+_CARD_COLOURS = {**lx.COLORS, "blank": "#000000", "dark": "#111111"}
+
+
+def _card_test(c: Clause, v: View) -> bool:
+    screen = c.has_word("screen", "frame") and c.has_word(
+        "black", "blank", "white", "colour", "color", *lx.COLORS
+    )
+    return c.has("add") and (c.has_word("card", "slate") or screen)
+
+
+def _add_card(c: Clause, v: View) -> Fill:
+    """ "add an end card saying 'Thanks for watching'", "a 3 second title card 'Summer' at the start"."""
+    first = c.has_word("intro", "opening", "start", "beginning", "at_start", "to_start", "title", "front")
+    last = c.has_word("end", "outro", "ending", "closing", "at_end", "to_end")
+    to = 0 if first and not last else -1
+    colour = next((_CARD_COLOURS[w] for w in c.words if w in _CARD_COLOURS), "#111111")
+    length = c.times.for_ or c.times.any_length or DEFAULT_TEXT_MS
+    ops = [
+        _op(
+            c,
+            "add_main",
+            media="",
+            name=None,
+            kind="color",
+            color=colour,
+            d_ms=length,
+            to=to,
+            after=None,
+            before=None,
+            source_d=None,
+            has_audio=False,
+        )
+    ]
+    for text in c.quotes or ([said] if (said := unquoted_text(c)) else []):
+        ops.append(
+            _op(
+                c,
+                "add_text",
+                text=text,
+                st=0,
+                d_ms=length,
+                position="center",
+                role="title" if to == 0 else "caption",
+                anchor=MainRef(index=to),
+                offset_ms=0,
+            )
+        )
+    return ops
+
+
 def _add_clip_test(c: Clause, v: View) -> bool:
     files = [v.media_named(f) for f in c.files]
     if any(m is not None and m.kind in ("image", "video") for m in files):
@@ -1183,6 +1233,7 @@ INTENTS: tuple[Intent, ...] = (
             and (c.has_word(*_ASKS_BETTER) or c.has("make", "change", "generate"))  # "looks great" is praise
         ),
     ),
+    Intent("add_card", frozenset(), _add_card, test=_card_test),
     Intent("rename", _fs("rename"), _rename, test=lambda c, v: not _text_change_test(c, v) or c.has("video")),
     Intent("text_change", frozenset(), _text_change, test=_text_change_test),
     Intent(

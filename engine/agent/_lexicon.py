@@ -199,8 +199,6 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("fade", "to", "black"): "fade_out",
     ("fade", "from", "black"): "fade_in",
     ("ken", "burns"): "zoom",
-    ("title", "card"): "title",
-    ("intro", "card"): "title",
     ("put", "together"): "make",
     ("instagram", "post"): "square",
     ("instagram", "feed"): "square",
