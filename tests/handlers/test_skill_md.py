@@ -183,3 +183,44 @@ def test_every_file_the_client_keeps_is_in_the_files_table() -> None:
         assert f"nemovideo/{name}`" in table, name
     for also in ("{baseDir}/.venv/", "$VIDEOGEN_HOME", "./videogen-output/", "0600"):
         assert also in table
+
+
+def test_the_tool_walkthrough_runs_on_the_local_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commands of "The tools", in order, with real media under the names they use (the URL import
+    and the renders are left out: no network, and export is run by the chat and make tests)."""
+    import json
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from handlers._samples import make_music, make_still
+
+    for var in ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_BACKEND", "VIDEOGEN_FAULTS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VIDEOGEN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    for n in (1, 2):
+        make_still(
+            tmp_path / f"photo{n}.jpg", f"Photo {n}", (20, 30, 40 * n), (200, 150, 90), size=(640, 480)
+        )
+    make_music(tmp_path / "music.wav", 12.0)
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", "music.wav", "music.mp3"], check=True
+    )
+
+    section = BODY.split("## The tools", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    ran = []
+    for command in [line for block in blocks for line in block.splitlines()]:
+        if "--urls" in command or " export" in command:
+            continue
+        code = cli.main([*shlex.split(command)[2:], "-q"])
+        result = json.loads(capsys.readouterr().out)
+        assert code == 0, (command, result)
+        ran.append(shlex.split(command)[2])
+    assert ran.count("send_message") == 4
+    assert {"create_session", "upload", "get_state", "credits"} <= set(ran)
+    assert result["available"] > 0  # the last one: credits
