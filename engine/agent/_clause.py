@@ -284,7 +284,8 @@ def _unit_like(a: Tok, b: Tok) -> int:
 
 def _starts_instruction(toks: Sequence[Tok], i: int) -> bool:
     """Does a new instruction start at token i (after skipping "then", "also", "please", ...)?"""
-    while i < len(toks) and toks[i].kind is Kind.WORD and toks[i].norm in _FILLER:
+    limit = i + 6  # "and then also please <verb>": a few fillers at most (and linear time)
+    while i < len(toks) and i < limit and toks[i].kind is Kind.WORD and toks[i].norm in _FILLER:
         i += 1
     if i >= len(toks):
         return False
@@ -301,23 +302,28 @@ def split_clauses(toks: Sequence[Tok], source: str) -> list[Clause]:
             out.append(Clause(tuple(cur), source))
         cur.clear()
 
+    has_verb = False  # kept as tokens are added: the split stays linear in the message's length
     for i, t in enumerate(toks):
         if t.kind is Kind.PUNCT and t.norm == ".":
             flush()
+            has_verb = False
             continue
         joiner = (t.kind is Kind.PUNCT and t.norm == ",") or (t.kind is Kind.WORD and t.norm in _JOINERS)
-        if joiner and cur and _has_verb(cur) and _starts_instruction(toks, i + 1):
+        if joiner and cur and has_verb and _starts_instruction(toks, i + 1):
             flush()
+            has_verb = False
             continue
         cur.append(t)
+        has_verb = has_verb or _is_verb_like(t)
     flush()
     return out
 
 
-def _has_verb(toks: Sequence[Tok]) -> bool:
-    return any(
-        t.kind is Kind.WORD and (t.norm in lx.CLAUSE_VERBS or t.norm in ("undo", "redo")) for t in toks
-    ) or any(t.kind in (Kind.QUOTE, Kind.PCT, Kind.DUR) for t in toks)
+def _is_verb_like(t: Tok) -> bool:
+    """A token that makes a clause an instruction already (so "and <verb>" after it starts another)."""
+    if t.kind is Kind.WORD:
+        return t.norm in lx.CLAUSE_VERBS or t.norm in ("undo", "redo")
+    return t.kind in (Kind.QUOTE, Kind.PCT, Kind.DUR)
 
 
 _SAYING = ("saying", "says", "say", "reading", "reads", "read", "titled", "called", "with")

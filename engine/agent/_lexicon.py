@@ -7,6 +7,8 @@ tokenizer, so both languages share one grammar).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 MEDIA_EXTENSIONS = frozenset(
     [
         "mp4",
@@ -751,6 +753,7 @@ def _one_slip(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+@lru_cache(maxsize=4096)
 def correct(word: str) -> str | None:
     """The vocabulary word an unknown word is a typo of ("trasition" → "transition"), if exactly one."""
     if len(word) < 5 or not word.isalpha() or word in _COMMON or word in _KNOWN:

@@ -122,8 +122,24 @@ def test_nothing_inside_quotes_is_split_or_read(words: str, joiner: str) -> None
         "make it bigger and make it " * 200,
         "删除第二个片段，" * 300,
         "“" * 4000,
+        "but " * 1000,
+        "and " * 1000,
+        "bigger " * 600,
     ],
-    ids=["after", "clips", "commas", "quotes", "times", "between", "pronouns", "chinese", "unclosed"],
+    ids=[
+        "after",
+        "clips",
+        "commas",
+        "quotes",
+        "times",
+        "between",
+        "pronouns",
+        "chinese",
+        "unclosed",
+        "buts",
+        "ands",
+        "unknown-words",
+    ],
 )
 def test_long_repetitive_messages_are_answered_quickly_without_changing_the_input(message: str) -> None:
     before = copy.deepcopy(DRAFT)
