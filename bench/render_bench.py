@@ -176,17 +176,22 @@ def raw_frames(name: str, media: dict[str, Path], work: Path) -> tuple[Path, int
     draft = scenario(name)
     raw = work / f"frames-{name}.yuv"
     canvas = output_canvas(draft, OutputSettings())
-    if not raw.exists():
-        infos = anyio.run(validate_media, draft, media)
-        texts = _draw_texts(draft, canvas, work)
-        graph = compile_graph(draft, media, infos, texts, canvas, with_audio=False)
+    infos = anyio.run(validate_media, draft, media)
+    texts = _draw_texts(draft, canvas, work)
+    graph = compile_graph(draft, media, infos, texts, canvas, with_audio=False)
+    want = graph.end_frame * canvas.width * canvas.height * 3 // 2
+    if not raw.exists() or raw.stat().st_size != want:  # never reuse a frame file a killed run cut short
+        partial = raw.with_suffix(".partial")
         subprocess.run(
             [
                 *(ffmpeg_exe(), "-v", "error", "-y", *graph_args(graph), "-map", f"[{graph.video}]"),
-                *("-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)),
+                *("-f", "rawvideo", "-pix_fmt", "yuv420p", str(partial)),
             ],
             check=True,
         )
+        partial.replace(raw)
+    if raw.stat().st_size != want:
+        raise SystemExit(f"{raw} has {raw.stat().st_size} bytes, expected {want} ({graph.end_frame} frames)")
     return raw, canvas.width, canvas.height
 
 
