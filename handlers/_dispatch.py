@@ -24,6 +24,14 @@ class _InternalError(VideogenError):
     code = "internal_error"
 
 
+def unwrap(exc: Exception) -> Exception:
+    """The one error inside task-group wrappers (the embedded engine runs in a task group, which wraps
+    what a tool raises in an ExceptionGroup); a group of several stays as it is."""
+    while isinstance(exc, ExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
 async def _run(manifest: Manifest, ctx: ToolContext, name: str, args: object) -> dict[str, Any]:
     spec = manifest.tool(name)
     valid = spec.validate_input(args)
@@ -56,12 +64,16 @@ async def acall_tool(
 
             ctx.call_tool = route
             result = await _run(manifest, ctx, name, {} if args is None else args)
-    except VideogenError as exc:
-        result = failure(exc, label)
-    except OSError as exc:
-        result = failure(ConfigError(f"a file could not be used: {exc}"), label)
-    except Exception as exc:  # a bug must still come back as a result the agent can read
-        result = failure(_InternalError(f"internal error: {type(exc).__name__}: {redact(str(exc))}"), label)
+    except Exception as raised:
+        exc = unwrap(raised)
+        if isinstance(exc, VideogenError):
+            result = failure(exc, label)
+        elif isinstance(exc, OSError):
+            result = failure(ConfigError(f"a file could not be used: {exc}"), label)
+        else:  # a bug must still come back as a result the agent can read
+            result = failure(
+                _InternalError(f"internal error: {type(exc).__name__}: {redact(str(exc))}"), label
+            )
     if spec is not None:
         problems = spec.output_problems(result)
         if problems:

@@ -25,6 +25,7 @@ from handlers._constants import APP_NAME
 from handlers._context import ToolContext, failure
 from handlers._draftview import describe_changes, is_ready, track_summary
 from handlers._errors import (
+    InputError,
     ServerError,
     StreamDroppedError,
     TurnTimeoutError,
@@ -240,6 +241,12 @@ async def _routed(
 
 async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     message = str(args["message"]).strip()
+    if not message:
+        # Never worth a paid turn: the backend would refuse it or answer with nothing to do.
+        raise InputError(
+            "the message is empty: say what to make or change",
+            ["message: write the user's instruction, e.g. 'shorten the intro to 2 seconds'"],
+        )
     route = route_message(message)
     if route is not None:
         return await _routed(ctx, route.tool, dict(route.args), args.get("session_id"))

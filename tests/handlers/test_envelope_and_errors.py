@@ -99,3 +99,13 @@ def test_every_error_kind_is_documented_in_the_error_schema() -> None:
     assert len(kinds) > 20
     for kind in kinds:
         assert kind.code in documented, kind
+
+
+def test_an_error_wrapped_by_task_groups_is_reported_as_itself() -> None:
+    from handlers._dispatch import unwrap
+    from handlers._errors import InputError
+
+    inner = InputError("the message is empty: say what to make or change", [])
+    assert unwrap(ExceptionGroup("tg", [ExceptionGroup("tg", [inner])])) is inner
+    several = ExceptionGroup("tg", [ValueError("a"), ValueError("b")])
+    assert unwrap(several) is several

@@ -299,3 +299,12 @@ async def test_a_backend_without_storyboards_says_so_instead_of_failing(
     assert "storyboard_path" not in state
     assert "offers no storyboard" in state["text"]
     assert not list((eng.config.cwd / "videogen-output").glob("*.part"))
+
+
+async def test_a_blank_message_is_refused_before_anything_is_sent(engine: EngineFactory) -> None:
+    eng = await engine()
+    await eng.call("create_session")
+    result = await eng.call("send_message", {"message": "  \n\t "})
+    assert result["error"]["code"] == "invalid_input"
+    assert result["error"]["message"] == "the message is empty: say what to make or change"
+    assert eng.recorder.count("POST", "/run_sse") == 0
