@@ -20,6 +20,7 @@ from engine.render import (
     storyboard,
 )
 from engine.render._text import find_fonts
+from tests.engine.render._pixels import pixels
 
 from .conftest import copy_bytes, draft, file_names, file_size, frame_at, image_seg
 
@@ -86,13 +87,13 @@ async def test_text_with_emoji_quotes_colons_and_percent_is_in_the_picture(
     box = diff.getbbox()
     assert box is not None, "the text is not in the frame"
     assert box[2] - box[0] > 160  # a wide line of words (wrapped to the canvas)
-    white = sum(1 for p in a.getdata() if min(p) > 220)  # type: ignore[call-overload]
+    white = sum(1 for p in pixels(a) if min(p) > 220)
     assert white > 400  # the white letters themselves, not only a smudge
     if find_fonts().emoji is not None:
         # the flame is orange/red/yellow: saturated pixels that the plain render lacks where the text is
         def saturated(img: Image.Image) -> int:
             region = img.crop(box)
-            return sum(1 for r, g, bl in region.getdata() if r > 180 and r - bl > 100 and g > 60)  # type: ignore[misc]
+            return sum(1 for r, g, bl in pixels(region.convert("RGB")) if r > 180 and r - bl > 100 and g > 60)
 
         assert saturated(a) > saturated(b) + 20
 

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from engine.render._text import FontSet, TextStyle, find_fonts, has_glyph, place, render_text, wrap
+from tests.engine.render._pixels import pixels
 
 FONTS = find_fonts()
 needs_emoji = pytest.mark.skipif(FONTS.emoji is None, reason="no colour emoji font installed")
@@ -17,11 +18,7 @@ needs_cjk = pytest.mark.skipif(not FONTS.cjk, reason="no CJK font installed")
 def coloured_pixels(img: Image.Image) -> int:
     """Opaque pixels that are clearly neither grey nor white (the text is white with a black outline)."""
     rgba = img.convert("RGBA")
-    return sum(
-        1
-        for r, g, b, a in rgba.getdata()  # type: ignore[misc]
-        if a > 200 and max(r, g, b) - min(r, g, b) > 60
-    )
+    return sum(1 for r, g, b, a in pixels(rgba) if a > 200 and max(r, g, b) - min(r, g, b) > 60)
 
 
 def test_a_latin_font_is_found_on_this_machine() -> None:
