@@ -72,11 +72,12 @@ def _name(seg: Mapping[str, Any]) -> str:
     if isinstance(text, str) and text:
         return f'"{text}"'
     name = _meta(seg).get("name")
-    if isinstance(name, str) and name:
-        return name
-    src = seg.get("src")
-    if isinstance(src, str) and src:
-        return src.rstrip("/").rsplit("/", 1)[-1]
+    if not (isinstance(name, str) and name):
+        src = seg.get("src")
+        name = src.rstrip("/").rsplit("/", 1)[-1] if isinstance(src, str) and src else ""
+    if name:  # a media name reads like the protocol's "city timelapse": no extension, no underscores
+        stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+        return stem.replace("_", " ").strip() or name
     kind = _meta(seg).get("kind")
     return str(kind) if kind else str(seg.get("id", "segment"))
 
@@ -107,8 +108,7 @@ def _track_line(track: Mapping[str, Any]) -> str:
     if len(names) == 1:
         what = names[0]
     else:
-        shown = ", ".join(names[:3]) + (f", +{len(names) - 3} more" if len(names) > 3 else "")
-        what = f"{len(names)} clips: {shown}"
+        what = ", ".join(names[:2]) + (f" +{len(names) - 2} more" if len(names) > 2 else "")
     extra = _range(start, end)
     vols = {float(s["vol"]) for s in segs if isinstance(s.get("vol"), int | float)}
     if _int(track.get("tt")) == 1 and len(vols) == 1:

@@ -50,7 +50,10 @@ async def test_a_conversation_makes_a_verified_video_file(
     assert made["ready_for_export"] is True
     assert made["silent"] is False
     assert made["tool_calls"]["count"] >= 2
-    assert made["track_summary"].startswith("Timeline (3 tracks): 1. Video: 3 clips")
+    assert made["track_summary"].startswith(
+        "Timeline (3 tracks): 1. Video: product front, product side +1 more"
+    )
+    assert made["track_summary"] in made["text"]  # the client's own summary reads like the engine's
     assert made["changes"][0].startswith("timeline created")
 
     edited = await eng.call("send_message", {"message": "shorten the first clip to 0.5 seconds"})
