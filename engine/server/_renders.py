@@ -62,11 +62,15 @@ def scaled_canvas(draft: dict[str, Any], max_height: int | None) -> dict[str, An
 
 
 def _sources(draft: Mapping[str, Any]) -> set[str]:
+    """The media files a draft uses: colour cards and text have no file (as the renderer reads them)."""
     return {
         seg["src"]
         for track in draft.get("t", [])
+        if track.get("tt") != 7
         for seg in track.get("sg", [])
         if isinstance(seg.get("src"), str)
+        and seg["src"]
+        and (seg.get("m") if isinstance(seg.get("m"), dict) else {}).get("kind") != "color"
     }
 
 

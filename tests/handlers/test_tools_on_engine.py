@@ -311,3 +311,19 @@ async def test_a_blank_message_is_refused_before_anything_is_sent(engine: Engine
     assert result["error"]["code"] == "invalid_input"
     assert result["error"]["message"] == "the message is empty: say what to make or change"
     assert eng.recorder.count("POST", "/run_sse") == 0
+
+
+async def test_title_cards_made_without_uploads_export_and_draw_a_storyboard(engine: EngineFactory) -> None:
+    eng = await engine()
+    await eng.call("create_session")
+    made = await eng.call(
+        "send_message", {"message": 'Make a 2-second intro card that says "Welcome to Acme"'}
+    )
+    assert made["ok"], made
+    assert "NemoVideo cloud" in made["text"]  # honest: footage generation needs the cloud
+    state = await eng.call("get_state", {"storyboard": True})
+    assert file_head(Path(state["storyboard_path"]))[:8] == b"\x89PNG\r\n\x1a\n"
+    exported = await eng.call("export", {"quality": "low"})
+    assert exported["ok"], exported
+    assert exported["duration_s"] == pytest.approx(2.0, abs=0.1)
+    assert file_head(Path(exported["path"]))[4:8] == b"ftyp"
