@@ -17,7 +17,7 @@ from typing import Any
 from handlers._constants import DEFAULT_SERVE_PORT
 from handlers._errors import ConfigError
 
-__all__ = ["DEFAULT_SERVE_PORT", "embedded_app", "run_local_server"]
+__all__ = ["DEFAULT_SERVE_PORT", "embedded_app", "engine_renderer", "run_local_server"]
 
 
 def _server_module() -> Any:
@@ -28,6 +28,15 @@ def _server_module() -> Any:
             f"the local engine is not available ({exc})",
             recovery="Reinstall video-generator-ai, or use the cloud: set NEMO_BACKEND=cloud.",
         ) from exc
+
+
+def engine_renderer() -> Any | None:
+    """The local engine's renderer module (ffmpeg_exe, find_fonts) for `videogen doctor`; None when the
+    engine is not installed. Kept here so that this module stays the one door from handlers to engine."""
+    try:
+        return importlib.import_module("engine.render")
+    except ImportError:
+        return None
 
 
 @asynccontextmanager

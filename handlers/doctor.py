@@ -9,7 +9,6 @@ answers one). Exit 0 only when every check is OK.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import socket
@@ -26,6 +25,7 @@ import anyio
 
 from handlers._config import Config
 from handlers._dispatch import acall_tool
+from handlers._embedded import engine_renderer
 from handlers._errors import VideogenError
 
 __all__ = ["COMMAND", "DESCRIPTION", "EPILOG", "EXAMPLES", "HELP", "Check", "configure", "run", "run_checks"]
@@ -89,11 +89,9 @@ def check_python(version: tuple[int, int, int] | None = None) -> Check:
 
 def _ffmpeg_path() -> str:
     """The renderer's ffmpeg (engine.render.ffmpeg_exe when the engine is installed), else the wheel's."""
-    try:
-        render = importlib.import_module("engine.render")
+    render = engine_renderer()
+    if render is not None and hasattr(render, "ffmpeg_exe"):
         return str(render.ffmpeg_exe())
-    except (ImportError, AttributeError):
-        pass
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
@@ -134,11 +132,10 @@ def _scan_fonts(dirs: Sequence[str]) -> dict[str, Path]:
 def find_fonts(dirs: Sequence[str] | None = None) -> tuple[Path | None, Path | None, Path | None]:
     """(latin, cjk, emoji) font files: the renderer's own discovery when it is there, else a scan."""
     if dirs is None:
-        try:
-            fonts = importlib.import_module("engine.render").find_fonts()
+        render = engine_renderer()
+        if render is not None and hasattr(render, "find_fonts"):
+            fonts = render.find_fonts()
             return fonts.latin, (fonts.cjk[0] if fonts.cjk else None), fonts.emoji
-        except (ImportError, AttributeError):
-            pass
         extra = [p for p in os.environ.get("VIDEOGEN_FONT_DIRS", "").split(os.pathsep) if p]
         dirs = (*extra, *_FONT_DIRS)
     found = _scan_fonts(dirs)

@@ -34,3 +34,17 @@ def test_only_the_http_chokepoint_and_the_transport_import_httpx2() -> None:
 def test_no_handlers_module_imports_the_engine_statically() -> None:
     # _embedded.py reaches engine.server lazily (importlib) so the client works without it
     assert modules_importing("engine") == set()
+
+
+def test_only_the_embedded_module_reaches_into_the_engine_at_run_time() -> None:
+    reaching = {
+        str(path.relative_to(HANDLERS))
+        for path in HANDLERS.rglob("*.py")
+        if any(
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.startswith("engine.")
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    }
+    assert reaching == {"_embedded.py"}
