@@ -80,8 +80,10 @@ def _title(c: Clause) -> str | None:
                     start += 1
                 elif toks[start].is_word("is", "should", "will"):
                     start += 2 if start + 1 < len(toks) and toks[start + 1].is_word("be") else 1
-                elif toks[start].kind is not Kind.QUOTE:
-                    continue
+                elif toks[start].kind is not Kind.QUOTE and not (
+                    i > 0 and toks[i - 1].is_word("the") and toks[start].kind is Kind.WORD
+                ):
+                    continue  # "the title Aurora" names it; "a title" alone does not
             if start >= len(toks):
                 continue
             nxt = toks[start]
