@@ -208,3 +208,22 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 __all__ = ["Engine", "EngineFactory", "Recorder", "Seen", "file_head", "file_size", "rewrite"]
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The embedded engine with its data and the client's config under tmp_path; no cloud settings."""
+    for var in (
+        "NEMO_TOKEN",
+        "NEMO_API_URL",
+        "NEMO_BACKEND",
+        "NEMO_CLIENT_ID",
+        "VIDEOGEN_FAULTS",
+        "SKILL_SOURCE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VIDEOGEN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -13,22 +13,6 @@ from handlers import cli
 from handlers.doctor import check_ffmpeg, check_folder, check_fonts, check_python, find_fonts
 
 
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in (
-        "NEMO_TOKEN",
-        "NEMO_API_URL",
-        "NEMO_BACKEND",
-        "NEMO_CLIENT_ID",
-        "VIDEOGEN_FAULTS",
-        "SKILL_SOURCE",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("VIDEOGEN_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    return tmp_path
-
-
 def test_a_healthy_machine_passes_every_check(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = cli.main(["doctor"])
     lines = capsys.readouterr().out.splitlines()

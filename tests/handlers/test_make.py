@@ -13,23 +13,6 @@ from handlers._samples import make_still
 from handlers.make import output_format
 
 
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in (
-        "NEMO_TOKEN",
-        "NEMO_API_URL",
-        "NEMO_BACKEND",
-        "NEMO_CLIENT_ID",
-        "VIDEOGEN_FAULTS",
-        "SKILL_SOURCE",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("VIDEOGEN_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def make(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     code = cli.main(["make", "-q", *argv])
     return code, json.loads(capsys.readouterr().out)

@@ -19,23 +19,6 @@ pytestmark = pytest.mark.anyio
 TOOLS = {"create_session", "send_message", "upload", "get_state", "export", "credits"}
 
 
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in (
-        "NEMO_TOKEN",
-        "NEMO_API_URL",
-        "NEMO_BACKEND",
-        "NEMO_CLIENT_ID",
-        "VIDEOGEN_FAULTS",
-        "SKILL_SOURCE",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("VIDEOGEN_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def text_of(result: types.CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
 
