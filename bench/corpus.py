@@ -277,7 +277,13 @@ class ToolSession:
         return draft if isinstance(draft, dict) and draft.get("t") else None
 
     def send(self, message: str) -> ToolReply:
-        result = self._tool("send_message", {"message": message, "session_id": self.sid})
+        result = self._call("send_message", {"message": message, "session_id": self.sid})
+        if not result.get("ok") and (result.get("error") or {}).get("code") == "invalid_input":
+            # The client refuses a blank message before sending it: a reply the user sees, no change.
+            self.last = ToolReply("refused", str(result.get("text") or ""))
+            return self.last
+        if not result.get("ok"):
+            raise RuntimeError(f"send_message failed: {result.get('error') or result.get('text')}")
         self.last = ToolReply(str(result.get("stage")), str(result.get("reply") or result.get("text") or ""))
         return self.last
 
