@@ -2,7 +2,8 @@
 
     python bench/corpus.py [--core | --tools] [-v] [FILE.jsonl ...]
 
-Default files: /work/shared/corpus/edits.jsonl (or $CORPUS) and tests/engine/agent/corpus_extra.jsonl.
+Default files: ../shared/corpus/edits.jsonl beside the checkout (or $CORPUS; else the committed copy
+tests/engine/agent/corpus_shared.jsonl) and tests/engine/agent/corpus_extra.jsonl.
 
 - ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
   and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the
@@ -33,7 +34,11 @@ if str(ROOT) not in sys.path:
 
 from engine.agent import History, MediaRef, Turn, respond  # noqa: E402
 
-SHARED = Path(os.environ.get("CORPUS", "/work/shared/corpus/edits.jsonl"))
+# The user's corpus lives in ../shared/ beside the checkout; a copy is committed so that the suite
+# runs it on any clone (refresh the copy when the shared one grows).
+SHARED_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared.jsonl"
+_LIVE = ROOT.parent / "shared" / "corpus" / "edits.jsonl"
+SHARED = Path(os.environ.get("CORPUS") or (_LIVE if _LIVE.is_file() else SHARED_COPY))
 EXTRA = ROOT / "tests" / "engine" / "agent" / "corpus_extra.jsonl"
 PROMO_MESSAGE = "Combine these images and audio into a 30-second promotional video with text overlays"
 CLIPS_MESSAGE = "Make a 20-second video from these clips with background music"

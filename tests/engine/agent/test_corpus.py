@@ -27,11 +27,13 @@ CORPUS = _runner()
 
 @pytest.mark.parametrize(
     "path",
-    [pytest.param(CORPUS.SHARED, id="shared"), pytest.param(CORPUS.EXTRA, id="extra")],
+    [
+        pytest.param(CORPUS.SHARED, id="shared"),
+        pytest.param(CORPUS.SHARED_COPY, id="shared-copy"),
+        pytest.param(CORPUS.EXTRA, id="extra"),
+    ],
 )
 def test_every_corpus_case_passes_in_core_mode(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if not path.exists():
-        pytest.skip(f"{path} is not here")
     code = CORPUS.main([str(path)])
     out = capsys.readouterr().out
     assert code == 0, "\n".join(line for line in out.splitlines() if line.startswith("FAIL"))
