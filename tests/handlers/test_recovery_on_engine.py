@@ -134,7 +134,7 @@ async def test_streamed_partials_are_not_shown_twice(engine: EngineFactory, medi
     expected = (await plain.call("send_message", {"message": GENERATE}))["reply"]
     eng = await prepared(engine, media, FaultConfig(streaming_partials=True))
     result = await eng.call("send_message", {"message": GENERATE})
-    assert result["reply"] == expected.replace(plain.config.cwd.name, eng.config.cwd.name)
+    assert result["reply"] == expected.replace(plain.cwd.name, eng.cwd.name)
 
 
 @pytest.mark.parametrize("form", ["json", "unescaped"])

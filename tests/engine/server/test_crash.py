@@ -165,7 +165,7 @@ async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path
 
 
 def before_base(snapshot: dict[str, Any]) -> str:
-    url = snapshot["state"]["video_infos"][0]["cdn_url"]
+    url: str = snapshot["state"]["video_infos"][0]["cdn_url"]
     return url.split("/files/")[0]
 
 
