@@ -99,7 +99,7 @@ def scenario(name: str) -> dict[str, Any]:
 
 
 def build_media(work: Path) -> dict[str, Path]:
-    import _media
+    from bench import _media
 
     work.mkdir(parents=True, exist_ok=True)
     media: dict[str, Path] = {}
