@@ -2,8 +2,8 @@
 
     python bench/corpus.py [--core | --tools] [-v] [FILE.jsonl ...]
 
-Default files: ../shared/corpus/edits.jsonl beside the checkout (or $CORPUS; else the committed copy
-tests/engine/agent/corpus_shared.jsonl) and tests/engine/agent/corpus_extra.jsonl.
+Default files: the user's corpus (``$CORPUS``, else the live copy when one sits beside the checkout,
+else the committed copy tests/engine/agent/corpus_shared.jsonl) and tests/engine/agent/corpus_extra.jsonl.
 
 - ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
   and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the
@@ -34,8 +34,8 @@ if str(ROOT) not in sys.path:
 
 from engine.agent import History, MediaRef, Turn, respond  # noqa: E402
 
-# The user's corpus lives in ../shared/ beside the checkout; a copy is committed so that the suite
-# runs it on any clone (refresh the copy when the shared one grows).
+# The user's corpus: a copy is committed so that the suite runs it on any clone; a live copy found
+# beside the checkout is preferred (refresh the committed one when the live one grows).
 SHARED_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared.jsonl"
 _LIVE = ROOT.parent / "shared" / "corpus" / "edits.jsonl"
 SHARED = Path(os.environ.get("CORPUS") or (_LIVE if _LIVE.is_file() else SHARED_COPY))

@@ -5,8 +5,8 @@ No I/O and no timeline calls. The decisions, in order:
 1. nothing but blanks, emoji or punctuation → ``Noop``;
 2. undo / redo / "the first version" → ``Revision`` (on its own; mixed with edits → ``Answer``);
 3. a question about the video ("how long is it?") → ``Info``;
-4. export / credits / status / upload (the seeds' routing words, English or Chinese) → ``Answer``
-   naming the tool;
+4. export / credits / status / upload (the client's routing words, docs/protocol.md §4, English or
+   Chinese) → ``Answer`` naming the tool;
 5. an empty draft: a description → ``Generate`` (or a ``Question`` when there is nothing to show);
    an edit → ``Answer`` (no video yet); else ``Noop``;
 6. "make a new video …" → ``Generate`` again;

@@ -1,4 +1,4 @@
-"""Every recovery path of PROTOCOL.md §4, §6 and §8, driven by the engine's fault emulation over HTTP."""
+"""Every recovery path of docs/protocol.md §4, §6 and §8, driven by the engine's fault emulation over HTTP."""
 
 from __future__ import annotations
 
@@ -232,7 +232,7 @@ async def test_a_refused_client_id_is_replaced_and_the_token_call_retried(engine
     assert (eng.config.config_dir / "client_id").read_text().strip() == ids[1]
 
 
-async def test_without_a_claim_token_the_browser_link_takes_the_seeds_form(engine: EngineFactory) -> None:
+async def test_without_a_claim_token_the_browser_link_takes_the_long_form(engine: EngineFactory) -> None:
     eng = await engine(FaultConfig(errors={"claim_token": 400}))
     session = await eng.call("create_session")
     assert session["ok"], session

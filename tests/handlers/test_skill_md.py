@@ -129,7 +129,7 @@ def test_routing_table_keeps_export_credits_status_and_upload_out_of_messages() 
     }
 
 
-def test_interaction_patterns_from_the_seeds_are_stated() -> None:
+def test_the_interaction_patterns_are_stated() -> None:
     for rule in (
         "Confirm before a long generation",
         "Never send the same message twice",
