@@ -41,6 +41,7 @@ from engine.agent._plan import (
 )
 from engine.agent._types import Draft, MediaRef
 from engine.agent._view import TextInfo, View, make_view, secs
+from engine.render import FORMATS
 
 __all__ = ["parse"]
 
@@ -48,7 +49,11 @@ MAX_OPERATIONS = 30  # one message, one reviewable change set
 MAX_MESSAGE_CHARS = 4000  # longer messages are read up to here (a pasted essay is not an edit list)
 
 ROUTES = (
-    ("export", "To export, use the export tool (mp4, mov, avi, webm or mkv); exporting costs no credits."),
+    (
+        "export",
+        f"To export, use the export tool ({', '.join(FORMATS[:-1])} or {FORMATS[-1]}); "
+        "exporting costs no credits.",
+    ),
     ("credits", "To see your credits, use the credits tool; generating costs 10 credits and each edit 1."),
     ("status", "To see the timeline, use the get_state tool: it shows the track summary."),
     (
