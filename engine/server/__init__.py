@@ -53,7 +53,8 @@ from engine.server.config import ServerConfig, default_home
 from engine.server.faults import FaultConfig
 
 if TYPE_CHECKING:
-    from engine.server._app import create_app, serve
+    from engine.server._app import create_app
+    from engine.server._net import serve
 
 __all__ = ["FaultConfig", "ServerConfig", "create_app", "default_home", "serve"]
 
@@ -65,8 +66,12 @@ logging.getLogger("engine.server").addHandler(logging.NullHandler())
 def __getattr__(name: str) -> Any:
     # The app pulls in Starlette, the agent and the renderer: load it only when asked for, so that
     # ``engine.server.faults`` and ``ServerConfig`` stay cheap to import (the client's tests use them).
-    if name in ("create_app", "serve"):
+    if name == "create_app":
         from engine.server import _app
 
-        return getattr(_app, name)
+        return _app.create_app
+    if name == "serve":
+        from engine.server import _net
+
+        return _net.serve
     raise AttributeError(f"module 'engine.server' has no attribute {name!r}")
