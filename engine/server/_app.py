@@ -734,7 +734,7 @@ def create_app(config: ServerConfig) -> Starlette:
             faults = FaultState(config.faults)
             if config.faults.active:
                 log.warning("fault emulation is on: %s", config.faults)
-            async with ChildRegistry(store) as children, anyio.create_task_group() as tg:
+            async with ChildRegistry.running(store) as children, anyio.create_task_group() as tg:
                 engine = _Engine(
                     config=config,
                     store=store,

@@ -24,12 +24,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from types import TracebackType
+from collections.abc import AsyncIterator, Iterator
 from typing import Final
 
 import anyio
-from anyio.abc import Process, TaskGroup
+from anyio.abc import Process
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from engine.render import spawn_watch
@@ -65,24 +64,24 @@ class ChildRegistry:
         self._receive: MemoryObjectReceiveStream[_Event]
         self._send, self._receive = anyio.create_memory_object_stream[_Event](math.inf)
         self._watchdog: Process | None = None
-        self._tg: TaskGroup | None = None
         self.live: set[int] = set()
 
-    async def __aenter__(self) -> ChildRegistry:
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        self._tg.start_soon(self._pump)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None:
-        self._send.close()  # the pump drains what is queued, then ends
-        assert self._tg is not None
-        with anyio.CancelScope(shield=True):
-            result = await self._tg.__aexit__(exc_type, exc, tb)
-            await self._stop_watchdog()
-        return result
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(cls, store: Store) -> AsyncIterator[ChildRegistry]:
+        """A registry whose recorder runs while the context is open; on exit the watchdog is told
+        that the engine is ending (it ends what is still listed, normally nothing)."""
+        registry = cls(store)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(registry._pump)
+                try:
+                    yield registry
+                finally:
+                    registry._send.close()  # the recorder drains what is queued, then ends
+        finally:
+            with anyio.CancelScope(shield=True):
+                await registry._stop_watchdog()
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[None]:
