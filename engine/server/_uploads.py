@@ -420,7 +420,7 @@ def _publish(checked: Sequence[_Checked], store: Store, session_id: str, now: fl
     for item in checked:
         sha = item.incoming.digest.hexdigest()
         target = store.media_path(sha, item.fmt)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if target.exists():
             item.incoming.tmp_path.unlink(missing_ok=True)
         else:
