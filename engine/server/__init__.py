@@ -41,6 +41,14 @@ What a client sees, beyond PROTOCOL.md (the client accepts all of it):
 - ``/workspace/claim?ct=...`` and ``?task=...&session=...`` answer an HTML page; unknown or
   expired links answer 404 with a page that says so.
 - ``GET /healthz`` answers ``{"ok": true}`` once the engine is ready.
+- ``POST /api/render/proxy/lambda/<id>/cancel`` (an extension, bearer token and attribution headers
+  as for a poll): a pending or running render stops and ends ``failed`` with a "cancelled" reason;
+  a finished one is left as it is. The answer is the render's status (shape A).
+- Limits (``engine.server.config.Limits``, README "Limits"): a request beyond one is refused before
+  any work with 4000 (or 4002 for sizes: JSON body, upload quota, pixels per picture).
+- Served over HTTP (``serve``, ``engine.server._net``): a Host name the engine does not answer to
+  gets HTTP 421 ``{"detail": ...}``; a request body that stalls gets HTTP 408 and a closed
+  connection.
 - Fault emulation: ``engine.server.faults`` (module docstring).
 """
 
