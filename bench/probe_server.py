@@ -30,7 +30,7 @@ import time
 import wave
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,7 +287,7 @@ def p2_big_draft(src: Path) -> str:
     out = []
     with engine(src) as e:
         c, t, sid = user(e)
-        with c, health_watch(e) as lat:
+        with closing(c), health_watch(e) as lat:
             started = time.monotonic()
             r = submit(c, t, sid, "huge", colour_draft(100_000))
             took = time.monotonic() - started
@@ -296,7 +296,7 @@ def p2_big_draft(src: Path) -> str:
         )
     with engine(src) as e:
         c, t, sid = user(e)
-        with c, health_watch(e) as lat:
+        with closing(c), health_watch(e) as lat:
             started = time.monotonic()
             r = submit(c, t, sid, "long", colour_draft(1000))
             took = time.monotonic() - started
@@ -318,7 +318,7 @@ def p2_big_draft(src: Path) -> str:
 def p3_limits(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             ten = submit(c, t, sid, "ten_hours", colour_draft(1, 36_000))
             accepted = sum(
                 submit(c, t, sid, f"q{i}", colour_draft(1, 600)).status_code == 200 for i in range(20)
@@ -332,7 +332,7 @@ def p4_quota(src: Path) -> str:
     limits = json.dumps({"upload_quota_bytes": 20 * 1024 * 1024})
     with engine(src, env={"VIDEOGEN_LIMITS": limits}) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             wav = wav_bytes(110)  # ~9.7 MB each
             files = [("files", (f"big{i}.wav", wav[: len(wav) - i * 2])) for i in range(3)]
             r = c.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(t), files=files)
@@ -347,7 +347,7 @@ def p4_quota(src: Path) -> str:
 def p5_pixels(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             url = f"/api/upload-video/nemo_agent/me/{sid}"
             bomb = c.post(url, headers=auth(t), files={"files": ("bomb.png", bomb_png(50000, 50000))})
             body = bomb.json()
@@ -362,7 +362,7 @@ def p5_pixels(src: Path) -> str:
 def p6_orphans(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             submit(c, t, sid, "long", colour_draft(1, 600))
             wait_status(c, t, "long", lambda j: (j.get("progress") or 0) > 0, 60)
         pids = _ffmpeg_under(e.home)
@@ -402,7 +402,7 @@ def p8_ipv6(src: Path) -> str:
 def p9_truncated(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             boundary = "probeboundary"
             part = (
                 f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="half.wav"\r\n'
@@ -419,7 +419,7 @@ def p9_truncated(src: Path) -> str:
 def p10_bad_input(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             headers = {**auth(t), "Content-Type": "application/json"}
             deep = c.post(
                 "/run_sse", headers=headers, content=b'{"session_id": ' + b"[" * 1000 + b"]" * 1000 + b"}"
@@ -475,7 +475,7 @@ def p11_timeouts(src: Path) -> str:
 def p12_host(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             r = c.post(
                 f"/api/upload-video/nemo_agent/me/{sid}",
                 headers={**auth(t), "Host": "x"},
@@ -497,7 +497,7 @@ def p14_modes(src: Path) -> str:
             p.chmod(0o755 if p.is_dir() else 0o644)
         with engine(src, home=home) as e:
             c, t, sid = user(e)
-            with c:
+            with closing(c):
                 c.post(
                     f"/api/upload-video/nemo_agent/me/{sid}",
                     headers=auth(t),
@@ -514,7 +514,7 @@ def p14_modes(src: Path) -> str:
 def p15_upfront(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
-        with c:
+        with closing(c):
             r = submit(c, t, sid, "colour", colour_draft(2, 1, src="up_missing"))
             later = ""
             if r.status_code == 200:

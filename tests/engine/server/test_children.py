@@ -4,22 +4,18 @@ the file it was still writing. Now each child is in its own process group, watch
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import httpx2
 import pytest
-from anyio.abc import Process
 
 from engine.server._store import ENGINE_STOPPED
 
 from ._support import auth, client, get_token, new_session, wait_render
+from .test_crash import engine_process
 
 pytestmark = [
     pytest.mark.anyio,
@@ -27,38 +23,6 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@asynccontextmanager
-async def engine_process(home: Path) -> AsyncIterator[tuple[Process, str]]:
-    """``python -m engine.server`` on a free port in its own session; yields it and its URL."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIDEOGEN_FAULTS", "VIDEOGEN_LIMITS")}
-    argv = [
-        sys.executable,
-        "-m",
-        "engine.server",
-        "--port",
-        "0",
-        "--home",
-        str(home),
-        "--max-render-height",
-        "90",
-    ]
-    process = await anyio.open_process(argv, cwd=REPO, env=env, start_new_session=True, stderr=None)
-    try:
-        assert process.stdout is not None
-        seen = b""
-        with anyio.fail_after(30):
-            while b"\n" not in seen:
-                seen += await process.stdout.receive()
-        found = re.search(rb"ready on (http://127\.0\.0\.1:\d+)", seen)
-        assert found, seen
-        yield process, found.group(1).decode()
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            with anyio.fail_after(20):
-                await process.wait()
 
 
 def running(pid: int) -> bool:

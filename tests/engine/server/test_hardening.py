@@ -7,7 +7,6 @@ test's docstring.
 
 from __future__ import annotations
 
-import socket
 import stat
 import struct
 import zlib
@@ -19,7 +18,6 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-import uvicorn
 
 from engine.server import ServerConfig
 from engine.server._net import network_app, uvicorn_config
@@ -33,6 +31,7 @@ from ._support import (
     image_bytes,
     new_session,
     raw_multipart,
+    serve_app,
     state,
     wait_render,
     wav_bytes,
@@ -41,45 +40,12 @@ from ._support import (
 pytestmark = pytest.mark.anyio
 
 
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = anyio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets)
-        finally:
-            self.ready.set()
-
-
 @asynccontextmanager
 async def network_server(config: ServerConfig) -> AsyncIterator[str]:
     """The engine as ``serve`` runs it, on a free loopback port; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = _Server(uvicorn_config(network_app(config, "127.0.0.1"), config, log_level="warning"))
-    stopped = anyio.Event()
-
-    async def run() -> None:
-        try:
-            await server.serve([sock])
-        finally:
-            stopped.set()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(run)
-        with anyio.fail_after(15):
-            await server.ready.wait()
-        assert server.started
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            with anyio.fail_after(15):
-                await stopped.wait()
-    sock.close()
+    app = network_app(config, "127.0.0.1")
+    async with serve_app(app, uvicorn_config(app, config, log_level="warning")) as base:
+        yield base
 
 
 def colour_draft(segments: int, seconds_each: float = 0.1) -> dict[str, Any]:
@@ -515,3 +481,13 @@ def test_every_limit_is_in_the_readme_table() -> None:
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     for name in Limits.__dataclass_fields__:
         assert f"`{name}`" in readme, name
+
+
+def test_limits_come_from_videogen_limits_and_a_wrong_one_is_named() -> None:
+    """#3/#4: every limit can be changed without code (VIDEOGEN_LIMITS: serve and the embedded engine)."""
+    assert Limits.from_env({}) == Limits()
+    assert Limits.from_env({"VIDEOGEN_LIMITS": '{"max_segments": 50}'}).max_segments == 50
+    with pytest.raises(ValueError, match="unknown limit"):
+        Limits.from_env({"VIDEOGEN_LIMITS": '{"max_segment": 50}'})
+    with pytest.raises(ValueError, match="max_segments must be > 0"):
+        Limits.from_env({"VIDEOGEN_LIMITS": '{"max_segments": 0}'})
