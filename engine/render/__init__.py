@@ -6,7 +6,7 @@ them. See docs/contracts.md ("engine.render").
 """
 
 from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
-from ._ffmpeg import ffmpeg_exe
+from ._ffmpeg import SpawnWatch, ffmpeg_exe, spawn_watch
 from ._render import probe, remux, render, storyboard, validate_media
 from ._types import (
     FORMATS,
@@ -37,6 +37,7 @@ __all__ = [
     "RenderError",
     "RenderProgress",
     "RenderResult",
+    "SpawnWatch",
     "TextOverlay",
     "compile_render",
     "ffmpeg_exe",
@@ -44,6 +45,7 @@ __all__ = [
     "probe",
     "remux",
     "render",
+    "spawn_watch",
     "storyboard",
     "validate_media",
 ]
