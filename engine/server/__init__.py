@@ -41,6 +41,12 @@ What a client sees, beyond PROTOCOL.md (the client accepts all of it):
 - ``/workspace/claim?ct=...`` and ``?task=...&session=...`` answer an HTML page; unknown or
   expired links answer 404 with a page that says so.
 - ``GET /healthz`` answers ``{"ok": true}`` once the engine is ready.
+- Extensions (the cloud has none and answers 404): ``GET /api/storyboard/nemo_agent/<user>/<sid>/latest``
+  (a PNG contact sheet of the draft) and ``POST /api/edit/nemo_agent/<user>/<sid>`` with
+  ``{"ops": [...]}``: exact edits as JSON ops, applied together as one revision through the same
+  operations as the conversation (``engine.server._edit``); answers ``{"session_id", "revision",
+  "changed", "changes", "draft"}``, or 4000 naming ``ops[i].field`` and what is allowed (nothing
+  changed). Costs what a conversation edit costs; ``undo``/``redo`` ops are free.
 - Fault emulation: ``engine.server.faults`` (module docstring).
 """
 

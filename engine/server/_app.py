@@ -26,6 +26,7 @@ from starlette.routing import Route
 from engine.render import RenderError
 from engine.render import storyboard as draw_storyboard
 from engine.server._claim import RenderLink, claim_page, not_found_page
+from engine.server._edit import run_edit
 from engine.server._errors import (
     ENGINE_FAILURE,
     RENDER_NOT_FOUND,
@@ -485,6 +486,16 @@ class _Api:
                 raise invalid_request(f"the storyboard could not be drawn: {exc}") from exc
         return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
 
+    @_endpoint("edit")
+    async def edit(self, request: Request) -> Response:
+        """An engine extension (the cloud has none): exact edits as JSON ops, one revision (_edit.py)."""
+        user = await self._user(request)
+        self._attribution(request)
+        session = await self._session(request.path_params["session_id"], user)
+        body = await self._json(request)
+        engine = self.engine
+        return _envelope(await run_edit(engine.store, engine.turns, session, user, body, self.config.clock))
+
     @_endpoint("render")
     async def render(self, request: Request) -> Response:
         user = await self._user(request)
@@ -560,6 +571,7 @@ class _Api:
             Route("/api/credits/balance/simple", self.credits, methods=["GET"]),
             Route("/api/state/nemo_agent/{user}/{session_id}/latest", self.state, methods=["GET"]),
             Route("/api/storyboard/nemo_agent/{user}/{session_id}/latest", self.storyboard, methods=["GET"]),
+            Route("/api/edit/nemo_agent/{user}/{session_id}", self.edit, methods=["POST"]),
             Route("/api/render/proxy/lambda", self.render, methods=["POST"]),
             Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
             Route("/api/render/proxy/{render_id}/download", self.download, methods=["GET"]),

@@ -187,6 +187,8 @@ def injected(code: int, endpoint: str) -> ApiError | HttpError:
         return HttpError(402, "export blocked on the free plan: register to unlock export")
     if code == 429:
         return rate_limited(10, 7)
+    if code == 404:  # the cloud's answer on a route it does not have (the engine's extensions)
+        return HttpError(404, "Not Found")
     raise ValueError(f"no emulated error for code {code} on {endpoint}")
 
 
