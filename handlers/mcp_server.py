@@ -1,4 +1,4 @@
-"""`videogen mcp`: an MCP stdio server (mcp 2.x low-level `Server`) exposing the skill's six tools.
+"""`videogen mcp`: an MCP stdio server (mcp 2.x low-level `Server`) exposing skill.yaml's tools.
 
 Input and output schemas come straight from schemas/ (file references inlined, see `_tooldefs`). A
 tool's result goes back as structured content plus its JSON as text; a failed tool comes back as a

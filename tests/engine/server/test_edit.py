@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from engine import timeline as tl
 from engine.render import _ffmpeg
 from engine.server import FaultConfig, ServerConfig
+from engine.server._edit import EDIT_OPS, MAX_OPS
 
 from ._support import (
     MESSAGE,
@@ -29,6 +32,7 @@ from ._support import (
 )
 
 pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="session")
@@ -419,3 +423,24 @@ async def test_an_edit_costs_what_a_conversation_edit_costs_and_undo_is_free(pro
     await project.edit([{"op": "undo"}], status=422)  # nothing before the first edit: refused, free
     await project.edit([{"op": "set_canvas", "aspect": "16:9"}])  # no change: no revision, free
     assert await available() == start - 1
+
+
+def test_the_tool_schema_names_exactly_the_ops_fields_and_values_the_engine_takes() -> None:
+    schema = json.loads((ROOT / "schemas/tools/edit.input.json").read_text(encoding="utf-8"))
+    ops = schema["properties"]["ops"]
+    props = ops["items"]["properties"]
+    assert ops["maxItems"] == MAX_OPS
+    assert props["op"]["enum"] == list(EDIT_OPS)
+    assert set(props) - {"op"} == {
+        f for required, optional in EDIT_OPS.values() for f in (*required, *optional)
+    }
+    assert props["position"]["enum"] == list(tl.POSITIONS)
+    assert props["type"]["enum"] == list(tl.TRANSITIONS)
+    assert props["fit"]["enum"] == list(tl.FITS)
+    assert props["aspect"]["enum"] == list(tl.CANVAS_PRESETS)
+    assert props["role"]["enum"] == list(tl.AUDIO_ROLES)
+    for name, (required, optional) in EDIT_OPS.items():  # the op's description lists its fields
+        found = re.search(rf"(?:^|; ){name} \{{([^}}]*)\}}", props["op"]["description"])
+        assert found is not None, name
+        listed = found.group(1)
+        assert all(field in listed for field in (*required, *optional)), name
