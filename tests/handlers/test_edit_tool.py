@@ -15,17 +15,14 @@ from handlers import cli
 from handlers.mcp_server import build_server
 from handlers.tools.send_message import EDIT_HINT
 from tests.handlers.conftest import Engine, EngineFactory
+from tests.handlers.test_tools_on_engine import GENERATE, upload_all
 
 pytestmark = pytest.mark.anyio
 
-GENERATE = "make a 3-second reel from these images with the music and a title 'Aurora'"
-
 
 async def generated(eng: Engine, media: dict[str, Path]) -> dict[str, Any]:
-    uploaded = await eng.call(
-        "upload", {"files": [str(media[k]) for k in ("still1", "still2", "still3", "music")]}
-    )
-    assert uploaded["ok"], uploaded
+    """Three stills and the music uploaded, a video made by message; get_state with the draft."""
+    await upload_all(eng, media)
     made = await eng.call("send_message", {"message": GENERATE})
     assert made["ok"], made
     assert made["stage"] == "complete"

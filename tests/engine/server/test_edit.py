@@ -17,6 +17,7 @@ from engine import timeline as tl
 from engine.render import _ffmpeg
 from engine.server import FaultConfig, ServerConfig
 from engine.server._edit import EDIT_OPS, MAX_OPS
+from tests._support import eventually
 
 from ._support import (
     MESSAGE,
@@ -397,11 +398,12 @@ async def test_an_edit_while_a_turn_runs_is_refused_as_busy(tmp_path: Path) -> N
         sid = await new_session(http, token)
         async with anyio.create_task_group() as tg:
             tg.start_soon(send_message, http, token, sid, MESSAGE)
-            with anyio.fail_after(10):
-                for _ in range(500):  # the turn is busy for 2 s of keep-alives before its events
-                    if (await state(http, token, sid))["busy"]:
-                        break
-                    await anyio.sleep(0.02)
+
+            async def busy() -> bool:
+                answer: bool = (await state(http, token, sid))["busy"]
+                return answer
+
+            await eventually(busy, "the turn runs (2 s of keep-alives before its events)", limit_s=10)
             response = await http.post(
                 f"/api/edit/nemo_agent/me/{sid}",
                 headers=auth(token),
