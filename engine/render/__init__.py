@@ -5,7 +5,9 @@ ffmpeg says about files, ``_ffmpeg`` is the only module that spawns ffmpeg, ``_r
 them. See docs/contracts.md ("engine.render").
 """
 
-from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
+from engine.timeline import CANVAS_PRESETS
+
+from ._compile import Canvas, Job, TextOverlay, compile_render, output_canvas
 from ._ffmpeg import ffmpeg_exe
 from ._render import probe, remux, render, storyboard, validate_media
 from ._types import (

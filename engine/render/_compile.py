@@ -28,10 +28,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from engine import timeline
+
 from ._ffmpeg import seconds
 from ._types import Draft, MediaInfo, OutputSettings, RenderError
 
-CANVAS_PRESETS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350)}
 PREVIEW_SHORT_SIDE = 540
 PREVIEW_FPS = 15
 ZOOM = Fraction(11, 10)  # Ken Burns: 1.0 -> 1.1 (or back), centred
@@ -123,7 +124,7 @@ def colour(value: Any, default: str = "black") -> str:
     return text
 
 
-# ---------------------------------------------------------------- draft reading (no engine.timeline)
+# ---------------------------------------------------------------- draft reading (through engine.timeline)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class StillNeed:
         return (str(self.path), self.fit, self.width, self.height, self.background)
 
 
-_MOTIONS = {"zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"}
+_MOTIONS = frozenset(timeline.MOTIONS) - {"none"}
 
 
 def still_margin(seg: MainSeg) -> Fraction:
@@ -210,34 +211,24 @@ def _tracks(draft: Draft) -> list[dict[str, Any]]:
     return [t for t in draft.get("t") or [] if isinstance(t, dict)]
 
 
-def main_track(draft: Draft) -> dict[str, Any] | None:
-    tracks = _tracks(draft)
-    return next((t for t in tracks if t.get("role") == "main"), None) or next(
-        (t for t in tracks if t.get("tt") == 0), None
-    )
+def visual_kind(track: Mapping[str, Any], seg: Mapping[str, Any], info: MediaInfo | None) -> str:
+    """image | video | color of a main-track segment.
 
-
-def timeline_end_ms(draft: Draft) -> int:
-    main = main_track(draft)
-    segs = (main or {}).get("sg") or []
-    if segs:
-        return max(int(s["st"]) + int(s["d"]) for s in segs)
-    ends = [int(s["st"]) + int(s["d"]) for t in _tracks(draft) for s in t.get("sg") or []]
-    return max(ends, default=0)
-
-
-def segment_kind(seg: Mapping[str, Any], info: MediaInfo | None) -> str:
-    meta = seg.get("m") or {}
-    kind = meta.get("kind")
-    if kind in {"image", "video", "color"}:
-        return str(kind)
-    if not seg.get("src"):
-        return "color"
-    return info.kind if info is not None and info.kind in {"image", "video"} else "image"
+    What the draft says (``engine.timeline.segment_kind``: ``m.kind``, else inferred); where the draft
+    leaves it to inference (no ``m.kind``), the probed content decides, because upload ids carry no file
+    extension to infer from, and a segment without media is a colour card.
+    """
+    if (seg.get("m") or {}).get("kind") is None:
+        if not seg.get("src"):
+            return "color"
+        if info is not None and info.kind in {"image", "video"}:
+            return info.kind
+    kind = timeline.segment_kind(dict(track), dict(seg))
+    return kind if kind in timeline.MAIN_KINDS else "image"
 
 
 def main_segments(draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo]) -> list[MainSeg]:
-    main = main_track(draft)
+    main = timeline.main_track(draft)
     fit_default = str((draft.get("m") or {}).get("fit") or "cover")
     background = colour((draft.get("m") or {}).get("background"), "black")
     out: list[MainSeg] = []
@@ -245,7 +236,7 @@ def main_segments(draft: Draft, media: Mapping[str, Path], infos: Mapping[str, M
         meta = seg.get("m") or {}
         src = seg.get("src")
         info = infos.get(src) if src else None
-        kind = segment_kind(seg, info)
+        kind = visual_kind(main or {}, seg, info)
         path = media.get(src) if src else None
         if kind != "color" and path is None:
             raise RenderError(
@@ -711,7 +702,7 @@ def compile_graph(
     with_audio: bool = True,
     prepared: Mapping[tuple[str, str, int, int, str], Path] | None = None,
 ) -> Graph:
-    end_ms = timeline_end_ms(draft)
+    end_ms = timeline.timeline_end(draft)
     if end_ms <= 0:
         raise RenderError("the draft is empty: nothing to render", hint="add media to the timeline first")
     end_frame = max(1, canvas.frames(end_ms))

@@ -13,6 +13,8 @@ from typing import Any
 import anyio
 from PIL import Image, ImageDraw, ImageFont
 
+from engine import timeline
+
 from . import _ffmpeg, _probe, _text
 from ._compile import (
     DEFAULT_SETTINGS,
@@ -22,10 +24,8 @@ from ._compile import (
     TextOverlay,
     compile_render,
     compile_storyboard,
-    main_track,
     output_canvas,
     still_needs,
-    timeline_end_ms,
 )
 from ._stills import fit_still
 from ._types import Draft, MediaError, MediaInfo, OutputSettings, RenderError, RenderProgress, RenderResult
@@ -133,7 +133,7 @@ async def _probe_file(path: Path, *, speech: bool) -> MediaInfo:
 
 def _media_uses(draft: Draft) -> list[tuple[str, str, str]]:
     """(segment id, src, needed kind) for every segment that uses a file."""
-    main = main_track(draft)
+    main = timeline.main_track(draft)
     uses: list[tuple[str, str, str]] = []
     for track in draft.get("t") or []:
         for seg in track.get("sg") or []:
@@ -202,7 +202,7 @@ async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, M
 
 
 def _draw_texts(draft: Draft, canvas: Canvas, folder: Path) -> list[TextOverlay]:
-    end = timeline_end_ms(draft)
+    end = timeline.timeline_end(draft)
     out: list[TextOverlay] = []
     for track in draft.get("t") or []:
         if track.get("tt") != 7:
