@@ -7,9 +7,11 @@ them. See docs/contracts.md ("engine.render").
 
 from engine.timeline import CANVAS_PRESETS
 
+from ._cache import RenderCache
 from ._compile import Canvas, Job, TextOverlay, compile_render, output_canvas
 from ._ffmpeg import ffmpeg_exe
-from ._render import probe, remux, render, storyboard, validate_media
+from ._render import probe, remux, storyboard, validate_media
+from ._smart import render
 from ._types import (
     FORMATS,
     QUALITIES,
@@ -32,6 +34,7 @@ __all__ = [
     "MediaError",
     "MediaInfo",
     "OutputSettings",
+    "RenderCache",
     "RenderError",
     "RenderProgress",
     "RenderResult",

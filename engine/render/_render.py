@@ -294,7 +294,7 @@ async def _run_to(
         partial.unlink(missing_ok=True)
 
 
-async def render(
+async def render_whole(
     draft: Draft,
     media: Mapping[str, Path],
     out: Path,
@@ -302,9 +302,8 @@ async def render(
     *,
     on_progress: Callable[[RenderProgress], None] | None = None,
 ) -> RenderResult:
-    """Render ``draft`` to ``out`` (written under a temporary name, checked, then renamed into place).
-
-    Cancelling the calling task kills ffmpeg and leaves no output file.
+    """Render ``draft`` to ``out`` in one ffmpeg pass (written under a temporary name, checked, then
+    renamed into place). Cancelling the calling task kills ffmpeg and leaves no output file.
     """
     out = Path(out)
     media = {k: Path(v) for k, v in media.items()}
