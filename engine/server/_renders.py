@@ -23,7 +23,7 @@ from typing import Any, Final, Literal, cast
 import anyio
 from anyio.abc import TaskGroup
 
-from engine.render import OutputSettings, RenderError, RenderProgress, render
+from engine.render import OutputSettings, RenderCache, RenderError, RenderProgress, render
 from engine.server._errors import invalid_request
 from engine.server._store import ENGINE_STOPPED, RenderRow, SessionRow, Store, UploadRow
 from engine.server.faults import FaultState
@@ -113,6 +113,8 @@ class RenderManager:
         self.max_height = max_height
         self.clock = clock
         self.limiter = anyio.CapacityLimiter(max_concurrent)
+        # encoded chunks by content key: an export after an edit encodes only what the edit changed
+        self.cache = RenderCache(store.home / "cache" / "render")
         self.task_group: TaskGroup | None = None
         self._live: dict[tuple[str, str], float] = {}
 
@@ -250,5 +252,5 @@ class RenderManager:
             format=cast(Literal["mp4", "mov", "avi", "webm", "mkv"], row.format),
             quality=cast(Literal["low", "medium", "high"], row.quality),
         )
-        result = await render(draft, media, out, settings, on_progress=on_progress)
+        result = await render(draft, media, out, settings, on_progress=on_progress, cache=self.cache)
         return result.duration_s, result.size
