@@ -121,14 +121,19 @@ class RenderCache:
             os.utime(self._meta(key))
         return True
 
-    def put(self, key: str, src: Path) -> None:
-        """Store the file ``src`` as entry ``key`` (``src`` stays where it is)."""
+    def put(self, key: str, src: Path, *, copy: bool = False) -> None:
+        """Store the file ``src`` as entry ``key`` (``src`` stays where it is). A file of the export's own
+        work folder is hard-linked; ``copy`` for one that lives on (a published video), so that nothing
+        done to it later can touch the entry."""
         self.entries.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(4)
         data_tmp = self.entries / f".{key}.{token}.mp4"
         meta_tmp = self.entries / f".{key}.{token}.json"
         try:
-            _link_or_copy(src, data_tmp)
+            if copy:
+                shutil.copyfile(src, data_tmp)
+            else:
+                _link_or_copy(src, data_tmp)
             meta = {"sha256": file_sha256(data_tmp), "size": data_tmp.stat().st_size, "stored": time.time()}
             meta_tmp.write_text(json.dumps(meta))
             os.replace(data_tmp, self._data(key))

@@ -193,6 +193,25 @@ def concat_list(chunks: Sequence[tuple[str, int]], canvas: Canvas) -> str:
     return "\n".join(lines) + "\n"
 
 
+def master_key(chunks: Sequence[EncodeJob], sound: EncodeJob) -> str:
+    """The key of a whole export: its chunks and its sound, in order (kept so that another container of
+    the same video is one stream copy of one file)."""
+    parts = ["master", CHUNK_FORMAT, [j.key for j in chunks], sound.key]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def remux_argv(master: Path, out: Path, fmt: str) -> list[str]:
+    """An H.264/AAC file into another of the H.264 containers, by stream copy."""
+    if fmt not in H264_FORMATS:
+        raise ValueError(f"an H.264/AAC master is remuxed into {', '.join(H264_FORMATS)}, not {fmt}")
+    return [
+        *QUIET,
+        *("-i", str(master), "-map", "0:v:0", "-map", "0:a:0", "-c", "copy"),
+        *(["-movflags", "+faststart"] if fmt in {"mp4", "mov"} else []),
+        *("-f", MUXERS[fmt], str(out)),
+    ]
+
+
 def assemble_argv(concat: Path, sound: Path, out: Path, fmt: str) -> list[str]:
     """Chunks (by an ffconcat list) and the sound into one file, by stream copy."""
     if fmt not in H264_FORMATS:

@@ -148,6 +148,23 @@ def _media_uses(draft: Draft) -> list[tuple[str, str, str]]:
     return uses
 
 
+_known: dict[tuple[str, int, int, int], MediaInfo] = {}
+
+
+async def _probe_known(path: Path) -> MediaInfo:
+    """``_probe_file`` without the voice check, remembered per (path, size, mtime, inode) in this process:
+    a conversation exports the same files again and again."""
+    try:
+        st = await anyio.Path(path).stat()
+    except OSError:
+        return await _probe_file(path, speech=False)  # says what is wrong with it
+    memo = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    info = _known.get(memo)
+    if info is None:
+        info = _known[memo] = await _probe_file(path, speech=False)
+    return info
+
+
 async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, MediaInfo]:
     """Probe every file the draft uses (each once) before ffmpeg runs; ``MediaError`` names the segment."""
     uses = _media_uses(draft)
@@ -166,7 +183,7 @@ async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, M
     async def one(src: str) -> None:
         async with limiter:
             try:
-                infos[src] = await _probe_file(media[src], speech=False)
+                infos[src] = await _probe_known(media[src])
             except MediaError as exc:
                 errors[src] = exc
 

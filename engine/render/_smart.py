@@ -8,6 +8,7 @@ and avi, which are other codecs, it is the one-pass render of ``_render``. See d
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import anyio
 
-from . import _ffmpeg
+from . import _ffmpeg, _probe
 from ._cache import RenderCache, file_sha256
 from ._chunks import (
     H264_FORMATS,
@@ -27,8 +28,10 @@ from ._chunks import (
     concat_list,
     ffmpeg_build,
     fit_name,
+    master_key,
     media_name,
     png_name,
+    remux_argv,
     sound_job,
 )
 from ._compile import (
@@ -45,6 +48,7 @@ from ._render import _check_output, _draw_texts, _partial_path, _prepare_stills,
 from ._types import Draft, MediaInfo, OutputSettings, RenderError, RenderProgress, RenderResult
 
 log = logging.getLogger(__name__)
+_PARTIAL = Path("PARTIAL")  # the output's place in an argv until it gets its temporary name
 _SOUND_WEIGHT = 0.05  # the sound's share of an export's progress, when it is encoded
 _hashes: dict[tuple[str, int, int, int], str] = {}
 
@@ -154,68 +158,25 @@ async def _render_chunked(
         plan = await anyio.to_thread.run_sync(_Plan, draft, media, infos, canvas, settings, texts)
         jobs = [plan.chunk(w) for w in plan.windows]
         sound = plan.sound()
-        names = [f"c{i:04d}.mp4" for i in range(len(jobs))]
-        sound_file = folder / "sound.m4a"
-
-        def look_up(indices: Sequence[int]) -> list[int]:
-            return [i for i in indices if not cache.take(jobs[i].key, folder / names[i])]
-
-        todo = await anyio.to_thread.run_sync(look_up, range(len(jobs)))
-        sound_cached = await anyio.to_thread.run_sync(cache.take, sound.key, sound_file)
-        wanted_fits = {n for i in todo for n in jobs[i].inputs if n in plan.fits}
-        if wanted_fits:
-            needs = {n: plan.fits[n] for n in sorted(wanted_fits)}
-            made = await _prepare_stills(needs, folder)
-            for name, need in needs.items():
-                if need.key in made:
-                    plan.files[name] = made[need.key]
-            failed = {n for n, need in needs.items() if need.key not in made}
-            if failed:
-                plan.without_fits(failed)
-                for i in todo:
-                    if failed & set(jobs[i].inputs):
-                        jobs[i] = plan.chunk(plan.windows[i])
-                todo = await anyio.to_thread.run_sync(look_up, todo)
-        progress = _Progress(on_progress, [jobs[i] for i in todo], None if sound_cached else sound)
-        limiter = anyio.CapacityLimiter(max(1, min(2, os.cpu_count() or 1)))
-
-        async def encode(job: EncodeJob, dest: Path, what: str) -> None:
-            async with limiter:
-                partial = dest.with_name(f".{dest.name}")
-                await _ffmpeg.run(
-                    job.resolve(plan.files, partial),
-                    total_s=job.duration_s,
-                    on_progress=lambda p: progress.update(job.key, p.percent / 100),
-                    what=what,
-                )
-                if not partial.is_file() or partial.stat().st_size == 0:
-                    raise RenderError(f"{what} wrote nothing", hint="render again")
-                os.replace(partial, dest)
-                await anyio.to_thread.run_sync(cache.put, job.key, dest)
-                progress.update(job.key, 1.0)
-
-        async with anyio.create_task_group() as tg:
-            if not sound_cached:
-                tg.start_soon(encode, sound, sound_file, "the sound track")
-            for i in todo:
-                window = plan.windows[i]
-                tg.start_soon(
-                    encode, jobs[i], folder / names[i], f"chunk {i + 1} (frames {window[0]}-{window[1] - 1})"
-                )
-        concat = folder / "chunks.ffconcat"
-        concat.write_text(concat_list([(names[i], job.frames) for i, job in enumerate(jobs)], canvas))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = _partial_path(out)
-        try:
-            await _ffmpeg.run(
-                assemble_argv(concat, sound_file, partial, settings.format), what="joining the chunks"
+        whole = Job(argv=[], duration_s=end_frame / float(canvas.fps), canvas=canvas)
+        master = master_key(jobs, sound)
+        if await anyio.to_thread.run_sync(cache.take, master, folder / "master.mp4"):
+            # this very video was exported before (as mp4 or mov): another container is one stream copy
+            header = await _publish(
+                remux_argv(folder / "master.mp4", _PARTIAL, settings.format),
+                out,
+                whole,
+                settings,
+                "the remux",
             )
-            whole = Job(argv=[], duration_s=end_frame / float(canvas.fps), canvas=canvas)
-            header = await _check_output(partial, whole, settings.format)
-            os.replace(partial, out)
-        finally:
-            partial.unlink(missing_ok=True)
-        keep = {job.key for job in jobs} | {sound.key}
+            encoded, sound_encoded = 0, False
+        else:
+            header, encoded, sound_encoded = await _encode_and_join(
+                plan, jobs, sound, folder, out, whole, settings, on_progress, cache
+            )
+            if settings.format in {"mp4", "mov"}:
+                await anyio.to_thread.run_sync(functools.partial(cache.put, master, out, copy=True))
+        keep = {job.key for job in jobs} | {sound.key, master}
         await anyio.to_thread.run_sync(cache.evict, keep)
     if on_progress is not None:
         on_progress(RenderProgress(percent=100.0, eta_s=0.0))
@@ -227,9 +188,96 @@ async def _render_chunked(
         height=canvas.height,
         format=settings.format,
         chunks=len(jobs),
-        chunks_encoded=len(todo),
-        sound_encoded=not sound_cached,
+        chunks_encoded=encoded,
+        sound_encoded=sound_encoded,
     )
+
+
+async def _encode_and_join(
+    plan: _Plan,
+    jobs: list[EncodeJob],
+    sound: EncodeJob,
+    folder: Path,
+    out: Path,
+    whole: Job,
+    settings: OutputSettings,
+    on_progress: Callable[[RenderProgress], None] | None,
+    cache: RenderCache,
+) -> tuple[_probe.Header, int, bool]:
+    """Take what the cache has, encode the rest (two jobs at a time), join it all into ``out``; returns
+    the output's header, how many chunks were encoded and whether the sound was."""
+    names = [f"c{i:04d}.mp4" for i in range(len(jobs))]
+    sound_file = folder / "sound.m4a"
+
+    def look_up(indices: Sequence[int]) -> list[int]:
+        return [i for i in indices if not cache.take(jobs[i].key, folder / names[i])]
+
+    todo = await anyio.to_thread.run_sync(look_up, range(len(jobs)))
+    sound_cached = await anyio.to_thread.run_sync(cache.take, sound.key, sound_file)
+    wanted_fits = {n for i in todo for n in jobs[i].inputs if n in plan.fits}
+    if wanted_fits:
+        needs = {n: plan.fits[n] for n in sorted(wanted_fits)}
+        made = await _prepare_stills(needs, folder)
+        for name, need in needs.items():
+            if need.key in made:
+                plan.files[name] = made[need.key]
+        failed = {n for n, need in needs.items() if need.key not in made}
+        if failed:
+            plan.without_fits(failed)
+            for i in todo:
+                if failed & set(jobs[i].inputs):
+                    jobs[i] = plan.chunk(plan.windows[i])
+            todo = await anyio.to_thread.run_sync(look_up, todo)
+    progress = _Progress(on_progress, [jobs[i] for i in todo], None if sound_cached else sound)
+    limiter = anyio.CapacityLimiter(max(1, min(2, os.cpu_count() or 1)))
+
+    async def encode(job: EncodeJob, dest: Path, what: str) -> None:
+        async with limiter:
+            partial = dest.with_name(f".{dest.name}")
+            await _ffmpeg.run(
+                job.resolve(plan.files, partial),
+                total_s=job.duration_s,
+                on_progress=lambda p: progress.update(job.key, p.percent / 100),
+                what=what,
+            )
+            if not partial.is_file() or partial.stat().st_size == 0:
+                raise RenderError(f"{what} wrote nothing", hint="render again")
+            os.replace(partial, dest)
+            await anyio.to_thread.run_sync(cache.put, job.key, dest)
+            progress.update(job.key, 1.0)
+
+    async with anyio.create_task_group() as tg:
+        if not sound_cached:
+            tg.start_soon(encode, sound, sound_file, "the sound track")
+        for i in todo:
+            window = plan.windows[i]
+            tg.start_soon(
+                encode, jobs[i], folder / names[i], f"chunk {i + 1} (frames {window[0]}-{window[1] - 1})"
+            )
+    concat = folder / "chunks.ffconcat"
+    concat.write_text(concat_list([(names[i], job.frames) for i, job in enumerate(jobs)], plan.canvas))
+    header = await _publish(
+        assemble_argv(concat, sound_file, _PARTIAL, settings.format), out, whole, settings
+    )
+    return header, len(todo), not sound_cached
+
+
+async def _publish(
+    argv: list[str], out: Path, whole: Job, settings: OutputSettings, what: str = "joining the chunks"
+) -> _probe.Header:
+    """Run ``argv`` (its ``_PARTIAL`` output becomes a temporary name beside ``out``), check the file
+    against ``whole``, and rename it into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial_path(out)
+    try:
+        await _ffmpeg.run(
+            [str(partial) if a == str(_PARTIAL) else a for a in argv], what="joining the chunks"
+        )
+        header = await _check_output(partial, whole, settings.format)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return header
 
 
 def _file_size(path: Path) -> int:

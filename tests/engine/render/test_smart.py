@@ -1,4 +1,4 @@
-"""Smart re-render on tiny drafts (3 s at 160x90): chunks against a whole render, re-exports against the
+"""Smart re-render on tiny drafts (4 s at 160x90): chunks against a whole render, re-exports against the
 cache, and the cache's own failures. Every check decodes the real output with the project's ffmpeg."""
 
 from __future__ import annotations
@@ -10,7 +10,18 @@ from typing import Any
 import anyio
 import pytest
 
-from engine.render import OutputSettings, RenderCache, RenderResult, _ffmpeg, probe, render
+from engine.render import (
+    OutputSettings,
+    RenderCache,
+    RenderResult,
+    _ffmpeg,
+    output_canvas,
+    probe,
+    render,
+    validate_media,
+)
+from engine.render._render import _draw_texts
+from engine.render._smart import _Plan
 
 from .conftest import draft, image_seg, tone, write_wav
 
@@ -117,7 +128,7 @@ async def test_an_edit_inside_one_chunk_encodes_only_that_chunk_and_gives_what_a
     edited = promo(caption_st=3400)  # the caption moves within the last chunk (3.2-4 s)
     again = await export(edited, media, tmp_path / "again.mp4", cache)
     assert (again.chunks, again.chunks_encoded, again.sound_encoded) == (3, 1, False)
-    assert len(entries(cache) - before) == 1  # one new chunk: one encode
+    assert len(entries(cache) - before) == 2  # one new chunk, and the new whole (for other containers)
     fresh = await export(edited, media, tmp_path / "fresh.mp4", RenderCache(tmp_path / "fresh-cache"))
     assert fresh.chunks_encoded == 3
     assert (tmp_path / "again.mp4").read_bytes() == (tmp_path / "fresh.mp4").read_bytes()
@@ -163,18 +174,46 @@ async def test_the_mp4_export_is_faststart_and_leaves_no_work_files(
     assert list(cache.work.iterdir()) == []
 
 
+async def chunk_keys(d: dict[str, Any], media: dict[str, Path], folder: Path) -> list[str]:
+    """The cache keys of the draft's chunks, as an export computes them."""
+    infos = await validate_media(d, media)
+    canvas = output_canvas(d, HIGH)
+    texts = _draw_texts(d, canvas, folder)
+    plan = _Plan(d, media, infos, canvas, HIGH, texts)
+    return [plan.chunk(w).key for w in plan.windows]
+
+
+def damage(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
 async def test_a_corrupt_cached_chunk_is_detected_and_encoded_again(
     media: dict[str, Path], tmp_path: Path
 ) -> None:
     cache = RenderCache(tmp_path / "cache")
+    await export(promo(caption_st=3300), media, tmp_path / "first.mp4", cache)
+    keys = await chunk_keys(promo(caption_st=3300), media, tmp_path)
+    damage(cache.entries / f"{keys[0]}.mp4")
+    edited = promo(caption_st=3400)  # the last chunk changes; the first is damaged in the cache
+    again = await export(edited, media, tmp_path / "again.mp4", cache)
+    assert (again.chunks_encoded, again.sound_encoded) == (2, False)
+    fresh = await export(edited, media, tmp_path / "fresh.mp4", RenderCache(tmp_path / "fresh-cache"))
+    assert (tmp_path / "again.mp4").read_bytes() == fresh.path.read_bytes()
+
+
+async def test_a_corrupt_cached_export_is_rebuilt_from_its_chunks(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    cache = RenderCache(tmp_path / "cache")
     first = await export(promo(), media, tmp_path / "first.mp4", cache)
-    victim = max((p for p in cache.entries.glob("*.mp4")), key=lambda p: p.stat().st_size)
-    raw = bytearray(victim.read_bytes())
-    raw[len(raw) // 2] ^= 0xFF
-    victim.write_bytes(bytes(raw))
-    again = await export(promo(), media, tmp_path / "again.mp4", cache)
-    assert again.chunks_encoded + (1 if again.sound_encoded else 0) == 1
-    assert (tmp_path / "again.mp4").read_bytes() == first.path.read_bytes()
+    whole = max(cache.entries.glob("*.mp4"), key=lambda p: p.stat().st_size)  # the whole export
+    damage(whole)
+    again = await export(promo(), media, tmp_path / "again.mov", cache, format="mov")
+    assert (again.chunks_encoded, again.sound_encoded) == (0, False)
+    assert await frame_count(again.path) == FRAMES
+    assert await sound_md5(again.path) == await sound_md5(first.path)
 
 
 async def test_a_cache_over_its_limit_evicts_the_older_exports_chunks(
