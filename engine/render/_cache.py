@@ -106,6 +106,9 @@ class RenderCache:
         try:
             meta = json.loads(self._meta(key).read_text())
             _link_or_copy(self._data(key), dest)
+        except FileNotFoundError:
+            self.discard(key)  # a record without its data (or none at all)
+            return False
         except (OSError, ValueError):
             return False
         try:

@@ -519,6 +519,7 @@ def _main_video(
     needs: Mapping[str, StillNeed],
     prepared: Mapping[tuple[str, str, int, int, str], Path],
     window: tuple[int, int],
+    with_audio: bool,
 ) -> tuple[str, list[str]]:
     """The main track's frames ``window`` as one stream of canvas frames; returns its label and the video
     clips' audio labels. Only what the window shows is built: a chunk of a long draft costs its own
@@ -609,7 +610,9 @@ def _main_video(
                 "-ss", seconds(s.in_ms / 1000), "-t", seconds(float(src_span_s) + 0.5), "-i", str(s.path)
             )
             labels = _video_pieces(g, s, idx, [(a, b) for _, a, b in parts], stop)
-            if window == (0, end_frame):  # the whole video: its sound is mixed here (a chunk has none)
+            if (
+                with_audio
+            ):  # the one-pass render mixes the clip's sound here (a chunk and a storyboard have none)
                 clip_audio += _clip_audio(g, s, idx)
         else:
             labels = _colour_pieces(g, s.color, [(a, b) for _, a, b in parts])
@@ -801,7 +804,7 @@ def compile_graph(
     background = colour((draft.get("m") or {}).get("background"), "black")
     segs = main_segments(draft, media, infos)
     needs = still_needs(draft, media, infos, canvas)
-    video, clip_audio = _main_video(g, segs, end_frame, background, needs, prepared or {}, window)
+    video, clip_audio = _main_video(g, segs, end_frame, background, needs, prepared or {}, window, with_audio)
     video = _texts(g, video, texts, end_frame, window)
     final_v = g.label("vout")
     # ``copy`` gives the encoder frames from one pool: every upstream filter then holds only the frame

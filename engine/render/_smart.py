@@ -175,7 +175,7 @@ async def _render_chunked(
                 plan, jobs, sound, folder, out, whole, settings, on_progress, cache
             )
             if settings.format in {"mp4", "mov"}:
-                await anyio.to_thread.run_sync(functools.partial(cache.put, master, out, copy=True))
+                await _keep(cache, master, out, copy=True)
         keep = {job.key for job in jobs} | {sound.key, master}
         await anyio.to_thread.run_sync(cache.evict, keep)
     if on_progress is not None:
@@ -243,7 +243,7 @@ async def _encode_and_join(
             if not partial.is_file() or partial.stat().st_size == 0:
                 raise RenderError(f"{what} wrote nothing", hint="render again")
             os.replace(partial, dest)
-            await anyio.to_thread.run_sync(cache.put, job.key, dest)
+            await _keep(cache, job.key, dest)
             progress.update(job.key, 1.0)
 
     async with anyio.create_task_group() as tg:
@@ -278,6 +278,14 @@ async def _publish(
     finally:
         partial.unlink(missing_ok=True)
     return header
+
+
+async def _keep(cache: RenderCache, key: str, path: Path, *, copy: bool = False) -> None:
+    """Store an encode in the cache; a cache that cannot take it (a full disk) costs only the reuse."""
+    try:
+        await anyio.to_thread.run_sync(functools.partial(cache.put, key, path, copy=copy))
+    except OSError as exc:
+        log.warning("render cache: could not keep %s (%s); the export goes on without it", key, exc)
 
 
 def _file_size(path: Path) -> int:

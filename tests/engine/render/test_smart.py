@@ -20,6 +20,7 @@ from engine.render import (
     render,
     validate_media,
 )
+from engine.render._compile import compile_graph, graph_args
 from engine.render._render import _draw_texts
 from engine.render._smart import _Plan
 
@@ -237,3 +238,57 @@ async def test_webm_with_a_cache_is_one_pass_of_its_own_codec(media: dict[str, P
     result = await export(promo(), media, tmp_path / "v.webm", cache, format="webm", quality="low")
     assert (result.chunks, (await probe(result.path)).codec) == (1, "vp9")
     assert entries(cache) == set()
+
+
+async def raw_frames(
+    d: dict[str, Any], media: dict[str, Path], folder: Path, window: tuple[int, int] | None
+) -> bytes:
+    """The graph's frames (``window`` of them, or all) as raw yuv420p: before any encoder."""
+    infos = await validate_media(d, media)
+    canvas = output_canvas(d, HIGH)
+    texts = _draw_texts(d, canvas, folder)
+    graph = compile_graph(d, media, infos, texts, canvas, with_audio=False, window=window)
+    done = await _ffmpeg.run(
+        [
+            "-v",
+            "error",
+            *graph_args(graph),
+            "-map",
+            f"[{graph.video}]",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "pipe:1",
+        ],
+        capture_stdout=True,
+    )
+    return done.stdout
+
+
+async def test_any_window_of_the_graph_gives_exactly_those_frames_of_the_whole_graph(
+    media: dict[str, Path], clip: Path, tmp_path: Path
+) -> None:
+    d = draft(
+        [
+            {
+                "id": "v",
+                "st": 0,
+                "d": 1200,
+                "src": "clip",
+                "in": 300,
+                "m": {"kind": "video", "speed": 1.5, "transition": {"type": "wipe", "d": 400}},
+            },
+            image_seg("s2", 1200, 1000, "img", motion="zoom_in", transition={"type": "crossfade", "d": 400}),
+            {"id": "k", "st": 2200, "d": 600, "m": {"kind": "color", "color": "#3366ff"}},
+            image_seg("s4", 2800, 1200, "img2", motion="pan_up", fit="contain"),
+        ],
+        texts=[{"id": "t", "st": 700, "d": 2600, "text": "Across", "m": {"position": "bottom"}}],
+    )
+    media = media | {"clip": clip}
+    frame = 160 * 90 * 3 // 2
+    whole = await raw_frames(d, media, tmp_path, None)
+    assert len(whole) == 100 * frame
+    for a, b in [(0, 40), (25, 35), (30, 55), (40, 70), (54, 56), (69, 100), (99, 100)]:
+        part = await raw_frames(d, media, tmp_path, (a, b))
+        assert part == whole[a * frame : b * frame], (a, b)
