@@ -2,7 +2,7 @@
 
 Layout of ``root`` (the engine keeps it at ``<home>/cache/render``)::
 
-    entries/<key>.mp4    an encoded chunk (H.264) or sound track (AAC), named by its job's key
+    entries/<key>.mp4    an encoded chunk (H.264), a sound track (AAC) or a whole export, by its key
     entries/<key>.json   its SHA-256 and size, written after the data; its modification time is the
                          entry's last use (least-recently-used eviction)
     work/<tmp>/          one folder per export while it runs (hard links to entries, new encodes)
