@@ -5,9 +5,13 @@ ffmpeg says about files, ``_ffmpeg`` is the only module that spawns ffmpeg, ``_r
 them. See docs/contracts.md ("engine.render").
 """
 
-from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
-from ._ffmpeg import ffmpeg_exe
-from ._render import probe, remux, render, storyboard, validate_media
+from engine.timeline import CANVAS_PRESETS
+
+from ._cache import RenderCache
+from ._compile import Canvas, Job, TextOverlay, compile_render, output_canvas
+from ._ffmpeg import SpawnWatch, ffmpeg_exe, spawn_watch
+from ._render import probe, remux, storyboard, validate_media
+from ._smart import render
 from ._types import (
     FORMATS,
     QUALITIES,
@@ -34,9 +38,11 @@ __all__ = [
     "MediaInfo",
     "OutputSettings",
     "Quality",
+    "RenderCache",
     "RenderError",
     "RenderProgress",
     "RenderResult",
+    "SpawnWatch",
     "TextOverlay",
     "compile_render",
     "ffmpeg_exe",
@@ -44,6 +50,7 @@ __all__ = [
     "probe",
     "remux",
     "render",
+    "spawn_watch",
     "storyboard",
     "validate_media",
 ]

@@ -42,6 +42,20 @@ accepts all of it):
 - ``/workspace/claim?ct=...`` and ``?task=...&session=...`` answer an HTML page; unknown or
   expired links answer 404 with a page that says so.
 - ``GET /healthz`` answers ``{"ok": true}`` once the engine is ready.
+- Extensions (the cloud has none and answers 404): ``GET /api/storyboard/nemo_agent/<user>/<sid>/latest``
+  (a PNG contact sheet of the draft) and ``POST /api/edit/nemo_agent/<user>/<sid>`` with
+  ``{"ops": [...]}``: exact edits as JSON ops, applied together as one revision through the same
+  operations as the conversation (``engine.server._edit``); answers ``{"session_id", "revision",
+  "changed", "changes", "draft"}``, or 4000 naming ``ops[i].field`` and what is allowed (nothing
+  changed). Costs what a conversation edit costs; ``undo``/``redo`` ops are free.
+- ``POST /api/render/proxy/lambda/<id>/cancel`` (an extension, bearer token and attribution headers
+  as for a poll): a pending or running render stops and ends ``failed`` with a "cancelled" reason;
+  a finished one is left as it is. The answer is the render's status (shape A).
+- Limits (``engine.server.config.Limits``, README "Limits"): a request beyond one is refused before
+  any work with 4000 (or 4002 for sizes: JSON body, upload quota, pixels per picture).
+- Served over HTTP (``serve``, ``engine.server._net``): a Host name the engine does not answer to
+  gets HTTP 421 ``{"detail": ...}``; a request body that stalls gets HTTP 408 and a closed
+  connection.
 - Fault emulation: ``engine.server.faults`` (module docstring).
 """
 
@@ -54,7 +68,8 @@ from engine.server.config import ServerConfig, default_home
 from engine.server.faults import FaultConfig
 
 if TYPE_CHECKING:
-    from engine.server._app import create_app, serve
+    from engine.server._app import create_app
+    from engine.server._net import serve
 
 __all__ = ["FaultConfig", "ServerConfig", "create_app", "default_home", "serve"]
 
@@ -66,8 +81,12 @@ logging.getLogger("engine.server").addHandler(logging.NullHandler())
 def __getattr__(name: str) -> Any:
     # The app pulls in Starlette, the agent and the renderer: load it only when asked for, so that
     # ``engine.server.faults`` and ``ServerConfig`` stay cheap to import (the client's tests use them).
-    if name in ("create_app", "serve"):
+    if name == "create_app":
         from engine.server import _app
 
-        return getattr(_app, name)
+        return _app.create_app
+    if name == "serve":
+        from engine.server import _net
+
+        return _net.serve
     raise AttributeError(f"module 'engine.server' has no attribute {name!r}")

@@ -51,12 +51,13 @@ async def running_server(config: ServerConfig) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def serve_app(app: Any) -> AsyncIterator[str]:
-    """Any ASGI app served by uvicorn on a free loopback port; yields the base URL."""
+async def serve_app(app: Any, config: uvicorn.Config | None = None) -> AsyncIterator[str]:
+    """Any ASGI app served by uvicorn on a free loopback port (with ``config`` when given, whose app
+    is then the one served); yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    server = _Server(config or uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
     stopped = anyio.Event()
 
     async def run() -> None:
