@@ -318,6 +318,30 @@ def p2_big_draft(src: Path) -> str:
     return "; ".join(out)
 
 
+def p2_maximal(src: Path) -> str:
+    """/healthz while a maximal draft (2000 segments, the default max_segments) is submitted."""
+    with engine(src) as e:
+        c, t, sid = user(e)
+        with closing(c), health_watch(e) as lat:
+            time.sleep(1.0)  # a baseline of idle polls first
+            first = len(lat)
+            started = time.monotonic()
+            try:
+                answer = brief(submit(c, t, sid, "max", colour_draft(2000)))
+            except httpx2.TimeoutException:
+                answer = "no answer"
+            took = time.monotonic() - started
+            last = len(lat) + 1  # the poll in flight when the answer came
+            time.sleep(0.5)
+        during = sorted(x * 1000 for x in lat[first:last])
+        p99 = during[int(len(during) * 0.99) - 1] if during else 0
+        median = during[len(during) // 2] if during else 0
+        return (
+            f"2000 segments: {answer} in {took:.1f} s; /healthz during it: "
+            f"max {max(during, default=0):.0f} ms, p99 {p99:.0f} ms, median {median:.0f} ms (n={len(during)})"
+        )
+
+
 def p3_limits(src: Path) -> str:
     with engine(src) as e:
         c, t, sid = user(e)
@@ -538,6 +562,7 @@ def p15_upfront(src: Path) -> str:
 PROBES: dict[str, Callable[[Path], str]] = {
     "1": p1_chunked,
     "2": p2_big_draft,
+    "2max": p2_maximal,
     "3": p3_limits,
     "4": p4_quota,
     "5": p5_pixels,
