@@ -256,7 +256,7 @@ class RenderManager:
                 scope.cancel()
             else:  # not started in this process (or already gone): record the outcome directly
                 await self._set(row, "failed", row.progress, error=CANCELLED)
-            with anyio.fail_after(30):  # the job records "failed" once ffmpeg is reaped
+            with anyio.move_on_after(30):  # the job records "failed" once ffmpeg is reaped
                 for _ in range(3000):
                     current = await self.store.run(self.store.get_render, row.user_id, row.id)
                     if current is None or current.status not in ("pending", "processing"):
