@@ -66,8 +66,9 @@ class Limits:
     """Renders of one user that may be pending or running at once."""
     max_message_chars: int = 20_000
     """Characters of one message to ``/run_sse``."""
-    max_json_bytes: int = 16 * _MB
-    """Bytes of one JSON request body, whatever its transfer encoding."""
+    max_json_bytes: int = 4 * _MB
+    """Bytes of one JSON request body, whatever its transfer encoding (a maximal draft is well under
+    1 MB; parsing holds the interpreter, so a smaller cap keeps every request's worst case short)."""
 
     def __post_init__(self) -> None:
         bad = [
