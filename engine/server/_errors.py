@@ -1,13 +1,13 @@
 """Errors the API answers with, and the responses they become.
 
-Two kinds, as the cloud has them (PROTOCOL §1, §8):
+Two kinds, as the cloud has them (docs/protocol.md §1, §8):
 
 - envelope errors: ``{"code": <code>, "message": <what was wrong and what to do>, "data": null}``
   with the HTTP status of ``ENVELOPE_STATUS``;
 - HTTP-status errors (400 missing X-Client-Id, 402 export blocked, 429 rate limited, and 404 for an
   unknown session on ``/run_sse``, as Google ADK's server answers): ``{"detail": <message>}``.
 
-Codes beyond PROTOCOL §8 (documented in ``engine/server/__init__.py``): 1003 session busy (HTTP 409,
+Codes beyond docs/protocol.md §8 (documented in ``engine/server/__init__.py``): 1003 session busy (HTTP 409,
 docs/contracts.md), 1004 attribution headers missing (HTTP 428), 4000 invalid request (HTTP 422),
 4004 render not found (HTTP 404), 4009 render not finished (HTTP 404), 5000 engine failure (HTTP 500).
 Connection-level refusals (``engine.server._net``) are HTTP-status errors too: 408 (a request body
@@ -65,7 +65,7 @@ ACCEPTED_FORMATS: Final = "mp4 mov avi webm mkv jpg jpeg png gif webp mp3 wav m4
 
 
 class ApiError(Exception):
-    """An envelope error: ``code`` (PROTOCOL §8 or the additions above) and a message for the user."""
+    """An envelope error: ``code`` (docs/protocol.md §8 or the additions above) and a message for the user."""
 
     def __init__(self, code: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
@@ -145,7 +145,7 @@ def export_blocked(missing: list[str]) -> HttpError:
     return HttpError(
         402,
         f"export blocked: the request lacks {', '.join(missing)}; every render request must carry "
-        "X-Skill-Source, X-Skill-Version and X-Skill-Platform (PROTOCOL §1)",
+        "X-Skill-Source, X-Skill-Version and X-Skill-Platform (docs/protocol.md §1)",
     )
 
 
@@ -153,7 +153,7 @@ def missing_attribution(missing: list[str]) -> ApiError:
     return ApiError(
         MISSING_ATTRIBUTION,
         f"the request lacks {', '.join(missing)}: every /api call and /run_sse must carry X-Skill-Source, "
-        "X-Skill-Version and X-Skill-Platform (PROTOCOL §1); add them and retry",
+        "X-Skill-Version and X-Skill-Platform (docs/protocol.md §1); add them and retry",
     )
 
 

@@ -26,14 +26,24 @@ import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 import anyio
 import anyio.to_process
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
-from engine.render import OutputSettings, RenderError, RenderProgress, ffmpeg_exe, render
+from engine.render import (
+    FORMATS,
+    QUALITIES,
+    Format,
+    OutputSettings,
+    Quality,
+    RenderError,
+    RenderProgress,
+    ffmpeg_exe,
+    render,
+)
 from engine.server._errors import invalid_request
 from engine.server._store import ENGINE_STOPPED, RenderRow, SessionRow, Store, UploadRow
 from engine.server.config import Limits
@@ -54,8 +64,6 @@ __all__ = [
 
 log = logging.getLogger("engine.server")
 
-FORMATS: Final = ("mp4", "mov", "avi", "webm", "mkv")
-QUALITIES: Final = ("low", "medium", "high")
 _VALIDATE_IN_PROCESS_FROM: Final = 200  # segments
 _RENDER_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _MEDIA_URL: Final = re.compile(r"/files/media/([A-Za-z0-9_-]+)/")
@@ -367,8 +375,8 @@ class RenderManager:
             self._live[key] = max(0.0, min(99.0, float(progress.percent)))
 
         settings = OutputSettings(
-            format=cast(Literal["mp4", "mov", "avi", "webm", "mkv"], row.format),
-            quality=cast(Literal["low", "medium", "high"], row.quality),
+            format=cast(Format, row.format),
+            quality=cast(Quality, row.quality),
         )
         result = await render(draft, media, out, settings, on_progress=on_progress)
         return result.duration_s, result.size

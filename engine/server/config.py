@@ -3,7 +3,7 @@
 ``ServerConfig`` holds the fields of docs/contracts.md ("engine.server") plus a few extensions, all with
 defaults so the contract's calls keep working:
 
-- ``max_upload_bytes`` (500 MB, PROTOCOL §5): the per-file limit, enforced while the body streams in;
+- ``max_upload_bytes`` (500 MB, docs/protocol.md §5): the per-file limit, enforced while the body streams in;
   tests set it small to see code 4002 without sending half a gigabyte.
 - ``max_files_per_request``, ``max_urls_per_request``: bounds on one upload request.
 - ``url_fetch_timeout_s``: overall time allowed to download one URL upload.

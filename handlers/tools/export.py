@@ -1,4 +1,4 @@
-"""export: render the draft, wait for it, download and verify the file (PROTOCOL.md §6).
+"""export: render the draft, wait for it, download and verify the file (docs/protocol.md §6).
 
 Submit `{"id": "render_<ms>", "sessionId", "draft", "output"}`, poll (status shape A or B; every 30 s and
 at most 10 polls against the cloud, every second against the engine), retry once with a new id when the
