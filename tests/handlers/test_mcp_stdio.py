@@ -23,7 +23,7 @@ async def test_a_host_lists_the_tools_and_calls_one_over_stdio(tmp_path: Path) -
         async with Client(params) as client:
             tools = await client.list_tools()
             created = await client.call_tool("create_session", {"task_name": "over stdio"})
-    assert len(tools.tools) == 6
+    assert len(tools.tools) == 7  # skill.yaml's tools, edit the seventh
     assert created.is_error is False
     assert created.structured_content["backend"] == "local"
     assert created.structured_content["session_id"]
