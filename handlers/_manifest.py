@@ -1,8 +1,8 @@
 """The tool manifest: skill.yaml + schemas/ + the handler functions, checked to agree with each other.
 
 `load_manifest()` fails with a `ManifestError` listing every problem: a tool without an importable
-async handler, a missing or invalid schema, or versions that differ between skill.yaml,
-pyproject.toml and SKILL.md's `metadata.version`.
+async handler, a missing or invalid schema, or a skill.yaml version that differs from SKILL.md's
+`metadata.version` (where the version is written; pyproject.toml reads it from there).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,11 +193,6 @@ def load_manifest(root: Path | None = None, *, skill_md: Path | None = None) -> 
     if not name or not version:
         problems.append("skill.yaml needs a name and a version")
 
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        py_version = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version")
-        if py_version is not None and str(py_version) != version:
-            problems.append(f"skill.yaml version {version} differs from pyproject.toml's {py_version}")
     if skill_md.is_file():
         front = read_frontmatter(skill_md.read_text(encoding="utf-8"))
         md_version = frontmatter_version(front)

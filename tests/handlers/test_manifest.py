@@ -19,7 +19,6 @@ def copy_skill(tmp_path: Path) -> Path:
     root = tmp_path / "skill"
     root.mkdir()
     shutil.copy(SKILL_ROOT / "skill.yaml", root / "skill.yaml")
-    shutil.copy(SKILL_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(SKILL_ROOT / "schemas", root / "schemas")
     return root
 
@@ -49,14 +48,6 @@ def test_a_skill_md_beside_the_manifest_must_carry_the_same_version(tmp_path: Pa
     assert "0.2.0" in caught.value.message
     (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.1.0\n---\n")
     assert handlers.load_manifest(root).name == "renamed-skill"
-
-
-def test_a_version_differing_from_pyproject_is_refused(tmp_path: Path) -> None:
-    root = copy_skill(tmp_path)
-    edit_yaml(root, lambda d: d.update(version="9.9.9"))
-    with pytest.raises(ManifestError) as caught:
-        handlers.load_manifest(root)
-    assert "pyproject.toml's 0.1.0" in caught.value.message
 
 
 def test_a_handler_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
