@@ -6,8 +6,9 @@ them. See docs/contracts.md ("engine.render").
 """
 
 from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
-from ._ffmpeg import ffmpeg_exe
+from ._ffmpeg import ffmpeg_exe, ffmpeg_version
 from ._render import probe, remux, render, storyboard, validate_media
+from ._text import FontSet, find_fonts, scan_fonts
 from ._types import (
     FORMATS,
     QUALITIES,
@@ -26,6 +27,7 @@ __all__ = [
     "QUALITIES",
     "Canvas",
     "Draft",
+    "FontSet",
     "Job",
     "MediaError",
     "MediaInfo",
@@ -36,10 +38,13 @@ __all__ = [
     "TextOverlay",
     "compile_render",
     "ffmpeg_exe",
+    "ffmpeg_version",
+    "find_fonts",
     "output_canvas",
     "probe",
     "remux",
     "render",
+    "scan_fonts",
     "storyboard",
     "validate_media",
 ]
