@@ -99,10 +99,12 @@ class InputError(VideogenError):
     code = "invalid_input"
     default_recovery = "Call the tool again with the problems fixed."
 
-    def __init__(self, message: str, problems: list[str], *, code: str = "invalid_input") -> None:
+    def __init__(
+        self, message: str, problems: list[str], *, code: str = "invalid_input", recovery: str | None = None
+    ) -> None:
         self.problems = problems
         self.code = code
-        super().__init__(message)
+        super().__init__(message, recovery=recovery)
 
     def extra(self) -> dict[str, Any]:
         return {"problems": self.problems}

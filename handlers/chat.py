@@ -29,6 +29,7 @@ from handlers._config import Config
 from handlers._constants import EXPORT_FORMATS
 from handlers._dispatch import acall_tool
 from handlers._errors import VideogenError
+from handlers._frontend import backend_config
 from handlers._manifest import load_manifest
 from handlers._progress import ProgressEvent
 
@@ -330,8 +331,6 @@ def _read_line(console: Console) -> str | None:
 
 
 def run(ns: argparse.Namespace, console: Console | None = None) -> int:
-    from handlers.cli import backend_config
-
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
     # soft_wrap: long lines (paths, links) are left to the terminal, so they copy whole

@@ -61,7 +61,8 @@ def _new_enough(python: str) -> bool:
 def ensure_python(script: str) -> None:
     """Re-run `script` under Python 3.11+ ($PYTHON, else the first new enough candidate) when needed."""
     wanted = os.environ.get("PYTHON", "")
-    if wanted and os.path.realpath(shutil.which(wanted) or wanted) != os.path.realpath(sys.executable):
+    # abspath, not realpath: a venv's python is a symlink to the base interpreter, yet another environment
+    if wanted and os.path.abspath(shutil.which(wanted) or wanted) != os.path.abspath(sys.executable):
         if not _new_enough(wanted):
             say(
                 f"PYTHON={wanted} is not Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; "

@@ -22,7 +22,7 @@ import anyio
 
 from handlers import _clock
 from handlers._constants import APP_NAME
-from handlers._context import ToolContext, failure
+from handlers._context import ToolContext
 from handlers._draftview import describe_changes, is_ready, track_summary
 from handlers._errors import (
     InputError,
@@ -221,7 +221,7 @@ async def _routed(
     try:
         result: dict[str, Any] = await ctx.call_tool(tool, args)
     except VideogenError as exc:
-        return {**failure(exc, ctx.backend), "routed_to": tool}
+        return ctx.failed(exc, routed_to=tool)
     if not result.get("ok"):
         return {**result, "routed_to": tool}
     return ctx.ok(

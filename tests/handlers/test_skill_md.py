@@ -61,6 +61,7 @@ def test_the_version_is_written_once_in_the_frontmatter_and_pyproject_reads_it()
     assert FRONT["metadata"]["version"] == "0.1.0"
     assert "version" not in pyproject["project"]
     assert pyproject["project"]["dynamic"] == ["version"]  # setup.py reads SKILL.md
+    assert "version" not in yaml.safe_load((ROOT / "skill.yaml").read_text(encoding="utf-8"))
 
 
 def test_openclaw_metadata_declares_python_the_systems_and_optional_env_vars() -> None:
