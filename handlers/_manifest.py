@@ -56,7 +56,13 @@ class ToolSpec:
     _registry: Registry[Any] = field(repr=False, compare=False, default_factory=Registry)
 
     def validate_input(self, args: object) -> dict[str, Any]:
-        """Return args (a dict) or raise InputError listing every problem with what to send instead."""
+        """Return args (a dict) or raise InputError listing every problem with what to send instead.
+
+        A null for an optional argument means "not given" (OpenAI's strict mode sends every argument,
+        null for those the model leaves out), so it is dropped before validation."""
+        if isinstance(args, dict):
+            required = set(self.input_schema.get("required", ()))
+            args = {k: v for k, v in args.items() if v is not None or k in required}
         validator = jsonschema.Draft202012Validator(self.input_schema, registry=self._registry)
         problems = describe_problems(validator.iter_errors(args), self.input_schema)
         if problems:
