@@ -68,7 +68,7 @@ class ToolContext:
         raise NoSessionError("there is no session yet")
 
     async def browser_url(self, ref: SessionRef) -> str:
-        """A claim-token link when the backend gives one, else the seeds' form with the attribution."""
+        """A claim-token link when the backend gives one, else the long form (docs/protocol.md §3)."""
         if ref.task_id:
             try:
                 data = await self.api.call(

@@ -6,16 +6,18 @@ them. See docs/contracts.md ("engine.render").
 """
 
 from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
-from ._ffmpeg import ffmpeg_exe, ffmpeg_version
+from ._ffmpeg import SpawnWatch, ffmpeg_exe, ffmpeg_version, spawn_watch
 from ._render import probe, remux, render, storyboard, validate_media
 from ._text import FontSet, find_fonts, scan_fonts
 from ._types import (
     FORMATS,
     QUALITIES,
     Draft,
+    Format,
     MediaError,
     MediaInfo,
     OutputSettings,
+    Quality,
     RenderError,
     RenderProgress,
     RenderResult,
@@ -28,13 +30,16 @@ __all__ = [
     "Canvas",
     "Draft",
     "FontSet",
+    "Format",
     "Job",
     "MediaError",
     "MediaInfo",
     "OutputSettings",
+    "Quality",
     "RenderError",
     "RenderProgress",
     "RenderResult",
+    "SpawnWatch",
     "TextOverlay",
     "compile_render",
     "ffmpeg_exe",
@@ -45,6 +50,7 @@ __all__ = [
     "remux",
     "render",
     "scan_fonts",
+    "spawn_watch",
     "storyboard",
     "validate_media",
 ]

@@ -1,4 +1,4 @@
-"""send_message: one conversational turn over `/run_sse` (PROTOCOL.md §4), with every client rule.
+"""send_message: one conversational turn over `/run_sse` (docs/protocol.md §4), with every client rule.
 
 - Routing first: "export" / "credits" / "status" / "upload" messages are answered by those tools.
 - The message is POSTed once and NEVER re-sent: not after a timeout, not after a dropped stream.
@@ -49,7 +49,7 @@ _SECOND_STAGE_TEXT = re.compile(
 
 
 def run_body(session_id: str, message: str) -> dict[str, Any]:
-    """The /run_sse body, exactly PROTOCOL.md §4 (snake_case)."""
+    """The /run_sse body, exactly docs/protocol.md §4 (snake_case)."""
     return {
         "app_name": APP_NAME,
         "user_id": "me",
