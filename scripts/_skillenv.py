@@ -16,6 +16,7 @@ This file parses under old Pythons (3.7+) so that ``ensure_python`` can find a n
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -202,6 +203,12 @@ def ensure_env(skill_dir: str = SKILL_DIR) -> str:
         have = _read(stamp)
         if os.path.isfile(python) and have == want:
             return python  # another run installed it while we waited
+        for stale in glob.glob(glob.escape(venv) + ".build-*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)
+        if not have and os.path.exists(venv):
+            # No stamp: a first install that never finished (a host that gave up waiting, say).
+            say(f"removing the unfinished environment in {venv} ...")
+            shutil.rmtree(venv)
         if not os.path.isfile(python):
             say(f"creating the skill's environment in {venv} (once) ...")
             if subprocess.call([sys.executable, "-m", "venv", venv]) != 0:
@@ -210,15 +217,17 @@ def ensure_env(skill_dir: str = SKILL_DIR) -> str:
                     "(on Debian/Ubuntu: sudo apt-get install python3-venv), then run again."
                 )
                 sys.exit(1)
-            have = ""
         if have:
             say(f"the skill's code changed: reinstalling it into {venv} ...")
         else:
             say(f"installing video-generator-ai and its dependencies into {venv} (needs PyPI once) ...")
-        with tempfile.TemporaryDirectory(dir=os.path.dirname(venv), prefix="build-") as tmp:
+        build = tempfile.mkdtemp(dir=os.path.dirname(venv), prefix=os.path.basename(venv) + ".build-")
+        try:
             # pip reinstalls a local folder's package even at the same version; dependencies that are
             # already satisfied are kept.
-            _pip(python, [_stage(skill_dir, tmp)])
+            _pip(python, [_stage(skill_dir, build)])
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
         with open(stamp, "w", encoding="utf-8") as handle:
             handle.write(want + "\n")
     finally:

@@ -176,9 +176,42 @@ def test_the_code_hash_changes_with_the_code_and_ignores_caches(tmp_path: Path) 
     assert env.code_hash(str(folder)) != before
 
 
+def test_an_unfinished_first_install_is_started_again_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host that gives up during the first install leaves a venv without a stamp: the next run
+    removes it (and a killed run's build folder) instead of failing on it forever."""
+    folder = copy_skill(tmp_path)
+    env = without_skill_env()
+    env.update(
+        XDG_CACHE_HOME=str(tmp_path / "cache"), PIP_NO_INDEX="1", PIP_FIND_LINKS=str(tmp_path / "none")
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
+    venv = Path(skillenv().env_dir(str(folder)))
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("half made", encoding="utf-8")
+    stale = Path(f"{venv}.build-killed")
+    stale.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(folder / "scripts" / "videogen"), "credits"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert f"removing the unfinished environment in {venv}" in done.stderr
+    assert f"creating the skill's environment in {venv}" in done.stderr
+    assert not stale.exists()
+    # no index here: the install itself fails, and says what to check
+    assert done.returncode == 1
+    assert "Check that PyPI is reachable" in done.stderr
+    assert not (venv / "videogen-installed").exists()
+
+
 def seeded_env(env: ModuleType, folder: Path) -> Path:
-    """The copy's environment, created the launcher's way but seeing this suite's packages (a .pth
-    line), so the launcher's install of the copy's own code needs no download."""
+    """The copy's environment as an older copy of the code left it (a stamp of other code), seeing this
+    suite's packages through a .pth line: the launcher reinstalls the copy's code with no download."""
     venv = Path(env.env_dir(str(folder)))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     purelib = Path(
@@ -190,6 +223,7 @@ def seeded_env(env: ModuleType, folder: Path) -> Path:
         ).stdout.strip()
     )
     (purelib / "suite.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+    (venv / "videogen-installed").write_text("0" * 64 + "\n", encoding="utf-8")
     return venv
 
 
