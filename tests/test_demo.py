@@ -26,11 +26,11 @@ def run_demo(out: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env.update(
         VIDEOGEN_HOME=str(home / "data"),
         XDG_CONFIG_HOME=str(home / "config"),
-        VIDEOGEN_VENV=str(Path(sys.prefix)),  # the suite's own environment: nothing to install
         COLUMNS="200",
     )
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo"), "--out", str(out)],
+        # the suite's interpreter runs this folder's code (an editable install): the launcher uses it
+        [sys.executable, str(ROOT / "scripts" / "demo"), "--out", str(out)],
         cwd=home,
         env=env,
         capture_output=True,

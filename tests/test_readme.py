@@ -134,7 +134,8 @@ async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_seven_tools
     env.update(
         VIDEOGEN_HOME=str(tmp_path / "home"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
-        VIDEOGEN_VENV=str(Path(sys.prefix)),
+        PYTHON=sys.executable,  # runs this folder's code already (editable): the launcher installs nothing
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
     )
     params = StdioServerParameters(command=server["command"], args=server["args"], env=env, cwd=str(tmp_path))
     with anyio.fail_after(120):
