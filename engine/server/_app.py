@@ -7,11 +7,13 @@ import json
 import logging
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from math import gcd
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -20,12 +22,11 @@ import anyio.to_thread
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from engine.render import RenderError
 from engine.render import storyboard as draw_storyboard
-from engine.server._claim import RenderLink, claim_page, not_found_page
 from engine.server._errors import (
     ENGINE_FAILURE,
     RENDER_NOT_FOUND,
@@ -47,6 +48,7 @@ from engine.server._renders import RenderManager, media_map
 from engine.server._store import RATE_WINDOW_S, RateLimitedError, RenderRow, SessionRow, Store, UploadRow
 from engine.server._turns import TurnRunner
 from engine.server._uploads import IncomingFile, check_urls, fetch_url, receive_multipart, store_files
+from engine.server._workspace import Workspace
 from engine.server.config import ServerConfig
 from engine.server.faults import FaultState
 from engine.timeline import is_ready, new_draft
@@ -150,6 +152,7 @@ class _Api:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self._engine: _Engine | None = None
+        self.workspace = Workspace(self)
 
     @property
     def engine(self) -> _Engine:
@@ -283,38 +286,6 @@ class _Api:
         store = self.engine.store
         session = await store.run(store.create_session, user, task_name, language, self.config.clock())
         return _envelope({"task_id": session.task_id, "session_id": session.id, "user_id": user})
-
-    async def claim(self, request: Request) -> Response:
-        store, now = self.engine.store, self.config.clock()
-        ct = request.query_params.get("ct")
-        task, sid = request.query_params.get("task"), request.query_params.get("session")
-        session: SessionRow | None = None
-        if ct:
-            session = await store.run(store.session_for_claim, ct, now)
-        elif task and sid:
-            session = await store.run(store.session_for_task, task, sid)
-        if session is None:
-            reason = "This link is unknown or has expired: ask the assistant for a new project link."
-            return HTMLResponse(not_found_page(reason), status_code=404)
-        draft = await store.run(store.draft_at, session.id, session.head)
-        rows = await store.run(store.session_renders, session.id)
-        base = _base(request)
-        links = [
-            RenderLink(
-                r.id, r.status, _render_url(r, base) if r.status == "completed" else None, r.format, r.error
-            )
-            for r in rows
-        ]
-        title = str((draft or {}).get("m", {}).get("title") or session.task_name)
-        html = claim_page(
-            title=title, task_id=session.task_id, session_id=session.id, draft=draft, renders=links
-        )
-        headers = {
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; media-src 'self'",
-        }
-        return HTMLResponse(html, headers=headers)
 
     # -- §4 messages -------------------------------------------------------------------------------
 
@@ -469,6 +440,11 @@ class _Api:
         user = await self._user(request)
         self._attribution(request)
         session = await self._session(request.path_params["session_id"], user)
+        out = await self.storyboard_file(session)
+        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+
+    async def storyboard_file(self, session: SessionRow) -> Path:
+        """The contact sheet of the session's current revision, drawn on first request."""
         store = self.engine.store
         draft = await store.run(store.draft_at, session.id, session.head)
         if draft is None or not is_ready(draft):
@@ -483,7 +459,16 @@ class _Api:
                 await draw_storyboard(draft, media, out)
             except RenderError as exc:
                 raise invalid_request(f"the storyboard could not be drawn: {exc}") from exc
-        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+        return out
+
+    # -- for the workspace page (engine/server/_workspace.py) ----------------------------------------
+
+    @staticmethod
+    def render_url(row: RenderRow, base: str = "") -> str:
+        return _render_url(row, base)
+
+    async def json_body(self, request: Request) -> dict[str, Any]:
+        return await self._json(request)
 
     @_endpoint("render")
     async def render(self, request: Request) -> Response:
@@ -550,6 +535,18 @@ class _Api:
             return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
+    def _guarded(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A workspace handler with the API's error handling (errors become their responses)."""
+        guarded = _endpoint(None)(lambda _api, request: handler(request))
+
+        async def endpoint(request: Request) -> Response:
+            return await guarded(self, request)
+
+        endpoint.__name__ = getattr(handler, "__name__", "workspace")
+        return endpoint
+
     def routes(self) -> list[Route]:
         return [
             Route("/api/auth/anonymous-token", self.anonymous_token, methods=["POST"]),
@@ -563,7 +560,10 @@ class _Api:
             Route("/api/render/proxy/lambda", self.render, methods=["POST"]),
             Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
             Route("/api/render/proxy/{render_id}/download", self.download, methods=["GET"]),
-            Route("/workspace/claim", self.claim, methods=["GET"]),
+            *(
+                Route(path, self._guarded(handler), methods=[method])
+                for path, handler, method in self.workspace.routes()
+            ),
             Route("/files/media/{token}/{name:path}", self.media_file, methods=["GET"]),
             Route("/files/renders/{token}/{name:path}", self.render_file, methods=["GET"]),
             Route("/healthz", self.health, methods=["GET"]),
@@ -635,22 +635,46 @@ def _is_loopback(host: str) -> bool:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, announcing the address it really listens on once it is ready (port 0 works)."""
+    """uvicorn, announcing the address it really listens on once it is ready (port 0 works), and
+    stopping by itself after ``idle_timeout_s`` without an open connection (None: never)."""
 
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, announce: Callable[[], None], idle_timeout_s: float | None = None
+    ) -> None:
         super().__init__(config)
         self._announce = announce
+        self._idle_timeout_s = idle_timeout_s
+        self._last_busy = time.monotonic()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             self._announce()
 
+    async def on_tick(self, counter: int) -> bool:
+        if self._idle_timeout_s is not None:
+            now = time.monotonic()
+            if self.server_state.connections or self.server_state.tasks:
+                self._last_busy = now
+            elif now - self._last_busy >= self._idle_timeout_s:
+                log.info("no request for %g s: the engine server stops", self._idle_timeout_s)
+                return True
+        return await super().on_tick(counter)
 
-def serve(host: str, port: int, config: ServerConfig) -> None:
+
+def serve(
+    host: str,
+    port: int,
+    config: ServerConfig,
+    *,
+    idle_timeout_s: float | None = None,
+    on_ready: Callable[[str, int], None] | None = None,
+) -> None:
     """Run the engine over HTTP with uvicorn until interrupted (127.0.0.1 unless told otherwise).
 
-    Prints ``engine.server ready on http://HOST:PORT`` on stdout once it accepts requests.
+    Prints ``engine.server ready on http://HOST:PORT`` on stdout once it accepts requests, then calls
+    ``on_ready(host, port)``. With ``idle_timeout_s`` it stops by itself after that long without an
+    open connection (the background workspace server of ``handlers._workspace``).
     """
     if not any(not isinstance(h, logging.NullHandler) for h in log.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -677,8 +701,10 @@ def serve(host: str, port: int, config: ServerConfig) -> None:
 
     def announce() -> None:
         print(f"engine.server ready on http://{shown_host}:{actual_port} (home {config.home})", flush=True)
+        if on_ready is not None:
+            on_ready(host, actual_port)
 
     uconfig = uvicorn.Config(
         create_app(config), lifespan="on", access_log=False, log_level="info", timeout_graceful_shutdown=5
     )
-    _Server(uconfig, announce).run(sockets=[sock])
+    _Server(uconfig, announce, idle_timeout_s).run(sockets=[sock])
