@@ -9,7 +9,7 @@ The engine is imported lazily: the client works against the cloud without it.
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,14 @@ from typing import Any
 from handlers._constants import DEFAULT_SERVE_PORT
 from handlers._errors import ConfigError
 
-__all__ = ["DEFAULT_SERVE_PORT", "embedded_app", "engine_renderer", "run_local_server"]
+__all__ = [
+    "DEFAULT_SERVE_PORT",
+    "embedded_app",
+    "engine_home",
+    "engine_renderer",
+    "run_local_server",
+    "run_workspace_server",
+]
 
 
 def _server_module() -> Any:
@@ -54,3 +61,21 @@ def run_local_server(
     """Run the engine as a real HTTP server (blocking; bearer tokens required, as in the cloud)."""
     server = _server_module()
     server.serve(host, port, server.ServerConfig(home=home or server.default_home()))
+
+
+def engine_home(home: Path | None = None) -> Path:
+    """The engine's data folder: ``home``, else the engine's default (``$VIDEOGEN_HOME``, ...)."""
+    if home is not None:
+        return home
+    return Path(_server_module().default_home())
+
+
+def run_workspace_server(
+    home: Path, port: int, idle_timeout_s: float, on_ready: Callable[[str, int], None]
+) -> None:
+    """The background workspace server of ``handlers._workspace``: the engine on 127.0.0.1, stopping
+    by itself after ``idle_timeout_s`` without a connection (blocking)."""
+    server = _server_module()
+    # The browser's page is not a cloud emulation: faults set for the tools' engine stay off here.
+    config = server.ServerConfig(home=home, faults=server.FaultConfig())
+    server.serve("127.0.0.1", port, config, idle_timeout_s=idle_timeout_s, on_ready=on_ready)
