@@ -5,9 +5,7 @@ its idle time and on request. Real processes, real HTTP, bounded waits."""
 from __future__ import annotations
 
 import os
-import socket
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -17,31 +15,9 @@ import pytest
 
 from handlers import _workspace as workspace
 from handlers import call_tool
+from tests.handlers._workspace_support import switched_on, taken_port
 
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    """A loopback port something else listens on (the workspace server must pick another)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
-@pytest.fixture
-def switched_on(isolated: Path, taken_port: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The embedded engine's data folder, with background workspace servers allowed; stopped at the end."""
-    monkeypatch.setenv("VIDEOGEN_WORKSPACE", "on")
-    monkeypatch.setenv("VIDEOGEN_WORKSPACE_PORT", str(taken_port))
-    monkeypatch.setenv("VIDEOGEN_WORKSPACE_IDLE_S", "600")
-    home = isolated / "home"
-    try:
-        yield home
-    finally:
-        workspace.stop(home)
+__all__ = ["switched_on", "taken_port"]  # fixtures
 
 
 def wait_until_stopped(home: Path, pid: int, limit_s: float) -> float:
@@ -54,15 +30,16 @@ def wait_until_stopped(home: Path, pid: int, limit_s: float) -> float:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
-    except ChildProcessError:
-        pass
+    """Whether the process exists and is not a zombie waiting for its reaper."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def test_the_link_a_tool_returns_opens_on_a_free_port_and_get_state_returns_it(
