@@ -161,8 +161,9 @@
     for (const h of s.history.slice().reverse()) {
       const item = el("li", h.current ? "current" : "");
       item.dataset.revision = String(h.n);
-      const what = h.message ? "“" + h.message + "”" : h.stage;
-      item.appendChild(el("span", "h-title", "Revision " + h.n + (h.current ? " (current)" : "") + ": " + what));
+      const what = h.message ? "“" + h.message + "”" : "";
+      const stage = h.stage && h.stage !== "edit" ? " · " + h.stage.replace(/_/g, " ") : "";
+      item.appendChild(el("span", "h-title", "Revision " + h.n + stage + (h.current ? " (current)" : "") + ": " + what));
       item.appendChild(el("span", "h-change", h.change));
       if (!h.current) {
         const back = el("button", "", "Restore");
