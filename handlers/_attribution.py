@@ -1,4 +1,4 @@
-"""Attribution (PROTOCOL.md §9): who is calling, read at run time from SKILL.md, never hard-coded.
+"""Attribution (docs/protocol.md §9): who is calling, read at run time from SKILL.md, never hard-coded.
 
 `X-Skill-Source` is the frontmatter `name`, `X-Skill-Version` its `metadata.version` (or a top-level
 `version` a host added), `X-Skill-Platform` the env `SKILL_SOURCE` or what the install path says.

@@ -1,4 +1,4 @@
-"""Configuration from the environment, resolved once per tool call (DESIGN.md "Backend selection").
+"""Configuration from the environment, resolved once per tool call (README, "The NemoVideo cloud").
 
 - `NEMO_BACKEND=local` → the embedded engine in-process; `NEMO_BACKEND=cloud` → `NEMO_API_URL` or the
   cloud's default URL.

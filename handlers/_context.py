@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -14,31 +14,18 @@ from handlers._config import Config
 from handlers._constants import APP_NAME
 from handlers._embedded import engine_home
 from handlers._errors import NoSessionError, VideogenError
+from handlers._frontend import failure_result
 from handlers._http import ApiClient, new_idempotency_key
 from handlers._progress import ProgressCallback, ProgressKind, emit
 from handlers._sessions import SessionRef, recall, remember
 
-if TYPE_CHECKING:
-    from handlers._manifest import Manifest
-
-__all__ = ["ToolContext", "failure"]
-
-
-def failure(error: VideogenError, backend: str) -> dict[str, Any]:
-    """A failed tool result: `ok: false`, the backend, a line of text, `error{code, message, recovery}`."""
-    return {
-        "ok": False,
-        "backend": backend,
-        "text": f"{error.message.rstrip('. ')}. {error.recovery}",
-        "error": error.to_error(),
-    }
+__all__ = ["ToolContext"]
 
 
 @dataclass
 class ToolContext:
     config: Config
     api: ApiClient
-    manifest: Manifest
     progress: ProgressCallback | None = None
     # routing inside send_message: another tool's handler, run with this same context
     call_tool: Callable[[str, dict[str, Any]], Any] | None = field(default=None, repr=False)
@@ -52,6 +39,9 @@ class ToolContext:
 
     def ok(self, text: str, **fields: Any) -> dict[str, Any]:
         return {"ok": True, "backend": self.backend, "text": text, **fields}
+
+    def failed(self, error: VideogenError, **fields: Any) -> dict[str, Any]:
+        return failure_result(error, self.backend, **fields)
 
     async def create_session(self, *, language: str = "en", task_name: str = "project") -> SessionRef:
         data = await self.api.call(
@@ -97,7 +87,7 @@ class ToolContext:
             return self.config.web_url
 
     async def browser_url(self, ref: SessionRef) -> str:
-        """A claim-token link when the backend gives one, else the seeds' form with the attribution."""
+        """A claim-token link when the backend gives one, else the long form (docs/protocol.md §3)."""
         web = await self.web_base()
         if ref.task_id:
             try:

@@ -1,4 +1,4 @@
-"""The client's own view of a draft (pure; PROTOCOL.md §6): track summary, readiness, duration, and a
+"""The client's own view of a draft (pure; docs/protocol.md §6): track summary, readiness, duration, and a
 human diff between two drafts. Shares no code with the engine: it reads the draft as the cloud sends it
 and tolerates anything missing.
 """
@@ -117,7 +117,7 @@ def _track_line(track: Mapping[str, Any]) -> str:
 
 
 def track_summary(draft: Draft | None) -> str:
-    """The seeds' shape, e.g. `Timeline (3 tracks): 1. Video: city timelapse (0-10s)
+    """docs/protocol.md §6's shape, e.g. `Timeline (3 tracks): 1. Video: city timelapse (0-10s)
     2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)` (on one line)."""
     tracks = _tracks(draft)
     if not tracks:

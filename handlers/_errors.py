@@ -99,10 +99,12 @@ class InputError(VideogenError):
     code = "invalid_input"
     default_recovery = "Call the tool again with the problems fixed."
 
-    def __init__(self, message: str, problems: list[str], *, code: str = "invalid_input") -> None:
+    def __init__(
+        self, message: str, problems: list[str], *, code: str = "invalid_input", recovery: str | None = None
+    ) -> None:
         self.problems = problems
         self.code = code
-        super().__init__(message)
+        super().__init__(message, recovery=recovery)
 
     def extra(self) -> dict[str, Any]:
         return {"problems": self.problems}
@@ -292,7 +294,7 @@ def api_error(
     *,
     register_url: str | None = None,
 ) -> ApiError:
-    """Map an envelope code or HTTP status (PROTOCOL.md §8, contracts' 1003) to its error class."""
+    """Map an envelope code or HTTP status (docs/protocol.md §8, contracts' 1003) to its error class."""
     kw: dict[str, Any] = {"api_code": api_code, "http_status": http_status}
     if api_code == 1001 or (api_code is None and http_status == 401):
         return TokenExpiredError(message or "the token is bad or expired", **kw)

@@ -24,6 +24,7 @@ from mcp.server.stdio import stdio_server
 from handlers._config import Config
 from handlers._dispatch import acall_tool
 from handlers._errors import VideogenError
+from handlers._frontend import backend_config
 from handlers._manifest import Manifest, load_manifest
 from handlers._progress import ProgressEvent
 from handlers._tooldefs import input_schema, output_schema
@@ -38,17 +39,6 @@ _INSTRUCTIONS = (
 )
 
 State = dict[str, Any]
-
-# Hints for hosts (auto-approval, confirmation prompts). Nothing here deletes: edits can be undone.
-_READ_ONLY = types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
-_ANNOTATIONS = {
-    "create_session": types.ToolAnnotations(title="Start a video project", destructive_hint=False),
-    "send_message": types.ToolAnnotations(title="Generate or edit the video", destructive_hint=False),
-    "upload": types.ToolAnnotations(title="Upload media", destructive_hint=False),
-    "get_state": _READ_ONLY.model_copy(update={"title": "Show the project state"}),
-    "export": types.ToolAnnotations(title="Export the video file", destructive_hint=False),
-    "credits": _READ_ONLY.model_copy(update={"title": "Show the credit balance"}),
-}
 
 
 def error_text(result: dict[str, Any]) -> str:
@@ -75,7 +65,8 @@ def build_server(manifest: Manifest | None = None, config: Config | None = None)
             description=t.description,
             input_schema=input_schema(t),
             output_schema=output_schema(t),
-            annotations=_ANNOTATIONS.get(t.name),
+            # hints for hosts (auto-approval, confirmation prompts), from skill.yaml
+            annotations=types.ToolAnnotations.model_validate(dict(t.annotations)),
         )
         for t in manifest.tools
     ]
@@ -85,8 +76,6 @@ def build_server(manifest: Manifest | None = None, config: Config | None = None)
         if config is not None:
             yield {"config": config}
             return
-        from handlers.cli import backend_config
-
         async with AsyncExitStack() as stack:
             try:
                 live: Config | None = await stack.enter_async_context(backend_config())

@@ -1,7 +1,5 @@
 """Shared test configuration: async tests run on asyncio through anyio's pytest plugin."""
 
-from collections.abc import Iterator
-
 import pytest
 
 
@@ -11,8 +9,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def no_background_workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_background_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tool calls on the local engine start a background workspace server for their links
     (handlers._workspace); tests leave none behind unless they switch it on themselves."""
     monkeypatch.setenv("VIDEOGEN_WORKSPACE", "off")
-    yield

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import imageio_ffmpeg
@@ -82,7 +82,7 @@ def text_pixels(segment: dict[str, Any]) -> list[tuple[int, int]]:
 
 
 def white_share(img: Image.Image, pixels: list[tuple[int, int]]) -> float:
-    return sum(1 for p in pixels if min(img.getpixel(p)) > 200) / len(pixels)  # type: ignore[arg-type]
+    return sum(1 for p in pixels if min(cast(tuple[int, ...], img.getpixel(p))) > 200) / len(pixels)
 
 
 @pytest.mark.slow

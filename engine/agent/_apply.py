@@ -7,10 +7,10 @@ the words of the instruction that failed; the caller then keeps the draft as it 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine import ops as eo
 from engine import summary as sm
 from engine import timeline as tl
 from engine.agent._generate import GenPlan
@@ -133,13 +133,14 @@ def _trim(d: Draft, a: dict[str, Any]) -> Draft:
             head = cur - int(new_d)
         is_video = tl.segment_kind(track, seg) == "video"
         if a.get("source_from") is not None and is_video:  # a stretch of the source: "from 1s to 5s"
-            d = tl.trim(d, seg_id, in_ms=int(a["source_from"]), d_ms=int(new_d))
+            d = eo.apply_op(d, eo.TrimClip(seg_id, in_ms=int(a["source_from"]), d_ms=int(new_d)))
             continue
         if head and is_video:
             speed = float(_m(seg).get("speed", 1) or 1)
-            d = tl.trim(d, seg_id, in_ms=int(seg.get("in", 0)) + round(head * speed), d_ms=int(new_d))
+            in_ms = int(seg.get("in", 0)) + round(head * speed)
+            d = eo.apply_op(d, eo.TrimClip(seg_id, in_ms=in_ms, d_ms=int(new_d)))
         else:
-            d = tl.trim(d, seg_id, d_ms=int(new_d))
+            d = eo.apply_op(d, eo.TrimClip(seg_id, d_ms=int(new_d)))
     return d
 
 
@@ -150,7 +151,7 @@ def _remove(d: Draft, a: dict[str, Any]) -> Draft:
     if len(ids) >= len(_mains(d)):
         raise ValueError("that would leave no clips; keep at least one, or ask for a new video")
     for seg_id in ids:
-        d = tl.remove_segment(d, seg_id)
+        d = eo.apply_op(d, eo.RemoveClip(seg_id))
     return d
 
 
@@ -177,7 +178,7 @@ def _move(d: Draft, a: dict[str, Any]) -> Draft:
             to = n + to
         if not 0 <= to < n:
             raise ValueError(f"there are {n} positions; pick one from 1 to {n}")
-    return tl.move_main(d, seg_id, to)
+    return eo.apply_op(d, eo.MoveClip(seg_id, to))
 
 
 def _move_group(d: Draft, a: dict[str, Any]) -> Draft:
@@ -185,7 +186,7 @@ def _move_group(d: Draft, a: dict[str, Any]) -> Draft:
     for ref in a["targets"]:
         ids += [i for i in resolve_main(d, ref) if i not in ids]
     for seg_id in ids:
-        d = tl.move_main(d, seg_id, 0 if a["to"] == 0 else len(_mains(d)) - 1)
+        d = eo.apply_op(d, eo.MoveClip(seg_id, 0 if a["to"] == 0 else len(_mains(d)) - 1))
     return d
 
 
@@ -194,7 +195,7 @@ def _swap(d: Draft, a: dict[str, Any]) -> Draft:
     y = resolve_main(d, a["b"])[0]
     if x == y:
         raise ValueError("those are the same clip")
-    return tl.swap_main(d, x, y)
+    return eo.apply_op(d, eo.SwapClips(x, y))
 
 
 def _reorder(d: Draft, a: dict[str, Any]) -> Draft:
@@ -202,11 +203,11 @@ def _reorder(d: Draft, a: dict[str, Any]) -> Draft:
     order: Sequence[int] = a["order"]
     if sorted(order) != list(range(len(segs))):
         raise ValueError(f"the order must name each of the {len(segs)} clips once")
-    return tl.reorder_main(d, [segs[i]["id"] for i in order])
+    return eo.apply_op(d, eo.ReorderClips(tuple(str(segs[i]["id"]) for i in order)))
 
 
 def _duplicate(d: Draft, a: dict[str, Any]) -> Draft:
-    return tl.duplicate_segment(d, resolve_main(d, a["target"])[0])
+    return eo.apply_op(d, eo.DuplicateClip(resolve_main(d, a["target"])[0]))
 
 
 def _split(d: Draft, a: dict[str, Any]) -> Draft:
@@ -214,7 +215,7 @@ def _split(d: Draft, a: dict[str, Any]) -> Draft:
         at = int(a["at_ms"])
         for s in _mains(d):
             if s["st"] < at < s["st"] + s["d"]:
-                return tl.split(d, s["id"], at)
+                return eo.apply_op(d, eo.SplitClip(str(s["id"]), at))
         end = tl.timeline_end(d)
         if at >= end:
             raise ValueError(f"the video is only {secs(end)} long")
@@ -225,49 +226,23 @@ def _split(d: Draft, a: dict[str, Any]) -> Draft:
     offset = dur // 2 if a.get("half") else int(a["at_ms"])
     if not 0 < offset < dur:
         raise ValueError(f"that clip is {secs(dur)} long, so the split must be inside it (0-{secs(dur)})")
-    return tl.split(d, seg_id, st + offset)
+    return eo.apply_op(d, eo.SplitClip(seg_id, st + offset))
 
 
 def _total(d: Draft, a: dict[str, Any]) -> Draft:
     present = {s["id"] for s in _mains(d)}
-    keep = [i for i in a.get("keep", ()) if i in present]
-    fitted = tl.set_total_duration(d, int(a["total_ms"]), keep=keep)
-    fitted["m"][TARGET_KEY] = int(a["total_ms"])  # the length the user asked for; later edits keep it
-    return fitted
+    keep = tuple(str(i) for i in a.get("keep", ()) if i in present)
+    return eo.apply_op(d, eo.SetTotalDuration(int(a["total_ms"]), keep=keep))
 
 
-# The draft remembers the length the user asked for ("a 30-second promo", "make it 15 seconds") in
-# m.target_d. Shortening a clip ("shorten the intro to 2 seconds") keeps that promise: the stills
-# stretch to absorb the difference (video clips keep their length, so no footage the user did not
-# choose appears). Where no still can take it, the video gets shorter, the draft forgets the target
-# and the reply says what the total became. Lengthening a clip, removing or adding one changes the
-# length, as asked.
-TARGET_KEY = "target_d"
 _KEEPS_TARGET = frozenset({"trim_segment"})
 
 
 def _keep_target(before: Draft, d: Draft, keep: Sequence[str]) -> tuple[Draft, ToolStep | None]:
-    target = d.get("m", {}).get(TARGET_KEY)
-    if not isinstance(target, int) or isinstance(target, bool) or tl.timeline_end(d) >= target:
-        return d, None
-    if tl.timeline_end(before) != target:
-        return d, None  # the video had already drifted from the asked length: nothing to keep
-    main = tl.main_track(d)
-    clips = [str(s["id"]) for s in _mains(d) if main is not None and tl.segment_kind(main, s) == "video"]
-    present = {str(s["id"]) for s in _mains(d)}
-    kept = [i for i in dict.fromkeys([*keep, *clips]) if i in present]
-    try:
-        fitted = tl.set_total_duration(d, target, keep=kept)
-    except tl.TimelineError:
-        forgotten = copy.deepcopy(d)
-        forgotten["m"].pop(TARGET_KEY, None)
-        return forgotten, None
-    step = ToolStep(
-        "set_total_duration",
-        {"total_ms": target, "keep": kept},
-        f"kept the video at {secs(target)}: " + "; ".join(sm.describe_changes(d, fitted)),
-    )
-    return fitted, step
+    fitted, said = eo.keep_target(before, d, keep)
+    if not said:
+        return fitted, None
+    return fitted, ToolStep("set_total_duration", {"total_ms": fitted["m"][eo.TARGET_KEY]}, said[0])
 
 
 def _speed(d: Draft, a: dict[str, Any]) -> Draft:
@@ -280,12 +255,11 @@ def _speed(d: Draft, a: dict[str, Any]) -> Draft:
         track, seg = tl.find_segment(d, seg_id)
         kind = tl.segment_kind(track, seg)
         if kind == "video":
-            d = tl.set_speed(d, seg_id, speed)
+            d = eo.apply_op(d, eo.SetSpeed(seg_id, speed))
             changed = True
         elif len(ids) == 1 or a["target"].every is not None:
-            d = tl.trim(
-                d, seg_id, d_ms=max(100, round(int(seg["d"]) / speed))
-            )  # a still: show it shorter/longer
+            # a still: show it shorter/longer
+            d = eo.apply_op(d, eo.TrimClip(seg_id, d_ms=max(100, round(int(seg["d"]) / speed))))
             changed = True
     if not changed:
         raise ValueError("speed applies to video clips")
@@ -305,7 +279,7 @@ def _transition(d: Draft, a: dict[str, Any]) -> Draft:
         length = round(cur_d * a["scale"]) if a.get("scale") else (cur_d if a.get("kind") is None else 500)
     length = max(100, int(length))
     if a.get("target") is None:
-        return tl.set_all_transitions(d, kind, length)
+        return eo.apply_op(d, eo.SetTransition(kind, length))
     seg_id = resolve_main(d, a["target"])[0]
     if kind != "none":
         i = _main_index(d, seg_id)
@@ -313,7 +287,7 @@ def _transition(d: Draft, a: dict[str, Any]) -> Draft:
             raise ValueError("that is the last clip; a transition goes from a clip into the next one")
         cap = min(int(segs[i]["d"]), int(segs[i + 1]["d"])) // 2
         length = min(length, cap)
-    return tl.set_transition(d, seg_id, kind, length)
+    return eo.apply_op(d, eo.SetTransition(kind, length, seg_id))
 
 
 def _motion(d: Draft, a: dict[str, Any]) -> Draft:
@@ -325,7 +299,7 @@ def _motion(d: Draft, a: dict[str, Any]) -> Draft:
         motion = a["motion"]
         if a.get("alternate") and k % 2:
             motion = "zoom_out"
-        d = tl.set_motion(d, seg_id, motion)
+        d = eo.apply_op(d, eo.SetMotion(seg_id, motion))
     return d
 
 
@@ -347,7 +321,7 @@ def _volume(d: Draft, a: dict[str, Any]) -> Draft:
                 else ""
             )
             raise ValueError(f"{what} is already at {limit}{hint}")
-        return tl.set_volume(d, target, vol)
+        return eo.apply_op(d, eo.SetVolume(target, vol))
     ids = resolve_main(d, target)
     changed = False
     for seg_id in ids:
@@ -356,7 +330,7 @@ def _volume(d: Draft, a: dict[str, Any]) -> Draft:
             vol = a["vol"] if a.get("vol") is not None else _scaled(seg, a["factor"], 1.0)
             changed = True
             if float(seg.get("vol", 1.0)) != vol:
-                d = tl.set_volume(d, seg_id, vol)
+                d = eo.apply_op(d, eo.SetVolume(seg_id, vol))
     if not changed:
         raise ValueError("only video clips have their own sound (this is a still image)")
     return d
@@ -381,17 +355,16 @@ def _role_segment(d: Draft, role: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _fade(d: Draft, a: dict[str, Any]) -> Draft:
     target = a["target"]
     if isinstance(target, str):
-        _track, seg = _role_segment(d, target)
-        limit = int(seg["d"])
-        fin = None if a.get("fade_in") is None else min(int(a["fade_in"]), limit)
-        fout = None if a.get("fade_out") is None else min(int(a["fade_out"]), limit)
-        return tl.set_fade(d, target, fade_in=fin, fade_out=fout)
-    seg_id = resolve_main(d, target)[0]
-    _track, seg = tl.find_segment(d, seg_id)
-    limit = int(seg["d"])
-    fin = None if a.get("fade_in") is None else min(int(a["fade_in"]), limit)
-    fout = None if a.get("fade_out") is None else min(int(a["fade_out"]), limit)
-    return tl.set_fade(d, seg_id, fade_in=fin, fade_out=fout)
+        _role_segment(d, target)
+    else:
+        target = resolve_main(d, target)[0]
+    fin, fout = a.get("fade_in"), a.get("fade_out")
+    return eo.apply_op(
+        d,
+        eo.SetFade(
+            target, fade_in=None if fin is None else int(fin), fade_out=None if fout is None else int(fout)
+        ),
+    )
 
 
 def _add_text(d: Draft, a: dict[str, Any]) -> Draft:
@@ -407,10 +380,9 @@ def _add_text(d: Draft, a: dict[str, Any]) -> Draft:
         dur = max(500, min(dur, int(clip["d"]) - offset))
     if tl.main_segments(d) and st >= end:
         raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
-    if tl.main_segments(d):
-        dur = min(dur, end - st)
-    return tl.add_text(
-        d, a["text"], st=st, d_ms=max(1, dur), position=a["position"], role=a["role"], anchor=anchor
+    return eo.apply_op(
+        d,
+        eo.AddText(a["text"], st=st, d_ms=max(1, dur), position=a["position"], role=a["role"], anchor=anchor),
     )
 
 
@@ -433,25 +405,27 @@ def _edit_text(d: Draft, a: dict[str, Any]) -> Draft:
         st = a.get("st")
         if a.get("shift_ms") is not None:
             st = max(0, int(seg["st"]) + int(a["shift_ms"]))
-        dur = a.get("d_ms")
-        if a.get("end_ms") is not None:  # shown until a time: the length follows from the start
-            start = int(st if st is not None else seg["st"])
-            if int(a["end_ms"]) <= start:
-                raise ValueError(f"it starts at {secs(start)}, so it can't end at {secs(int(a['end_ms']))}")
-            dur = int(a["end_ms"]) - start
         if st is not None and tl.main_segments(d) and st >= end:
             raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
-        if dur is not None and tl.main_segments(d):
-            dur = min(int(dur), end - int(st if st is not None else seg["st"]))
-        d = tl.edit_text(
-            d, seg_id, text=a.get("text"), st=st, d_ms=dur, position=a.get("position"), style=style or None
+        dur, end_ms = a.get("d_ms"), a.get("end_ms")
+        d = eo.apply_op(
+            d,
+            eo.UpdateText(
+                seg_id,
+                text=a.get("text"),
+                st=None if st is None else int(st),
+                d_ms=None if dur is None else int(dur),
+                end_ms=None if end_ms is None else int(end_ms),
+                position=a.get("position"),
+                style=style or None,
+            ),
         )
     return d
 
 
 def _remove_text(d: Draft, a: dict[str, Any]) -> Draft:
     for seg_id in resolve_text(d, a["target"]):
-        d = tl.remove_segment(d, seg_id)
+        d = eo.apply_op(d, eo.RemoveText(seg_id))
     return d
 
 
@@ -459,45 +433,27 @@ def _set_audio(d: Draft, a: dict[str, Any]) -> Draft:
     current = tl.audio_track(d, a["role"])
     if current is not None and current.get("sg") and current["sg"][0].get("src") == a["media"]:
         raise ValueError(f"{a['name']} is already the {'music' if a['role'] == 'bgm' else 'voiceover'}")
-    return tl.set_audio(d, a["role"], src=a["media"], name=a["name"], source_d=a.get("source_d"))
+    return eo.apply_op(d, eo.SetAudio(a["role"], a["media"], name=a["name"], source_d=a.get("source_d")))
 
 
 def _set_loop(d: Draft, a: dict[str, Any]) -> Draft:
-    _track, seg = _role_segment(d, a["role"])
-    meta = _m(seg)
-    return tl.set_audio(
-        d,
-        a["role"],
-        src=str(seg["src"]),
-        name=meta.get("name"),
-        source_d=meta.get("source_d"),
-        loop=bool(a["loop"]),
-    )
+    return eo.apply_op(d, eo.SetLoop(a["role"], bool(a["loop"])))
 
 
 def _remove_audio(d: Draft, a: dict[str, Any]) -> Draft:
-    return tl.remove_audio(d, a["role"])
+    return eo.apply_op(d, eo.RemoveAudio(a["role"]))
 
 
 def _canvas(d: Draft, a: dict[str, Any]) -> Draft:
-    return tl.set_canvas(d, a["preset"], fit=a.get("fit"))
+    return eo.apply_op(d, eo.SetCanvas(a["preset"], fit=a.get("fit")))
 
 
 def _fit(d: Draft, a: dict[str, Any]) -> Draft:
-    size = (d["m"].get("width"), d["m"].get("height"))
-    preset = next((p for p, wh in tl.CANVAS_PRESETS.items() if wh == size), "16:9")
-    return tl.set_canvas(d, preset, fit=a["fit"])
+    return eo.apply_op(d, eo.SetFit(a["fit"]))
 
 
 def _title(d: Draft, a: dict[str, Any]) -> Draft:
-    d = tl.set_title(d, a["title"])
-    if a.get("retitle_text"):
-        titles = [
-            s for tr in d["t"] if tr.get("tt") == 7 and tr.get("role") == "title" for s in tr.get("sg", [])
-        ]
-        if len(titles) == 1:
-            d = tl.edit_text(d, titles[0]["id"], text=a["title"])
-    return d
+    return eo.apply_op(d, eo.SetTitle(a["title"], retitle_text=bool(a.get("retitle_text"))))
 
 
 def _add_main(d: Draft, a: dict[str, Any]) -> Draft:
@@ -519,18 +475,17 @@ def _add_main(d: Draft, a: dict[str, Any]) -> Draft:
         index = _main_index(d, resolve_main(d, a["before"])[0])
     elif a.get("to") is not None:
         index = None if a["to"] == -1 else max(0, min(len(segs), int(a["to"])))
-    return tl.add_main(
-        d,
+    clip = eo.ClipSpec(
         src=a["media"],
         kind=kind,
         d_ms=dur,
         name=a["name"],
-        index=index,
         source_d=a.get("source_d"),
         has_audio=bool(a.get("has_audio")) if kind == "video" else None,
         motion="zoom_in" if kind == "image" else None,
         color=a.get("color") if kind == "color" else None,
     )
+    return eo.apply_op(d, eo.AddClip(clip, index))
 
 
 APPLIERS: dict[str, Callable[[Draft, dict[str, Any]], Draft]] = {
@@ -627,22 +582,22 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     w, h = tl.CANVAS_PRESETS[plan.preset]
     d = tl.new_draft(title=plan.title[: tl.MAX_TITLE_CHARS], width=w, height=h, fps=30)
     if plan.asked_ms is not None and plan.asked_ms == plan.duration_ms:
-        d["m"][TARGET_KEY] = plan.asked_ms
+        d["m"][eo.TARGET_KEY] = plan.asked_ms
     for v in plan.visuals:
-        d = tl.add_main(
-            d,
+        clip = eo.ClipSpec(
             src=v.media,
             kind=v.kind,
             d_ms=v.d_ms,
-            name=v.name if v.kind != "color" else None,
+            name=v.name,
             source_d=v.source_d,
+            has_audio=v.has_audio,
             motion=v.motion,
             color=v.color,
-            has_audio=v.has_audio if v.kind == "video" else None,
         )
+        d = eo.apply_op(d, eo.AddClip(clip))
     kind, length = plan.transition
     if len(plan.visuals) >= 2:
-        d = tl.set_all_transitions(d, kind, length)
+        d = eo.apply_op(d, eo.SetTransition(kind, length))
     counts: dict[str, int] = {}
     for v in {(v.media or str(i), v.kind): v for i, v in enumerate(plan.visuals)}.values():
         counts[v.kind] = counts.get(v.kind, 0) + 1
@@ -668,14 +623,8 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     steps: list[ToolStep] = []
     if plan.voiceover is not None:
         before = d
-        d = tl.set_audio(
-            d,
-            "voiceover",
-            src=plan.voiceover.media,
-            name=plan.voiceover.name,
-            source_d=plan.voiceover.source_d,
-            loop=False,
-        )
+        vo = plan.voiceover
+        d = eo.apply_op(d, eo.SetAudio("voiceover", vo.media, name=vo.name, source_d=vo.source_d, loop=False))
         steps.append(
             ToolStep(
                 "set_audio",
@@ -685,9 +634,8 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
         )
     if plan.bgm is not None:
         before = d
-        d = tl.set_audio(
-            d, "bgm", src=plan.bgm.media, name=plan.bgm.name, source_d=plan.bgm.source_d, loop=True
-        )
+        bgm = plan.bgm
+        d = eo.apply_op(d, eo.SetAudio("bgm", bgm.media, name=bgm.name, source_d=bgm.source_d, loop=True))
         steps.append(
             ToolStep(
                 "set_audio",
@@ -700,9 +648,9 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
         if t.st >= end:
             continue
         before = d
-        anchor = tl.main_segments(d)[t.clip]["id"] if t.clip is not None else None
-        d = tl.add_text(
-            d, t.text, st=t.st, d_ms=min(t.d_ms, end - t.st), position=t.position, role=t.role, anchor=anchor
+        anchor = str(tl.main_segments(d)[t.clip]["id"]) if t.clip is not None else None
+        d = eo.apply_op(
+            d, eo.AddText(t.text, st=t.st, d_ms=t.d_ms, position=t.position, role=t.role, anchor=anchor)
         )
         steps.append(
             ToolStep(

@@ -6,15 +6,17 @@ them. See docs/contracts.md ("engine.render").
 """
 
 from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
-from ._ffmpeg import ffmpeg_exe
+from ._ffmpeg import SpawnWatch, ffmpeg_exe, spawn_watch
 from ._render import probe, remux, render, storyboard, validate_media
 from ._types import (
     FORMATS,
     QUALITIES,
     Draft,
+    Format,
     MediaError,
     MediaInfo,
     OutputSettings,
+    Quality,
     RenderError,
     RenderProgress,
     RenderResult,
@@ -26,13 +28,16 @@ __all__ = [
     "QUALITIES",
     "Canvas",
     "Draft",
+    "Format",
     "Job",
     "MediaError",
     "MediaInfo",
     "OutputSettings",
+    "Quality",
     "RenderError",
     "RenderProgress",
     "RenderResult",
+    "SpawnWatch",
     "TextOverlay",
     "compile_render",
     "ffmpeg_exe",
@@ -40,6 +45,7 @@ __all__ = [
     "probe",
     "remux",
     "render",
+    "spawn_watch",
     "storyboard",
     "validate_media",
 ]

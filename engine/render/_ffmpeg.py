@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from anyio.abc import ByteReceiveStream
@@ -20,6 +23,13 @@ from anyio.abc import ByteReceiveStream
 from ._types import RenderError, RenderProgress
 
 _TAIL_LINES = 30
+_INLINE_GRAPH_MAX = 16 * 1024  # a longer filter graph goes through a file (one argv string is <= 128 KB)
+
+SpawnWatch = Callable[[int, bool], None]
+spawn_watch: ContextVar[SpawnWatch | None] = ContextVar("videogen_spawn_watch", default=None)
+"""Called with (pid, True) when ffmpeg starts and (pid, False) once it has been reaped. The engine
+server sets it to record its children (engine.server._procs); each child runs in its own session,
+so its pid is its process group."""
 
 
 def ffmpeg_exe() -> str:
@@ -124,15 +134,24 @@ async def run(
             if key == "out_time_us" and value.strip().lstrip("-").isdigit():
                 report(max(0, int(value)) / 1e6)
 
-    try:
-        process = await anyio.open_process(argv, stdin=None)
-    except OSError as exc:
-        raise RenderError(f"could not start ffmpeg ({argv[0]})", hint=str(exc)) from exc
-    async with process:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_drain, process.stdout, on_stdout)
-            tg.start_soon(_drain, process.stderr, on_stderr)
-        code = await process.wait()
+    with tempfile.TemporaryDirectory(prefix="videogen-ffmpeg-") as scratch:
+        argv = _graph_through_file(argv, Path(scratch))
+        try:
+            process = await anyio.open_process(argv, stdin=None, start_new_session=True)
+        except OSError as exc:
+            raise RenderError("could not start ffmpeg", hint=exc.strerror or type(exc).__name__) from exc
+        watch = spawn_watch.get()
+        if watch is not None:
+            watch(process.pid, True)
+        try:
+            async with process:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_drain, process.stdout, on_stdout)
+                    tg.start_soon(_drain, process.stderr, on_stderr)
+                code = await process.wait()
+        finally:
+            if watch is not None:
+                watch(process.pid, False)
     if err_buf.strip():
         tail.append(err_buf.decode("utf-8", "replace").rstrip())
     stderr = "\n".join(tail)
@@ -147,13 +166,25 @@ async def run(
     return Completed(returncode=code, stdout=b"".join(out_chunks), stderr=stderr)
 
 
+def _graph_through_file(argv: list[str], folder: Path) -> list[str]:
+    """``-filter_complex GRAPH`` with a long graph becomes ``-/filter_complex FILE``: Linux refuses an
+    argument longer than 128 KB ("Argument list too long")."""
+    out = list(argv)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "-filter_complex" and len(out[i + 1]) > _INLINE_GRAPH_MAX:
+            script = folder / f"graph{i}.txt"
+            script.write_text(out[i + 1], encoding="utf-8")
+            out[i : i + 2] = ["-/filter_complex", str(script)]
+    return out
+
+
 async def read_header(path: str) -> str:
     """What ``ffmpeg -i path`` says about a file (it exits 1 for want of an output; that is expected)."""
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path]
     try:
-        result = await anyio.run_process(argv, check=False)
+        result = await anyio.run_process(argv, check=False, start_new_session=True)
     except OSError as exc:
-        raise RenderError(f"could not start ffmpeg ({argv[0]})", hint=str(exc)) from exc
+        raise RenderError("could not start ffmpeg", hint=exc.strerror or type(exc).__name__) from exc
     return result.stderr.decode("utf-8", "replace")
 
 

@@ -166,7 +166,7 @@ class Workspace:
             raise HttpError(
                 401, "this call needs the project's claim token (X-Claim-Token): open the link again"
             )
-        store = self.api.engine.store
+        store = self.api.engine_of(request).store
         session = await store.run(store.session_for_claim, token, self.api.config.clock())
         if session is None:
             raise HttpError(
@@ -191,7 +191,7 @@ class Workspace:
 
     async def page(self, request: Request) -> Response:
         ct = request.query_params.get("ct", "").strip()
-        store = self.api.engine.store
+        store = self.api.engine_of(request).store
         session = await store.run(store.session_for_claim, ct, self.api.config.clock()) if ct else None
         if session is None:
             reason = (
@@ -231,11 +231,11 @@ class Workspace:
 
     async def state(self, request: Request) -> Response:
         claimed = await self._claimed(request, action=False)
-        return JSONResponse(await self.view(claimed.session.id), headers=_API_HEADERS)
+        return JSONResponse(await self.view(request, claimed.session.id), headers=_API_HEADERS)
 
-    async def view(self, session_id: str) -> dict[str, Any]:
+    async def view(self, request: Request, session_id: str) -> dict[str, Any]:
         """Everything the page shows, from the store (so a change by any process shows up)."""
-        engine = self.api.engine
+        engine = self.api.engine_of(request)
         store = engine.store
         session = await store.run(store.get_session, session_id, None)
         if session is None:
@@ -293,8 +293,8 @@ class Workspace:
             ],
         }
 
-    async def _mark(self, session_id: str) -> str:
-        engine = self.api.engine
+    async def _mark(self, request: Request, session_id: str) -> str:
+        engine = self.api.engine_of(request)
         store = engine.store
         mark = await store.run(store.change_mark, session_id)
         renders = await store.run(store.session_renders, session_id)
@@ -310,7 +310,7 @@ class Workspace:
             last: str | None = None
             quiet_since = time.monotonic()
             while True:
-                mark = await self._mark(session_id)
+                mark = await self._mark(request, session_id)
                 if mark != last:
                     last = mark
                     quiet_since = time.monotonic()
@@ -324,7 +324,7 @@ class Workspace:
 
     async def storyboard(self, request: Request) -> Response:
         claimed = await self._claimed(request, action=False)
-        path = await self.api.storyboard_file(claimed.session)
+        path = await self.api.storyboard_file(request, claimed.session)
         return FileResponse(path, media_type="image/png", headers=_API_HEADERS)
 
     # -- actions ----------------------------------------------------------------------------------
@@ -336,14 +336,16 @@ class Workspace:
         if not isinstance(text, str) or not text.strip():
             raise invalid_request('the message is empty: send {"text": "what to change"}')
         session = claimed.session
-        return await self.api.engine.turns.start(session, session.user_id, text.strip(), streaming=True)
+        return await self.api.engine_of(request).turns.start(
+            session, session.user_id, text.strip(), streaming=True
+        )
 
     async def upload(self, request: Request) -> Response:
         claimed = await self._claimed(request, action=True)
         content_type = request.headers.get("content-type", "")
         if not content_type.lower().startswith("multipart/form-data"):
             raise invalid_request('send the files as multipart/form-data ("files" parts)')
-        cfg, store = self.api.config, self.api.engine.store
+        cfg, store = self.api.config, self.api.engine_of(request).store
         files = await receive_multipart(
             content_type,
             request.stream(),
@@ -372,7 +374,7 @@ class Workspace:
         stamp = f"{int(self.api.config.clock() * 1000)}_{secrets.token_hex(3)}"
         job: dict[str, Any] = {"sessionId": session.id}
         if preview:
-            store = self.api.engine.store
+            store = self.api.engine_of(request).store
             draft = await store.run(store.draft_at, session.id, session.head)
             if draft is None or not is_ready(draft):
                 raise invalid_request(
@@ -386,14 +388,14 @@ class Workspace:
         else:
             fmt, quality = body.get("format", "mp4"), body.get("quality", "high")
             job.update(id=f"render_{stamp}", output={"format": fmt, "quality": quality})
-        row = await self.api.engine.renders.submit(session.user_id, session, job)
+        row = await self.api.engine_of(request).renders.submit(session.user_id, session, job)
         return JSONResponse({"id": row.id, "status": row.status}, headers=_API_HEADERS)
 
     async def history(self, request: Request) -> Response:
         claimed = await self._claimed(request, action=True)
         body = await self.api.json_body(request)
         session = claimed.session
-        engine = self.api.engine
+        engine = self.api.engine_of(request)
         store, clock = engine.store, self.api.config.clock
         targets = await store.run(store.history_targets, session.id)
         action = body.get("action")

@@ -1,4 +1,4 @@
-"""send_message: one conversational turn over `/run_sse` (PROTOCOL.md §4), with every client rule.
+"""send_message: one conversational turn over `/run_sse` (docs/protocol.md §4), with every client rule.
 
 - Routing first: "export" / "credits" / "status" / "upload" messages are answered by those tools.
 - The message is POSTed once and NEVER re-sent: not after a timeout, not after a dropped stream.
@@ -22,7 +22,7 @@ import anyio
 
 from handlers import _clock
 from handlers._constants import APP_NAME
-from handlers._context import ToolContext, failure
+from handlers._context import ToolContext
 from handlers._draftview import describe_changes, is_ready, track_summary
 from handlers._errors import (
     InputError,
@@ -49,7 +49,7 @@ _SECOND_STAGE_TEXT = re.compile(
 
 
 def run_body(session_id: str, message: str) -> dict[str, Any]:
-    """The /run_sse body, exactly PROTOCOL.md §4 (snake_case)."""
+    """The /run_sse body, exactly docs/protocol.md §4 (snake_case)."""
     return {
         "app_name": APP_NAME,
         "user_id": "me",
@@ -221,7 +221,7 @@ async def _routed(
     try:
         result: dict[str, Any] = await ctx.call_tool(tool, args)
     except VideogenError as exc:
-        return {**failure(exc, ctx.backend), "routed_to": tool}
+        return ctx.failed(exc, routed_to=tool)
     if not result.get("ok"):
         return {**result, "routed_to": tool}
     return ctx.ok(

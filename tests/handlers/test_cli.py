@@ -203,7 +203,7 @@ def test_tools_prints_the_six_definitions_with_self_contained_schemas(
     printed = json.loads(capsys.readouterr().out)
     if fmt == "openai":
         names = [t["function"]["name"] for t in printed]
-        inputs, outputs = [t["function"]["parameters"] for t in printed], []
+        inputs, outputs = [t["function"]["parameters"] for t in printed], list[Any]()
     elif fmt == "anthropic":
         names, inputs, outputs = [t["name"] for t in printed], [t["input_schema"] for t in printed], []
     else:

@@ -1,4 +1,4 @@
-"""The client's own track summary and draft diff (PROTOCOL.md §6)."""
+"""The client's own track summary and draft diff (docs/protocol.md §6)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ SEED: dict[str, Any] = {
 }
 
 
-def test_the_track_summary_has_exactly_the_seeds_shape() -> None:
+def test_the_track_summary_has_exactly_the_protocols_shape() -> None:
     assert track_summary(SEED) == (
         "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
         '3. Title: "Urban Dreams" (0-3s)'

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 import yaml
+from mcp import Client
 
 import handlers
+from handlers import cli
 from handlers._attribution import SKILL_ROOT
 from handlers._errors import InputError, ManifestError
+from handlers._tooldefs import definitions
+from handlers.mcp_server import build_server
 
 TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
 
@@ -126,3 +132,68 @@ def test_a_failure_result_matches_every_output_schema(tool: str) -> None:
     }
     assert spec.output_problems(failure) == []
     assert spec.output_problems({"ok": False, "backend": "local", "text": "x"}) != []
+
+
+def test_the_cli_and_mcp_fields_of_each_tool_are_checked_when_the_manifest_loads(tmp_path: Path) -> None:
+    root = copy_skill(tmp_path)
+
+    def spoil(data: dict[str, Any]) -> None:
+        tools = {t["name"]: t for t in data["tools"]}
+        tools["send_message"]["positional"] = "words"
+        tools["get_state"]["annotations"]["readOnly"] = True
+        tools["credits"]["annotations"]["idempotentHint"] = "yes"
+        del tools["upload"]["summary"]
+
+    edit_yaml(root, spoil)
+    with pytest.raises(ManifestError) as caught:
+        handlers.load_manifest(root)
+    problems = caught.value.problems
+    assert any("send_message: positional 'words' is not an input property" in p for p in problems)
+    assert any("get_state: unknown annotation 'readOnly'" in p and "readOnlyHint" in p for p in problems)
+    assert any("credits: annotation idempotentHint must be true or false" in p for p in problems)
+    assert any("upload lacks summary" in p for p in problems)
+
+
+def test_a_new_tool_needs_only_its_skill_yaml_entry_its_schemas_and_its_handler(
+    tmp_path: Path, isolated: Path
+) -> None:
+    """skill.yaml is the one list: the CLI, the MCP server and `tools` pick a new entry up unchanged."""
+    root = copy_skill(tmp_path)
+    for kind in ("input", "output"):
+        shutil.copy(
+            root / "schemas" / "tools" / f"credits.{kind}.json",
+            root / "schemas" / "tools" / f"balance.{kind}.json",
+        )
+
+    def add(data: dict[str, Any]) -> None:
+        data["tools"].append(
+            {
+                "name": "balance",
+                "handler": "handlers.tools.credits:credits",
+                "description": "The credit balance, by another name.",
+                "input": "schemas/tools/balance.input.json",
+                "output": "schemas/tools/balance.output.json",
+                "summary": "Show the balance.",
+                "examples": ["videogen balance"],
+                "annotations": {"title": "Balance", "readOnlyHint": True},
+            }
+        )
+
+    edit_yaml(root, add)
+    manifest = handlers.load_manifest(root)
+    assert manifest.names[-1] == "balance"
+    assert "Show the balance." in cli.build_parser(manifest).format_help()
+    assert "balance" in [t["function"]["name"] for t in definitions("openai", manifest)]
+    server_tools = {t.name: t for t in _mcp_tools(manifest)}
+    assert server_tools["balance"].annotations is not None
+    assert server_tools["balance"].annotations.read_only_hint is True
+    assert server_tools["balance"].annotations.title == "Balance"
+
+
+def _mcp_tools(manifest: handlers.Manifest) -> list[Any]:
+    async def listed() -> list[Any]:
+        with anyio.fail_after(30):
+            async with Client(build_server(manifest, config=handlers.Config.from_env())) as client:
+                return list((await client.list_tools()).tools)
+
+    return anyio.run(listed)

@@ -129,7 +129,7 @@ def test_routing_table_keeps_export_credits_status_and_upload_out_of_messages() 
     }
 
 
-def test_interaction_patterns_from_the_seeds_are_stated() -> None:
+def test_the_interaction_patterns_are_stated() -> None:
     for rule in (
         "Confirm before a long generation",
         "Never send the same message twice",
@@ -164,8 +164,8 @@ def test_error_table_covers_every_protocol_code_and_every_error_kind() -> None:
 def test_every_endpoint_the_client_calls_is_in_the_endpoint_table() -> None:
     table = BODY.split("## Network endpoints", 1)[1].split("\n## ", 1)[0]
     paths: set[str] = set()
-    for path in (ROOT / "handlers").rglob("*.py"):
-        paths |= set(re.findall(r"""f?["'](/(?:api|run_sse)[^"' ]*)["']""", path.read_text(encoding="utf-8")))
+    for src in (ROOT / "handlers").rglob("*.py"):
+        paths |= set(re.findall(r"""f?["'](/(?:api|run_sse)[^"' ]*)["']""", src.read_text(encoding="utf-8")))
     assert len(paths) >= 8
     for path in paths:
         pattern = re.escape(path).replace(r"\{APP_NAME\}", "nemo_agent")

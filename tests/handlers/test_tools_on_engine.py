@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 
 from engine.server import FaultConfig
-from tests.handlers.conftest import EngineFactory, file_head, file_size, rewrite
+from tests.handlers.conftest import Engine, EngineFactory, file_head, file_size, rewrite
 
 pytestmark = pytest.mark.anyio
 
 GENERATE = "make a 3-second reel from these images with the music and a title 'Aurora'"
 
 
-async def upload_all(eng: object, media: dict[str, Path]) -> dict[str, object]:
+async def upload_all(eng: Engine, media: dict[str, Path]) -> dict[str, Any]:
     result = await eng.call(
         "upload", {"files": [str(media[k]) for k in ("still1", "still2", "still3", "music")]}
-    )  # type: ignore[attr-defined]
+    )
     assert result["ok"], result
     return result
 
@@ -71,7 +71,7 @@ async def test_a_conversation_makes_a_verified_video_file(
     exported = await eng.call("export", {"quality": "low"})
     assert exported["ok"], exported
     path = Path(exported["path"])
-    assert path.parent == eng.config.cwd / "videogen-output"
+    assert path.parent == eng.cwd / "videogen-output"
     assert path.name == f"aurora-{exported['render_id']}.mp4"
     assert file_size(path) == exported["size"] > 0
     assert file_head(path)[4:8] == b"ftyp"
@@ -251,7 +251,8 @@ async def test_an_upload_is_streamed_in_chunks_never_read_whole(
 
         def read(self, n: int = -1) -> bytes:
             reads.append(n)
-            return self._handle.read(n)
+            data: bytes = self._handle.read(n)
+            return data
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self._handle, name)
@@ -284,7 +285,7 @@ async def test_get_state_can_fetch_a_storyboard_png_of_the_timeline(
     state = await eng.call("get_state", {"storyboard": True})
     assert state["ok"], state
     path = Path(state["storyboard_path"])
-    assert path.parent == eng.config.cwd / "videogen-output"
+    assert path.parent == eng.cwd / "videogen-output"
     assert file_head(path)[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"Storyboard: {path}" in state["text"]
     again = await eng.call("get_state", {"storyboard": True})
@@ -301,7 +302,7 @@ async def test_a_backend_without_storyboards_says_so_instead_of_failing(
     assert state["ok"], state
     assert "storyboard_path" not in state
     assert "offers no storyboard" in state["text"]
-    assert not list((eng.config.cwd / "videogen-output").glob("*.part"))
+    assert not list((eng.cwd / "videogen-output").glob("*.part"))
 
 
 async def test_a_blank_message_is_refused_before_anything_is_sent(engine: EngineFactory) -> None:

@@ -1,4 +1,4 @@
-"""The seeds' curl flow, end to end, over real HTTP on 127.0.0.1: token to a playable download."""
+"""The curl flow of docs/protocol.md §2-6 over real HTTP on 127.0.0.1: token to a playable download."""
 
 from pathlib import Path
 

@@ -66,7 +66,9 @@ async def claim(http: httpx2.AsyncClient, token: str, sid: str) -> str:
 
 @pytest.fixture
 async def project(tmp_path: Path) -> AsyncIterator[Project]:
-    config = ServerConfig(home=tmp_path / "home", faults=FaultConfig(), max_render_height=90, ping_interval_s=0.2)
+    config = ServerConfig(
+        home=tmp_path / "home", faults=FaultConfig(), max_render_height=90, ping_interval_s=0.2
+    )
     async with running_server(config) as base, client(base) as http:
         token = await get_token(http)
         sid = await new_session(http, token)
@@ -81,7 +83,11 @@ async def project(tmp_path: Path) -> AsyncIterator[Project]:
 
 async def upload_media(p: Project) -> list[str]:
     headers, body = raw_multipart(
-        [("one.png", image_bytes()), ("two.png", image_bytes(color=(20, 120, 200))), ("tune.wav", wav_bytes(2))]
+        [
+            ("one.png", image_bytes()),
+            ("two.png", image_bytes(color=(20, 120, 200))),
+            ("tune.wav", wav_bytes(2)),
+        ]
     )
     response = await p.http.post("/workspace/api/upload", headers={**p.act, **headers}, content=body)
     assert response.status_code == 200, response.text
@@ -204,7 +210,8 @@ async def test_a_message_from_the_page_changes_the_lanes_and_the_history_undo_an
     after_undo = await p.view()
     assert after_undo["revision"] == second["undo"]
     assert after_undo["redo"] == second["revision"]
-    assert not any(seg["name"].startswith("Summer") for lane in after_undo["lanes"] for seg in lane["segments"])
+    names = [seg["name"] for lane in after_undo["lanes"] for seg in lane["segments"]]
+    assert not any(name.startswith("Summer") for name in names)
     redo = await p.http.post("/workspace/api/history", headers=p.act, json={"action": "redo"})
     assert redo.status_code == 200, redo.text
     assert (await p.view())["revision"] == second["revision"]
@@ -286,7 +293,8 @@ def test_lanes_are_in_a_fixed_order_with_names_times_and_empty_lanes() -> None:
     )
     out = lanes(draft, {"up_1": "voice.wav"})
     assert [lane["kind"] for lane in out] == ["video", "voiceover", "music", "text"]
-    assert out[0]["segments"] == [] and out[2]["segments"] == []
+    assert out[0]["segments"] == []
+    assert out[2]["segments"] == []
     assert out[1]["segments"] == [
         {"id": "s7", "name": "voice.wav", "kind": "audio", "start_ms": 0, "end_ms": 2000}
     ]
