@@ -105,3 +105,18 @@ def test_a_bad_idle_time_or_port_is_refused_with_what_to_set() -> None:
     with pytest.raises(workspace.WorkspaceError, match="not a port number"):
         workspace.preferred_port({"VIDEOGEN_WORKSPACE_PORT": "99999"})
     assert workspace.preferred_port({}) == 8765
+
+
+def test_videogen_serve_stop_stops_the_folders_workspace_server(
+    switched_on: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from handlers import cli
+
+    url = workspace.ensure(switched_on)
+    record = workspace.running(switched_on)
+    assert record is not None
+    assert cli.main(["serve", "--stop"]) == 0  # the folder from VIDEOGEN_HOME, as the tools use it
+    assert f"stopped the workspace server at {url} (pid {record.pid})" in capsys.readouterr().err
+    wait_until_stopped(switched_on, record.pid, limit_s=15)
+    assert cli.main(["serve", "--stop"]) == 0
+    assert f"no workspace server runs for {switched_on}" in capsys.readouterr().err
