@@ -387,12 +387,7 @@ class _Api:
         ).strip()
         if not text:
             raise invalid_request("the message has no text: put it in new_message.parts[0].text")
-        cap = self.config.limits.max_message_chars
-        if len(text) > cap:
-            raise invalid_request(
-                f"the message is {len(text):,} characters long; at most {cap:,} are accepted "
-                "(limit max_message_chars): say it in fewer words, or send it in parts"
-            )
+        self.check_message(text)
         store = _engine(request).store
         session = await store.run(store.get_session, session_id, user)
         if session is None:
@@ -563,6 +558,15 @@ class _Api:
 
     async def json_body(self, request: Request) -> dict[str, Any]:
         return await self._json(request)
+
+    def check_message(self, text: str) -> None:
+        """A message longer than ``limits.max_message_chars`` is refused (4000), from the API or the page."""
+        cap = self.config.limits.max_message_chars
+        if len(text) > cap:
+            raise invalid_request(
+                f"the message is {len(text):,} characters long; at most {cap:,} are accepted "
+                "(limit max_message_chars): say it in fewer words, or send it in parts"
+            )
 
     async def render(self, request: Request) -> Response:
         user = await self._user(request)

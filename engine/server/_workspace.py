@@ -335,10 +335,10 @@ class Workspace:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise invalid_request('the message is empty: send {"text": "what to change"}')
+        self.api.check_message(text.strip())
         session = claimed.session
-        return await self.api.engine_of(request).turns.start(
-            session, session.user_id, text.strip(), streaming=True
-        )
+        turns = self.api.engine_of(request).turns
+        return await turns.start(session, session.user_id, text.strip(), streaming=True)
 
     async def upload(self, request: Request) -> Response:
         claimed = await self._claimed(request, action=True)
@@ -346,18 +346,20 @@ class Workspace:
         if not content_type.lower().startswith("multipart/form-data"):
             raise invalid_request('send the files as multipart/form-data ("files" parts)')
         cfg, store = self.api.config, self.api.engine_of(request).store
+        session = claimed.session
+        used = await store.run(store.user_upload_bytes, session.user_id)
         files = await receive_multipart(
             content_type,
             request.stream(),
             store.tmp_dir,
             limit=cfg.max_upload_bytes,
             max_files=cfg.max_files_per_request,
+            budget=max(0, cfg.limits.upload_quota_bytes - used),
         )
         if not files:
             raise invalid_request("the request carried no file: choose or drop a file to upload")
-        session = claimed.session
         rows = await store_files(
-            files, store, session_id=session.id, user_id=session.user_id, now=cfg.clock()
+            files, store, session_id=session.id, user_id=session.user_id, now=cfg.clock(), limits=cfg.limits
         )
         return JSONResponse(
             {"files": [{"id": r.id, "filename": r.filename, "file_type": r.file_type} for r in rows]},

@@ -15,6 +15,7 @@ import pytest
 
 from engine.server import FaultConfig, ServerConfig
 from engine.server._workspace import lanes
+from engine.server.config import Limits
 from engine.timeline import add_text, new_draft
 from tests.engine.server._support import (
     MESSAGE,
@@ -278,6 +279,28 @@ async def test_export_and_preview_render_and_the_view_links_them(project: Projec
     board = await p.http.get("/workspace/api/storyboard", headers=p.read)
     assert board.status_code == 200
     assert board.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_the_pages_messages_and_uploads_keep_the_engines_limits(tmp_path: Path) -> None:
+    limits = Limits(max_message_chars=40, upload_quota_bytes=2000)
+    config = ServerConfig(home=tmp_path / "home", faults=FaultConfig(), limits=limits)
+    async with running_server(config) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_session(http, token)
+        ct = await claim(http, token, sid)
+        page = await http.get("/workspace/claim", params={"ct": ct})
+        match = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)
+        assert match
+        act = {"X-Claim-Token": ct, "X-CSRF-Token": match.group(1)}
+        long = await http.post("/workspace/api/message", headers=act, json={"text": "word " * 20})
+        assert long.status_code == 422
+        assert "max_message_chars" in long.json()["message"]
+        headers, body = raw_multipart([("tone.wav", wav_bytes(1))])
+        over = await http.post("/workspace/api/upload", headers={**act, **headers}, content=body)
+        assert over.status_code == 413, over.text
+        state = await http.get("/workspace/api/state", headers={"X-Claim-Token": ct})
+        assert state.json()["uploads"] == []
+        assert state.json()["conversation"] == []
 
 
 def test_lanes_are_in_a_fixed_order_with_names_times_and_empty_lanes() -> None:
