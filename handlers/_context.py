@@ -74,7 +74,7 @@ class ToolContext:
     async def web_base(self) -> str:
         """Where browser links point. On the local engine: its workspace server, started when none
         runs (`handlers._workspace`), so that the link opens; elsewhere the configured web URL."""
-        if self.config.backend != "embedded" or self.config.asgi_app is not None:
+        if self.config.backend != "embedded":
             return self.config.web_url
         home = engine_home(self.config.engine_home)
         if not workspace.enabled():

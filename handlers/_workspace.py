@@ -167,7 +167,11 @@ def _server_alive(home: Path) -> bool:
     if fcntl is None:
         record = _read_record(home)
         return record is not None and _pid_alive(record.pid)
-    with _open_lock(home / _LOCK) as handle:
+    try:  # no lock file: no server ever ran here (a probe creates nothing)
+        handle = os.fdopen(os.open(home / _LOCK, os.O_RDWR), "r+b")
+    except FileNotFoundError:
+        return False
+    with handle:
         return not _try_lock(handle)  # closing the file releases a lock taken here
 
 
