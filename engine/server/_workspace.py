@@ -43,7 +43,7 @@ from engine.render import FORMATS, QUALITIES
 from engine.server._claim import not_found_page
 from engine.server._errors import HttpError, invalid_request
 from engine.server._renders import scaled_canvas
-from engine.server._store import SessionRow
+from engine.server._store import HistoryEntry, SessionRow
 from engine.server._turns import SSEResponse, busy_error
 from engine.server._uploads import receive_multipart, store_files
 from engine.summary import describe_changes, media_name, track_summary
@@ -137,6 +137,29 @@ def _change_words(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
         return "first version: " + track_summary(after)
     lines = describe_changes(before, after)
     return "; ".join(lines) if lines else "no visible change"
+
+
+def _draft_view(
+    draft: dict[str, Any] | None, names: dict[str, str], history: list[HistoryEntry], head: int | None
+) -> dict[str, Any]:
+    """The parts of the view drawn from drafts: readiness, duration, summary, lanes, history in words."""
+    return {
+        "ready": draft is not None and is_ready(draft),
+        "duration_ms": timeline_end(draft) if draft is not None else 0,
+        "summary": track_summary(draft) if draft is not None else "Timeline (0 tracks): nothing yet",
+        "lanes": lanes(draft, names),
+        "history": [
+            {
+                "n": h.n,
+                "current": h.n == head,
+                "message": h.message,
+                "stage": h.stage,
+                "change": _change_words(h.parent_draft, h.draft),
+                "at": h.created_at,
+            }
+            for h in history
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -249,29 +272,17 @@ class Workspace:
         busy = engine.turns.is_busy(session.id) or await store.run(store.turn_running, session.id)
         names = {u.id: u.filename for u in uploads}
         title = str((draft or {}).get("m", {}).get("title") or session.task_name)
+        # describing drafts is CPU work: off the event loop (harden's rule), like the API's drafts
+        drafts = await anyio.to_thread.run_sync(_draft_view, draft, names, history, session.head)
         return {
             "title": title,
             "session_id": session.id,
             "task_id": session.task_id,
             "revision": session.head,
             "busy": busy,
-            "ready": draft is not None and is_ready(draft),
-            "duration_ms": timeline_end(draft) if draft is not None else 0,
-            "summary": track_summary(draft) if draft is not None else "Timeline (0 tracks): nothing yet",
-            "lanes": lanes(draft, names),
+            **drafts,
             "undo": targets.undo,
             "redo": targets.redo,
-            "history": [
-                {
-                    "n": h.n,
-                    "current": h.n == session.head,
-                    "message": h.message,
-                    "stage": h.stage,
-                    "change": _change_words(h.parent_draft, h.draft),
-                    "at": h.created_at,
-                }
-                for h in history
-            ],
             "renders": [
                 {
                     "id": r.id,
