@@ -13,6 +13,7 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   };
+  const PLAYABLE = ["mp4", "webm", "mov"];
   let state = null;
   let storyboardRev = null;
   let storyboardUrl = null;
@@ -194,7 +195,7 @@
       item.dataset.render = r.id;
       const name = (r.preview ? "Preview " : "Export ") + r.id + " (" + r.format + ", " + r.quality + ")";
       if (r.status === "completed" && r.url) {
-        latest = r;
+        if (PLAYABLE.includes(r.format)) latest = r;  // avi and mkv are downloads only
         const link = el("a", "", "Download " + name);
         link.href = r.url;
         link.setAttribute("download", r.id + "." + r.format);
@@ -219,13 +220,15 @@
     $("preview-progress").textContent = running && running.preview ? running.progress + "%" : "";
     const player = $("player");
     const note = $("player-note");
-    if (latest && playerRender !== latest.id && (latest.format === "mp4" || latest.format === "webm" || latest.format === "mov")) {
+    if (latest && playerRender !== latest.id) {
       playerRender = latest.id;
       player.src = latest.url;
       player.dataset.render = latest.id;
       note.textContent = (latest.preview ? "Preview " : "Export ") + latest.id + (latest.duration ? ", " + latest.duration.toFixed(1) + "s" : "");
       if (!running) status.textContent = "Ready: " + latest.id + "." + latest.format;
-    } else if (!latest) {
+    }
+    player.hidden = !latest;
+    if (!latest) {
       note.textContent = s.ready ? "No render yet: make a preview or export the video." : "Nothing to play yet: describe the video first.";
     }
   }
