@@ -42,7 +42,7 @@ from handlers._errors import VideogenError
 fcntl: ModuleType | None
 try:
     import fcntl
-except ImportError:  # Windows: no advisory locks; the record and the health check decide
+except ImportError:  # Windows: no advisory locks; the record and a health check decide
     fcntl = None
 
 __all__ = [
@@ -166,23 +166,13 @@ def _server_alive(home: Path) -> bool:
     """Whether a workspace server process holds this folder's lock (without fcntl: its pid lives)."""
     if fcntl is None:
         record = _read_record(home)
-        return record is not None and _pid_alive(record.pid)
+        return record is not None and _healthy(record.url)  # (os.kill(pid, 0) would end it there)
     try:  # no lock file: no server ever ran here (a probe creates nothing)
         handle = os.fdopen(os.open(home / _LOCK, os.O_RDWR), "r+b")
     except FileNotFoundError:
         return False
     with handle:
         return not _try_lock(handle)  # closing the file releases a lock taken here
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextmanager

@@ -407,15 +407,7 @@ class _Api:
         content_type = request.headers.get("content-type", "")
         files: Sequence[IncomingFile]
         if content_type.lower().startswith("multipart/form-data"):
-            used = await store.run(store.user_upload_bytes, user)
-            files = await receive_multipart(
-                content_type,
-                request.stream(),
-                store.tmp_dir,
-                limit=cfg.max_upload_bytes,
-                max_files=cfg.max_files_per_request,
-                budget=max(0, cfg.limits.upload_quota_bytes - used),
-            )
+            files = await self.receive_files(request, user)
         elif content_type.lower().startswith("application/json"):
             urls = check_urls(await self._json(request), cfg.max_urls_per_request)
             fetched: list[IncomingFile] = []
@@ -558,6 +550,19 @@ class _Api:
 
     async def json_body(self, request: Request) -> dict[str, Any]:
         return await self._json(request)
+
+    async def receive_files(self, request: Request, user: str) -> list[IncomingFile]:
+        """A multipart body's files, streamed to ``tmp/`` within the size, count and quota limits."""
+        cfg, store = self.config, _engine(request).store
+        used = await store.run(store.user_upload_bytes, user)
+        return await receive_multipart(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            store.tmp_dir,
+            limit=cfg.max_upload_bytes,
+            max_files=cfg.max_files_per_request,
+            budget=max(0, cfg.limits.upload_quota_bytes - used),
+        )
 
     def check_message(self, text: str) -> None:
         """A message longer than ``limits.max_message_chars`` is refused (4000), from the API or the page."""

@@ -45,7 +45,7 @@ from engine.server._errors import HttpError, invalid_request
 from engine.server._renders import scaled_canvas
 from engine.server._store import HistoryEntry, SessionRow
 from engine.server._turns import SSEResponse, busy_error
-from engine.server._uploads import receive_multipart, store_files
+from engine.server._uploads import store_files
 from engine.summary import describe_changes, media_name, track_summary
 from engine.timeline import is_ready, main_track, segment_kind, timeline_end
 
@@ -358,15 +358,7 @@ class Workspace:
             raise invalid_request('send the files as multipart/form-data ("files" parts)')
         cfg, store = self.api.config, self.api.engine_of(request).store
         session = claimed.session
-        used = await store.run(store.user_upload_bytes, session.user_id)
-        files = await receive_multipart(
-            content_type,
-            request.stream(),
-            store.tmp_dir,
-            limit=cfg.max_upload_bytes,
-            max_files=cfg.max_files_per_request,
-            budget=max(0, cfg.limits.upload_quota_bytes - used),
-        )
+        files = await self.api.receive_files(request, session.user_id)
         if not files:
             raise invalid_request("the request carried no file: choose or drop a file to upload")
         rows = await store_files(

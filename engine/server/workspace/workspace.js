@@ -264,6 +264,23 @@
     refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 100);
   }
 
+  // Calls onFrame with each server-sent-events frame of a streamed response, until it ends.
+  async function readFrames(response, onFrame) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        onFrame(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+      }
+    }
+  }
+
   // -- live updates (server-sent events, read with fetch so the claim token stays in a header) --
 
   async function follow() {
@@ -272,20 +289,9 @@
       try {
         const response = await call("/workspace/api/events", { headers: { Accept: "text/event-stream" } });
         wait = 1000;
-        const reader = response.body.getReader();
-        const decoder = new TextDecoder();
-        let buffer = "";
-        for (;;) {
-          const chunk = await reader.read();
-          if (chunk.done) break;
-          buffer += decoder.decode(chunk.value, { stream: true });
-          let cut;
-          while ((cut = buffer.indexOf("\n\n")) >= 0) {
-            const frame = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            if (/^event: change$/m.test(frame)) scheduleRefresh();
-          }
-        }
+        await readFrames(response, (frame) => {
+          if (/^event: change$/m.test(frame)) scheduleRefresh();
+        });
       } catch (e) {
         setStatus("Offline: " + e.message, "offline");
       }
@@ -304,34 +310,26 @@
     if (state) drawConversation(state, live);
     try {
       const response = await postJson("/workspace/api/message", { text: text });
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
       const finals = [];
       let partial = "";
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
-          if (!data) continue;
-          let event;
-          try { event = JSON.parse(data); } catch (e) { continue; }
-          if (event.error) { finals.push("Error: " + event.error); continue; }
+      await readFrames(response, (frame) => {
+        const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+        if (!data) return;
+        let event;
+        try { event = JSON.parse(data); } catch (e) { return; }
+        if (event.error) {
+          finals.push("Error: " + event.error);
+        } else {
           const parts = (event.content && event.content.parts) || [];
           const text = parts.filter((p) => typeof p.text === "string").map((p) => p.text).join("");
-          if (!text) continue;
+          if (!text) return;
           if (event.partial) partial += text;
           else { finals.push(text); partial = ""; }
         }
         live.text = finals.concat(partial ? [partial] : []).join("\n");
         const node = $("live-reply");
         if (node) node.textContent = live.text || "…";
-      }
+      });
       $("message-text").value = "";
     } catch (e) {
       live.text = "Not sent: " + e.message;
