@@ -114,20 +114,23 @@ def _describe(schema: Mapping[str, Any]) -> str:
 
 def describe_problems(errors: Any, schema: Mapping[str, Any]) -> list[str]:
     """jsonschema errors -> one sentence each: what is wrong and what to send instead."""
-    props: Mapping[str, Any] = schema.get("properties", {})
+    top: Mapping[str, Any] = schema.get("properties", {})
     problems: list[str] = []
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         where = _where(error)
         sub = error.schema if isinstance(error.schema, Mapping) else {}
+        # inside the arguments (an item of a list, say): that object's own fields, and where it is
+        props: Mapping[str, Any] = top if where == "input" else sub.get("properties", {})
+        at = "" if where == "input" else f"{where}: "
         if error.validator == "required":
             missing = str(error.message).split("'")[1] if "'" in str(error.message) else str(error.message)
             want = _describe(props.get(missing, {}))
-            problems.append(f"missing {missing!r}: send {want}")
+            problems.append(f"{at}missing {missing!r}: send {want}")
         elif error.validator == "additionalProperties":
             allowed = ", ".join(props) or "no fields"
             extra = sorted(set(error.instance) - set(props)) if isinstance(error.instance, dict) else []
             problems.append(
-                f"unknown field(s) {', '.join(map(repr, extra))}: remove them; allowed: {allowed}"
+                f"{at}unknown field(s) {', '.join(map(repr, extra))}: remove them; allowed: {allowed}"
             )
         elif error.validator == "anyOf" and where == "input":
             options = [" and ".join(o.get("required", [])) for o in error.validator_value]

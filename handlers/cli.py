@@ -245,7 +245,7 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
     mcp = subs.add_parser(
         "mcp",
         help="Run the MCP stdio server with the same tools.",
-        description="Run an MCP server on stdin/stdout exposing the six tools with their schemas.",
+        description="Run an MCP server on stdin/stdout exposing skill.yaml's tools with their schemas.",
         epilog=_epilog(
             ("videogen mcp",),
             'host config: {"command": "python3", "args": ["<skill>/scripts/videogen", "mcp"]}',

@@ -127,7 +127,7 @@ def test_every_console_command_in_the_readme_runs_and_says_what_is_shown(
 
 
 @pytest.mark.anyio
-async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_six_tools(tmp_path: Path) -> None:
+async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_seven_tools(tmp_path: Path) -> None:
     config = json.loads(blocks("json")[0].replace("/path/to/video-generator-ai", str(ROOT)))
     server = config["mcpServers"]["video-generator-ai"]
     assert server["command"] == "python3"
@@ -145,6 +145,7 @@ async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_six_tools(t
     assert sorted(t.name for t in tools.tools) == [
         "create_session",
         "credits",
+        "edit",
         "export",
         "get_state",
         "send_message",

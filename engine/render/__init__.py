@@ -5,9 +5,13 @@ ffmpeg says about files, ``_ffmpeg`` is the only module that spawns ffmpeg, ``_r
 them. See docs/contracts.md ("engine.render").
 """
 
-from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
+from engine.timeline import CANVAS_PRESETS
+
+from ._cache import RenderCache
+from ._compile import Canvas, Job, TextOverlay, compile_render, output_canvas
 from ._ffmpeg import SpawnWatch, ffmpeg_exe, spawn_watch
-from ._render import probe, remux, render, storyboard, validate_media
+from ._render import probe, remux, storyboard, validate_media
+from ._smart import render
 from ._types import (
     FORMATS,
     QUALITIES,
@@ -34,6 +38,7 @@ __all__ = [
     "MediaInfo",
     "OutputSettings",
     "Quality",
+    "RenderCache",
     "RenderError",
     "RenderProgress",
     "RenderResult",

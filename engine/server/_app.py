@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from engine.render import RenderError
 from engine.render import storyboard as draw_storyboard
+from engine.server._edit import run_edit
 from engine.server._errors import (
     ENGINE_FAILURE,
     RENDER_NOT_FOUND,
@@ -573,6 +574,15 @@ class _Api:
                 "(limit max_message_chars): say it in fewer words, or send it in parts"
             )
 
+    async def edit(self, request: Request) -> Response:
+        """An engine extension (the cloud has none): exact edits as JSON ops, one revision (_edit.py)."""
+        user = await self._user(request)
+        self._attribution(request)
+        session = await self._session(request, request.path_params["session_id"], user)
+        body = await self._json(request)
+        engine = _engine(request)
+        return _envelope(await run_edit(engine.store, engine.turns, session, user, body, self.config.clock))
+
     async def render(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request, export=True)
@@ -671,6 +681,7 @@ class _Api:
                 _faulted("storyboard", self.storyboard),
                 methods=["GET"],
             ),
+            Route("/api/edit/nemo_agent/{user}/{session_id}", _faulted("edit", self.edit), methods=["POST"]),
             Route("/api/render/proxy/lambda", _faulted("render", self.render), methods=["POST"]),
             Route(
                 "/api/render/proxy/lambda/{render_id}",

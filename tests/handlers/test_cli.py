@@ -21,7 +21,7 @@ from handlers._manifest import load_manifest
 from handlers._progress import ProgressEvent
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:
@@ -196,7 +196,7 @@ def test_stderr_progress_throttles_heartbeats_and_renders_in_steps() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["openai", "anthropic", "mcp"])
-def test_tools_prints_the_six_definitions_with_self_contained_schemas(
+def test_tools_prints_the_seven_definitions_with_self_contained_schemas(
     fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["tools", "--format", fmt]) == 0

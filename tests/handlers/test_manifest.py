@@ -18,7 +18,7 @@ from handlers._errors import InputError, ManifestError
 from handlers._tooldefs import definitions
 from handlers.mcp_server import build_server
 
-TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 
 def copy_skill(tmp_path: Path) -> Path:
@@ -36,7 +36,7 @@ def edit_yaml(root: Path, change: object) -> None:
     (root / "skill.yaml").write_text(yaml.safe_dump(data))
 
 
-def test_the_real_manifest_loads_six_tools_with_handlers_and_schemas() -> None:
+def test_the_real_manifest_loads_seven_tools_with_handlers_and_schemas() -> None:
     manifest = handlers.load_manifest()
     assert manifest.names == TOOLS
     assert manifest.version == "0.1.0"
@@ -116,7 +116,7 @@ def test_an_unknown_tool_names_the_tools_there_are() -> None:
     result = handlers.call_tool("render", {})
     assert result["error"]["code"] == "unknown_tool"
     assert (
-        "use one of create_session, send_message, upload, get_state, export, credits"
+        "use one of create_session, send_message, upload, get_state, export, credits, edit"
         in result["error"]["problems"][0]
     )
 

@@ -1,4 +1,4 @@
-"""The six tools over HTTP against the local engine (in-process, through the streaming transport)."""
+"""The tools over HTTP against the local engine (in-process, through the streaming transport)."""
 
 from __future__ import annotations
 
