@@ -9,7 +9,7 @@ The engine is imported lazily: the client works against the cloud without it.
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ __all__ = [
     "engine_fonts",
     "engine_home",
     "run_local_server",
+    "run_workspace_server",
 ]
 
 
@@ -77,12 +78,6 @@ def engine_ffmpeg() -> tuple[str, str]:
         raise ConfigError(str(exc), recovery=str(exc.hint)) from exc
 
 
-def engine_home() -> Path:
-    """Where the embedded engine keeps its data by default ($VIDEOGEN_HOME, else the user data dir)."""
-    home: Path = _server_module().default_home()
-    return home
-
-
 @asynccontextmanager
 async def embedded_app(home: Path | None = None) -> AsyncIterator[Any]:
     """The engine's ASGI app with its lifespan entered (storage open, workers running)."""
@@ -98,3 +93,21 @@ def run_local_server(
     """Run the engine as a real HTTP server (blocking; bearer tokens required, as in the cloud)."""
     server = _server_module()
     server.serve(host, port, server.ServerConfig(home=home or server.default_home()))
+
+
+def engine_home(home: Path | None = None) -> Path:
+    """The engine's data folder: ``home``, else the engine's default (``$VIDEOGEN_HOME``, ...)."""
+    if home is not None:
+        return home
+    return Path(_server_module().default_home())
+
+
+def run_workspace_server(
+    home: Path, port: int, idle_timeout_s: float, on_ready: Callable[[str, int], None]
+) -> None:
+    """The background workspace server of ``handlers._workspace``: the engine on 127.0.0.1, stopping
+    by itself after ``idle_timeout_s`` without a connection (blocking)."""
+    server = _server_module()
+    # The browser's page is not a cloud emulation: faults set for the tools' engine stay off here.
+    config = server.ServerConfig(home=home, faults=server.FaultConfig())
+    server.serve("127.0.0.1", port, config, idle_timeout_s=idle_timeout_s, on_ready=on_ready)

@@ -25,6 +25,7 @@ def run_demo(out: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_", "SKILL_SOURCE"))}
     env.update(
         VIDEOGEN_HOME=str(home / "data"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
         XDG_CONFIG_HOME=str(home / "config"),
         COLUMNS="200",
     )

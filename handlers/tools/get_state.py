@@ -81,6 +81,9 @@ async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         duration_s=duration_s,
         ready_for_export=ready,
         listing=listing(draft),
+        browser_url=await ctx.browser_url(
+            ref if ref.task_id or not view.task_id else type(ref)(ref.session_id, view.task_id)
+        ),
     )
     if view.busy is not None:
         result["busy"] = view.busy
