@@ -17,7 +17,11 @@ pytestmark = pytest.mark.anyio
 
 async def test_a_host_lists_the_tools_and_calls_one_over_stdio(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_"))}
-    env.update(VIDEOGEN_HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.update(
+        VIDEOGEN_HOME=str(tmp_path / "home"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "handlers.cli", "mcp"], env=env, cwd=str(tmp_path)
     )
