@@ -107,14 +107,15 @@ class _Op:
             self.fail("op", f"{_shown(name)} is not an op; use one of {', '.join(EDIT_OPS)}")
         self.name = name
         required, optional = EDIT_OPS[name]
-        self.raw: dict[str, Any] = raw
+        # null means "not given" (hosts in OpenAI's strict mode send every field, null when unused)
+        self.raw: dict[str, Any] = {k: v for k, v in raw.items() if v is not None}
         allowed = (*required, *optional)
-        for key in raw:
+        for key in self.raw:
             if key != "op" and key not in allowed:
                 fields = ", ".join(allowed) or "none"
                 self.fail(key, f"{name} has no field {key!r}; its fields are {fields}")
         for key in required:
-            if key not in raw:
+            if key not in self.raw:
                 self.fail(key, f"missing; {name} needs {_words(list(required), 'and')}")
 
     # -- errors and plain values -------------------------------------------------------------------
