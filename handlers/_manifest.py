@@ -59,10 +59,9 @@ class ToolSpec:
         """Return args (a dict) or raise InputError listing every problem with what to send instead.
 
         A null for an optional argument means "not given" (OpenAI's strict mode sends every argument,
-        null for those the model leaves out), so it is dropped before validation."""
-        if isinstance(args, dict):
-            required = set(self.input_schema.get("required", ()))
-            args = {k: v for k, v in args.items() if v is not None or k in required}
+        null for those the model leaves out), so it is dropped before validation, also inside the
+        objects of a list (edit's ops)."""
+        args = _without_null_options(args, self.input_schema)
         validator = jsonschema.Draft202012Validator(self.input_schema, registry=self._registry)
         problems = describe_problems(validator.iter_errors(args), self.input_schema)
         if problems:
@@ -96,6 +95,21 @@ class Manifest:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tools)
+
+
+def _without_null_options(value: Any, schema: Mapping[str, Any]) -> Any:
+    """`value` without the null optional properties of each object the schema describes."""
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [_without_null_options(v, schema["items"]) for v in value]
+    if not isinstance(value, dict):
+        return value
+    required = set(schema.get("required", ()))
+    props: Mapping[str, Any] = schema.get("properties", {})
+    return {
+        k: _without_null_options(v, props.get(k, {}))
+        for k, v in value.items()
+        if v is not None or k in required
+    }
 
 
 def _where(error: jsonschema.ValidationError) -> str:

@@ -19,6 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from handlers._samples import make_samples
+from tests.handlers.test_manifest import TOOLS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -143,12 +144,4 @@ async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_seven_tools
     with anyio.fail_after(120):
         async with Client(params) as client:
             tools = await client.list_tools()
-    assert sorted(t.name for t in tools.tools) == [
-        "create_session",
-        "credits",
-        "edit",
-        "export",
-        "get_state",
-        "send_message",
-        "upload",
-    ]
+    assert sorted(t.name for t in tools.tools) == sorted(TOOLS)

@@ -107,14 +107,15 @@ class _Op:
             self.fail("op", f"{_shown(name)} is not an op; use one of {', '.join(EDIT_OPS)}")
         self.name = name
         required, optional = EDIT_OPS[name]
-        self.raw: dict[str, Any] = raw
+        # null means "not given" (hosts in OpenAI's strict mode send every field, null when unused)
+        self.raw: dict[str, Any] = {k: v for k, v in raw.items() if v is not None}
         allowed = (*required, *optional)
-        for key in raw:
+        for key in self.raw:
             if key != "op" and key not in allowed:
                 fields = ", ".join(allowed) or "none"
                 self.fail(key, f"{name} has no field {key!r}; its fields are {fields}")
         for key in required:
-            if key not in raw:
+            if key not in self.raw:
                 self.fail(key, f"missing; {name} needs {_words(list(required), 'and')}")
 
     # -- errors and plain values -------------------------------------------------------------------
@@ -508,8 +509,25 @@ def resolve_ops(draft: tl.Draft, uploads: Sequence[UploadRow], ops: Sequence[obj
         try:
             applied = eo.apply_ops(draft, typed)  # the whole list so far: what the next op resolves against
         except eo.OpError as exc:
-            raise EditRefused(f"ops[{exc.index}] ({op.name}): {exc.reason}") from exc
+            op.fail(_blamed(op), exc.reason)
     return Resolved(tuple(typed), applied)
+
+
+# the field a timeline rule's refusal is about, by op (the first one the op was given)
+_BLAME: Final[Mapping[str, tuple[str, ...]]] = {
+    "trim_clip": ("duration_s", "in_s"),
+    "set_transition": ("duration_s", "between", "type"),
+    "set_audio": ("start_s", "upload"),
+    "update_text": ("start_s", "duration_s", "text"),
+    "add_text": ("start_s", "duration_s", "text"),
+    "duplicate_clip": ("to", "clip"),
+}
+
+
+def _blamed(op: _Op) -> str:
+    required, optional = EDIT_OPS[op.name]
+    candidates = _BLAME.get(op.name, (*required, *optional))
+    return next((f for f in candidates if op.has(f)), required[0] if required else "op")
 
 
 # --------------------------------------------------------------------------------------------------

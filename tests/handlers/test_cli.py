@@ -19,9 +19,9 @@ import pytest
 from handlers import cli
 from handlers._manifest import load_manifest
 from handlers._progress import ProgressEvent
+from tests.handlers.test_manifest import TOOLS
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:

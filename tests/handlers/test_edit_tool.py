@@ -12,6 +12,7 @@ from mcp import Client
 
 from engine.server import FaultConfig
 from handlers import cli
+from handlers._manifest import load_manifest
 from handlers.mcp_server import build_server
 from handlers.tools.send_message import EDIT_HINT
 from tests.handlers.conftest import Engine, EngineFactory
@@ -236,3 +237,21 @@ async def test_an_mcp_client_lists_seven_tools_and_calls_edit(isolated: Path, me
     assert refused.structured_content["error"]["message"].startswith(
         "ops[0].clip: clip 3 does not exist; use 1 to 2"
     )
+
+
+async def test_a_strict_mode_host_may_send_every_field_with_null_for_the_unused_ones(
+    engine: EngineFactory, media: dict[str, Path]
+) -> None:
+    eng = await engine()
+    await generated(eng, media)
+    spec = load_manifest().tool("edit")
+    fields = spec.input_schema["properties"]["ops"]["items"]["properties"]
+    nulls = dict.fromkeys(fields)
+    ops = [
+        {**nulls, "op": "add_text", "text": "Hi", "start_s": 0.5},
+        {**nulls, "op": "set_volume", "role": "bgm", "volume": 0.5},
+    ]
+    edited = await eng.call("edit", {"ops": ops, "session_id": None})
+    assert edited["ok"], edited
+    assert "Hi" in {t["text"] for t in edited["listing"]["texts"]}
+    assert edited["listing"]["audio"][0]["volume"] == 0.5

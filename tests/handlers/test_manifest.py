@@ -18,6 +18,7 @@ from handlers._errors import InputError, ManifestError
 from handlers._tooldefs import definitions
 from handlers.mcp_server import build_server
 
+# THE pinned tool list of the tests (the CLI, MCP and README tests read it): skill.yaml must match it.
 TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 

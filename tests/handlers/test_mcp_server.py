@@ -14,9 +14,10 @@ from mcp import Client
 from handlers._manifest import load_manifest
 from handlers._tooldefs import input_schema
 from handlers.mcp_server import build_server, error_text
+from tests.handlers.test_manifest import TOOLS as MANIFEST_TOOLS
 
 pytestmark = pytest.mark.anyio
-TOOLS = {"create_session", "send_message", "upload", "get_state", "export", "credits", "edit"}
+TOOLS = set(MANIFEST_TOOLS)
 
 
 def text_of(result: types.CallToolResult) -> str:

@@ -347,6 +347,9 @@ async def test_a_time_out_of_range_says_what_range_to_use(project: Project) -> N
     assert late.startswith("ops[0].target: no text is 'x'")
     past = await project.refused([{"op": "add_text", "text": "Late", "start_s": 12}])
     assert past.startswith("ops[0].start_s: 12 is past the end of the video (9s); use 0 to 9")
+    too_long = await project.refused([{"op": "trim_clip", "clip": 3, "duration_s": 6}])  # a 4 s video
+    assert too_long.startswith("ops[0].duration_s: ")
+    assert "can be at most" in too_long
     split = await project.refused([{"op": "split_clip", "clip": 1, "at_s": 3}])
     assert split.startswith("ops[0].at_s: 3 is not inside clip 1 (0 to 2s)")
 
