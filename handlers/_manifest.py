@@ -117,13 +117,26 @@ def _where(error: jsonschema.ValidationError) -> str:
     return path or "input"
 
 
+_KIND_WORDS = {
+    "string": "a string",
+    "array": "a list",
+    "boolean": "true or false",
+    "object": "an object",
+    "integer": "an integer",
+    "null": "null",
+}
+
+
 def _describe(schema: Mapping[str, Any]) -> str:
     if "enum" in schema:
         return "one of " + ", ".join(json.dumps(v) for v in schema["enum"])
     kind = schema.get("type", "a value")
-    text = {"string": "a string", "array": "a list", "boolean": "true or false", "object": "an object"}.get(
-        str(kind), f"a {kind}"
-    )
+    branches = schema.get("anyOf")
+    if "type" not in schema and isinstance(branches, list) and all("type" in b for b in branches):
+        # a portable union (anyOf [{type: integer}, {type: string}]): "an integer or a string"
+        text = " or ".join(_KIND_WORDS.get(str(b["type"]), f"a {b['type']}") for b in branches)
+    else:
+        text = _KIND_WORDS.get(str(kind), f"a {kind}")
     if kind == "array" and isinstance(schema.get("items"), Mapping):
         text += " of " + _describe(schema["items"]).removeprefix("a ").removeprefix("an ") + "s"
     if schema.get("description"):
