@@ -86,6 +86,7 @@ async def gone(pid: int, limit_s: float = 15.0) -> bool:
     return not running(pid)
 
 
+@pytest.mark.slow
 async def test_ffmpeg_ends_when_the_engine_is_killed(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with engine_process(home) as (server, base), client(base) as http:
@@ -96,6 +97,7 @@ async def test_ffmpeg_ends_when_the_engine_is_killed(tmp_path: Path) -> None:
         assert await gone(ffmpeg), f"ffmpeg {ffmpeg} outlived the killed engine"
 
 
+@pytest.mark.slow
 async def test_a_leftover_ffmpeg_is_ended_at_the_next_start_before_its_file_is_removed(
     tmp_path: Path,
 ) -> None:

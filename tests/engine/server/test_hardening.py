@@ -133,6 +133,7 @@ async def test_a_draft_over_the_segment_limit_is_refused_at_once_and_healthz_sta
         assert "has 100000 segments; this engine renders at most 2000" in response.json()["message"]
 
 
+@pytest.mark.slow
 async def test_healthz_answers_while_a_long_draft_is_validated_and_its_long_graph_renders(
     tmp_path: Path,
 ) -> None:
