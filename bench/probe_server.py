@@ -174,9 +174,17 @@ def colour_draft(n: int, seconds_each: float = 0.1, src: str = "") -> dict[str, 
     }
 
 
-def submit(c: httpx2.Client, t: str, sid: str, rid: str, draft: Any) -> httpx2.Response:
+def render_body(sid: str, rid: str, draft: Any) -> bytes:
+    """The JSON of a render request, encoded up front (so that no client-side encoding runs while
+    /healthz is being timed in the same process)."""
     body = {"id": rid, "sessionId": sid, "draft": draft, "output": {"format": "mp4", "quality": "low"}}
-    return c.post("/api/render/proxy/lambda", headers=auth(t), json=body)
+    return json.dumps(body).encode()
+
+
+def submit(c: httpx2.Client, t: str, sid: str, rid: str, draft: Any) -> httpx2.Response:
+    raw = draft if isinstance(draft, bytes) else render_body(sid, rid, draft)
+    headers = {**auth(t), "Content-Type": "application/json"}
+    return c.post("/api/render/proxy/lambda", headers=headers, content=raw)
 
 
 def brief(r: httpx2.Response) -> str:
@@ -287,18 +295,23 @@ def p2_big_draft(src: Path) -> str:
     out = []
     with engine(src) as e:
         c, t, sid = user(e)
+        huge = render_body(sid, "huge", colour_draft(100_000))
         with closing(c), health_watch(e) as lat:
             started = time.monotonic()
-            r = submit(c, t, sid, "huge", colour_draft(100_000))
+            try:
+                answer = brief(submit(c, t, sid, "huge", huge))
+            except httpx2.TimeoutException:
+                answer = "no answer"
             took = time.monotonic() - started
         out.append(
-            f"100k segments: {brief(r)} in {took:.1f} s, /healthz max {max(lat, default=0) * 1000:.0f} ms"
+            f"100k segments: {answer} in {took:.1f} s, /healthz max {max(lat, default=0) * 1000:.0f} ms"
         )
     with engine(src) as e:
         c, t, sid = user(e)
+        long = render_body(sid, "long", colour_draft(1000))
         with closing(c), health_watch(e) as lat:
             started = time.monotonic()
-            r = submit(c, t, sid, "long", colour_draft(1000))
+            r = submit(c, t, sid, "long", long)
             took = time.monotonic() - started
             job = wait_status(
                 c, t, "long", lambda j: j.get("status") == "failed" or (j.get("progress") or 0) > 0, 60
@@ -313,6 +326,34 @@ def p2_big_draft(src: Path) -> str:
             + (f" error {err!r}" if err else "")
         )
     return "; ".join(out)
+
+
+def p2_maximal(src: Path) -> str:
+    """/healthz while a maximal draft (2000 segments, the default max_segments) is submitted."""
+    with engine(src) as e:
+        c, t, sid = user(e)
+        maximal = render_body(sid, "max", colour_draft(2000))
+        with closing(c), health_watch(e) as lat:
+            time.sleep(1.0)  # a baseline of idle polls first
+            first = len(lat)
+            started = time.monotonic()
+            try:
+                answer = brief(submit(c, t, sid, "max", maximal))
+            except httpx2.TimeoutException:
+                answer = "no answer"
+            took = time.monotonic() - started
+            last = len(lat) + 1  # the poll in flight when the answer came
+            time.sleep(0.5)
+        during = sorted(x * 1000 for x in lat[first:last])
+        p99 = during[int(len(during) * 0.99) - 1] if during else 0
+        median = during[len(during) // 2] if during else 0
+        idle = sorted(x * 1000 for x in lat[:first])
+        idle_median = idle[len(idle) // 2] if idle else 0
+        return (
+            f"2000 segments: {answer} in {took:.1f} s; /healthz during it: "
+            f"max {max(during, default=0):.0f} ms, p99 {p99:.0f} ms, median {median:.0f} ms "
+            f"(n={len(during)}); idle median {idle_median:.0f} ms"
+        )
 
 
 def p3_limits(src: Path) -> str:
@@ -439,17 +480,28 @@ def p10_bad_input(src: Path) -> str:
 
 
 def _open(sock: socket.socket) -> bool:
+    """Whether the server still holds the connection open (what it sent is read and dropped)."""
     sock.setblocking(False)
-    try:
-        return sock.recv(65536) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
+    for _ in range(1000):
+        try:
+            if sock.recv(65536) == b"":
+                return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+    return True
 
 
 def p11_timeouts(src: Path) -> str:
     with engine(src, "--read-timeout", "2") as e:
+        with http(e) as c:
+            t = token(c)
+        headers = "".join(f"{k}: {v}\r\n" for k, v in auth(t).items())
+        slow_body = (
+            f"POST /api/tasks/me/with-session/nemo_agent HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        ).encode()
         socks: dict[str, list[socket.socket]] = {"idle": [], "slow-header": [], "slow-body": []}
         try:
             for _ in range(50):
@@ -458,10 +510,7 @@ def p11_timeouts(src: Path) -> str:
                     if kind == "slow-header":
                         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                     elif kind == "slow-body":
-                        s.sendall(
-                            b"POST /api/auth/anonymous-token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            b"X-Client-Id: x\r\nContent-Length: 100\r\n\r\n{"
-                        )
+                        s.sendall(slow_body)  # a handler that reads its body waits for the rest
                     socks[kind].append(s)
             time.sleep(35)  # past the new read timeout (2 s) and well past 30 s: bounded, once
             still = {kind: sum(_open(s) for s in group) for kind, group in socks.items()}
@@ -535,6 +584,7 @@ def p15_upfront(src: Path) -> str:
 PROBES: dict[str, Callable[[Path], str]] = {
     "1": p1_chunked,
     "2": p2_big_draft,
+    "2max": p2_maximal,
     "3": p3_limits,
     "4": p4_quota,
     "5": p5_pixels,

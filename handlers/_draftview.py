@@ -56,6 +56,24 @@ def fmt_s(ms: int | float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def fmt_size(size: int) -> str:
+    """Bytes as a person reads them: 812 → '812 bytes', 43_520 → '43 KB', 1_572_864 → '1.5 MB'."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit, scale in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        value = size / scale
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def sentences(parts: list[str]) -> str:
+    """Join text parts into sentences: each ends with a full stop unless it has its own punctuation."""
+    return " ".join(
+        p if p.endswith((".", "!", "?", "…")) else f"{p}." for p in (s.strip() for s in parts) if p
+    )
+
+
 def _label(track: Mapping[str, Any]) -> str:
     role = track.get("role")
     if isinstance(role, str) and role:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 import anyio
+import anyio.to_process
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
@@ -64,6 +65,7 @@ __all__ = [
 
 log = logging.getLogger("engine.server")
 
+_VALIDATE_IN_PROCESS_FROM: Final = 200  # segments
 _RENDER_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _MEDIA_URL: Final = re.compile(r"/files/media/([A-Za-z0-9_-]+)/")
 CANCELLED: Final = "the render was cancelled at the client's request; submit it again with a new id"
@@ -104,19 +106,28 @@ def _sources(draft: Mapping[str, Any]) -> set[str]:
     }
 
 
-def check_draft_size(raw: object, limits: Limits) -> None:
-    """ApiError 4000 when a draft (not yet validated) has more segments than ``limits`` allow.
-
-    Cheap (counts, no validation), so a huge draft is refused before any real work."""
+def check_draft_size(raw: object, limits: Limits) -> int:
+    """How many segments a draft (not yet validated) has; ApiError 4000 when more than ``limits``
+    allow. Cheap (counts, no validation), so a huge draft is refused before any real work."""
     tracks = raw.get("t") if isinstance(raw, dict) else None
     if not isinstance(tracks, list):
-        return  # the validator says what is wrong
+        return 0  # the validator says what is wrong
     count = sum(len(t["sg"]) for t in tracks if isinstance(t, dict) and isinstance(t.get("sg"), list))
     if count > limits.max_segments:
         raise invalid_request(
             f"the draft has {count} segments; this engine renders at most {limits.max_segments} "
             "(limit max_segments): shorten it or split the video into parts"
         )
+    return count
+
+
+async def _validated(raw: object, segments: int) -> dict[str, Any]:
+    """``load_draft(raw)`` off the event loop: in a worker process for a long draft (validation is
+    pure Python, and a thread would hold the interpreter lock in turns with the loop for seconds),
+    in a worker thread for a short one (no process to start)."""
+    if segments > _VALIDATE_IN_PROCESS_FROM:
+        return await anyio.to_process.run_sync(load_draft, raw)
+    return await anyio.to_thread.run_sync(load_draft, raw)
 
 
 def _check_length(draft: dict[str, Any], limits: Limits) -> None:
@@ -213,9 +224,9 @@ class RenderManager:
             raw_draft = await self.store.run(self.store.draft_at, session.id, head.head)
             if raw_draft is None:
                 raise invalid_request('the session has no draft yet: send a message first, or pass "draft"')
-        check_draft_size(raw_draft, self.limits)
+        segments = check_draft_size(raw_draft, self.limits)
         try:
-            draft = await anyio.to_thread.run_sync(load_draft, raw_draft)
+            draft = await _validated(raw_draft, segments)
         except TimelineError as exc:
             raise invalid_request(f"the draft is not valid: {exc}") from exc
         if not any(track.get("sg") for track in draft.get("t", [])):
@@ -267,7 +278,7 @@ class RenderManager:
                 scope.cancel()
             else:  # not started in this process (or already gone): record the outcome directly
                 await self._set(row, "failed", row.progress, error=CANCELLED)
-            with anyio.fail_after(30):  # the job records "failed" once ffmpeg is reaped
+            with anyio.move_on_after(30):  # the job records "failed" once ffmpeg is reaped
                 for _ in range(3000):
                     current = await self.store.run(self.store.get_render, row.user_id, row.id)
                     if current is None or current.status not in ("pending", "processing"):

@@ -62,12 +62,14 @@ class Limits:
     """Pixels (width x height) of one uploaded picture or video frame."""
     upload_quota_bytes: int = 2048 * _MB
     """Bytes of uploads one user may keep (all sessions together)."""
-    max_queued_renders: int = 5
-    """Renders of one user that may be pending or running at once."""
+    max_queued_renders: int = 10
+    """Renders of one user that may be pending or running at once (a user exporting several projects
+    at once, as bench/load_test.py does with 4 sessions x 2 renders per client, stays under it)."""
     max_message_chars: int = 20_000
     """Characters of one message to ``/run_sse``."""
-    max_json_bytes: int = 16 * _MB
-    """Bytes of one JSON request body, whatever its transfer encoding."""
+    max_json_bytes: int = 4 * _MB
+    """Bytes of one JSON request body, whatever its transfer encoding (a maximal draft is well under
+    1 MB; parsing holds the interpreter, so a smaller cap keeps every request's worst case short)."""
 
     def __post_init__(self) -> None:
         bad = [

@@ -121,17 +121,20 @@ async def test_deep_json_bad_text_and_bad_ports_are_clear_4xx_not_500(tmp_path: 
 # -- 2, 3: big drafts, limits, cancel -------------------------------------------------------------
 
 
-async def test_a_draft_over_the_segment_limit_is_refused_at_once_and_healthz_stays_fast(
-    tmp_path: Path,
-) -> None:
-    """#2/#3: a 100,000-segment draft froze the server for seconds; now it is refused by its count."""
+async def test_a_draft_over_the_segment_limit_is_refused_before_it_is_validated(tmp_path: Path) -> None:
+    """#2/#3: a 100,000-segment draft (9.7 MB) froze the server for seconds; now its body is refused
+    by size as it streams in, and a draft under the size cap but over the segment limit by its count."""
     async with network_server(config(tmp_path / "h")) as base, client(base) as http:
         token = await get_token(http)
         sid = await new_session(http, token)
-        with anyio.fail_after(60):  # ~10 MB of JSON sent and parsed on 2 busy cores
-            response = await submit(http, token, sid, "huge", colour_draft(100_000))
+        with anyio.fail_after(60):  # ~10 MB sent on 2 busy cores
+            huge = await submit(http, token, sid, "huge", colour_draft(100_000))
+        assert (huge.status_code, huge.json()["code"]) == (413, 4002)
+        assert "the JSON body is larger than the 4 MB limit" in huge.json()["message"]
+        with anyio.fail_after(30):
+            response = await submit(http, token, sid, "many", colour_draft(2001))
         assert (response.status_code, response.json()["code"]) == (422, 4000)
-        assert "has 100000 segments; this engine renders at most 2000" in response.json()["message"]
+        assert "has 2001 segments; this engine renders at most 2000" in response.json()["message"]
 
 
 @pytest.mark.slow
