@@ -76,6 +76,7 @@ def test_a_conversation_shows_the_reply_the_track_summary_and_the_state(spawn: A
     assert child.exitstatus == 0
 
 
+@pytest.mark.slow
 def test_uploads_are_acknowledged_and_export_says_where_the_video_is(spawn: Any, tmp_path: Path) -> None:
     from handlers._samples import make_still
 

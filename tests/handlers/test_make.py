@@ -26,6 +26,7 @@ def stills(folder: Path, count: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_make_writes_a_vertical_video_and_prints_a_summary(
     isolated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -264,6 +264,7 @@ async def test_rate_limiting_waits_30_seconds_and_retries_once(
     assert again.recorder.count("GET", "/api/credits/balance/simple") == 2
 
 
+@pytest.mark.slow
 async def test_a_failed_render_is_retried_once_with_a_new_id(
     engine: EngineFactory, media: dict[str, Path]
 ) -> None:
@@ -281,6 +282,7 @@ async def test_a_failed_render_is_retried_once_with_a_new_id(
     assert Path(result["path"]).suffix == ".mkv"
 
 
+@pytest.mark.slow
 async def test_render_status_shape_b_and_the_fallback_download_url_work(
     engine: EngineFactory, media: dict[str, Path]
 ) -> None:

@@ -27,6 +27,7 @@ async def upload_all(eng: Engine, media: dict[str, Path]) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 async def test_a_conversation_makes_a_verified_video_file(
     engine: EngineFactory, media: dict[str, Path]
 ) -> None:
@@ -322,6 +323,7 @@ async def test_a_blank_message_is_refused_before_anything_is_sent(engine: Engine
     assert eng.recorder.count("POST", "/run_sse") == 0
 
 
+@pytest.mark.slow
 async def test_title_cards_made_without_uploads_export_and_draw_a_storyboard(engine: EngineFactory) -> None:
     eng = await engine()
     await eng.call("create_session")

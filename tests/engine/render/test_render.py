@@ -43,6 +43,7 @@ def media(still: Path, tone_wav: Path, clip: Path, still_b: Path) -> dict[str, P
     return {"img": still, "img2": still_b, "tone": tone_wav, "clip": clip}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fmt", "codecs"),
     [
@@ -69,6 +70,7 @@ async def test_each_format_renders_a_video_with_picture_and_sound_of_the_right_l
     assert file_names(tmp_path) == [out.name]  # no partial file left behind
 
 
+@pytest.mark.slow
 async def test_text_with_emoji_quotes_colons_and_percent_is_in_the_picture(
     media: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -99,6 +101,7 @@ async def test_text_with_emoji_quotes_colons_and_percent_is_in_the_picture(
         assert saturated(a) > saturated(b) + 20
 
 
+@pytest.mark.slow
 async def test_a_clip_a_colour_card_and_a_crossfade_render_to_the_drafts_length(
     media: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -132,6 +135,7 @@ async def test_a_clip_a_colour_card_and_a_crossfade_render_to_the_drafts_length(
     assert b < 60
 
 
+@pytest.mark.slow
 async def test_progress_is_reported_up_to_100_percent(media: dict[str, Path], tmp_path: Path) -> None:
     seen: list[RenderProgress] = []
     with anyio.fail_after(60):
@@ -143,6 +147,7 @@ async def test_progress_is_reported_up_to_100_percent(media: dict[str, Path], tm
     assert all(0 <= p.percent <= 100 for p in seen)
 
 
+@pytest.mark.slow
 async def test_cancelling_a_render_kills_ffmpeg_and_leaves_no_file(
     media: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -241,6 +246,7 @@ async def test_a_storyboard_is_one_png_of_labelled_frames(media: dict[str, Path]
     assert left != right  # the first frames show the first still, the last ones the second
 
 
+@pytest.mark.slow
 async def test_remux_changes_the_container_without_reencoding(media: dict[str, Path], tmp_path: Path) -> None:
     with anyio.fail_after(60):
         master = (await render(tiny(), media, tmp_path / "m.mp4", OutputSettings(quality="low"))).path
@@ -263,6 +269,7 @@ def red_box(img: Image.Image) -> tuple[float, float, int]:
     return sum(xs) / len(xs), sum(ys) / len(ys), max(xs) - min(xs) + 1
 
 
+@pytest.mark.slow
 async def test_a_zoom_in_grows_the_picture_about_its_centre_without_drifting(
     media: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -295,6 +302,7 @@ def fake_ffmpeg(folder: Path, *, exit_code: int, message: str) -> Path:
     return script
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("exit_code", "message", "expected"),
     [

@@ -13,6 +13,7 @@ import httpx2
 import pytest
 
 from engine.server._store import ENGINE_STOPPED
+from tests._support import eventually
 
 from ._support import auth, client, get_token, new_session, wait_render
 from .test_crash import engine_process
@@ -66,15 +67,16 @@ async def start_long_render(http: httpx2.AsyncClient, home: Path) -> tuple[str, 
     }
     body = {"id": "long", "sessionId": sid, "draft": draft, "output": {"format": "mp4", "quality": "low"}}
     assert (await http.post("/api/render/proxy/lambda", headers=auth(token), json=body)).status_code == 200
-    with anyio.fail_after(60):
-        for _ in range(6000):
-            job = (await http.get("/api/render/proxy/lambda/long", headers=auth(token))).json()
-            pids = recorded_children(home)
-            if job["progress"] > 0 and pids:
-                assert running(pids[0])
-                return token, pids[0]
-            await anyio.sleep(0.01)
-    raise AssertionError("the render did not start")
+    pids: list[int] = []
+
+    async def started() -> bool:
+        job = (await http.get("/api/render/proxy/lambda/long", headers=auth(token))).json()
+        pids[:] = recorded_children(home)
+        return bool(job["progress"] > 0 and pids)
+
+    await eventually(started, "the render starts", limit_s=60, every_s=0.01)
+    assert running(pids[0])
+    return token, pids[0]
 
 
 async def gone(pid: int, limit_s: float = 15.0) -> bool:
@@ -86,6 +88,7 @@ async def gone(pid: int, limit_s: float = 15.0) -> bool:
     return not running(pid)
 
 
+@pytest.mark.slow
 async def test_ffmpeg_ends_when_the_engine_is_killed(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with engine_process(home) as (server, base), client(base) as http:
@@ -96,6 +99,7 @@ async def test_ffmpeg_ends_when_the_engine_is_killed(tmp_path: Path) -> None:
         assert await gone(ffmpeg), f"ffmpeg {ffmpeg} outlived the killed engine"
 
 
+@pytest.mark.slow
 async def test_a_leftover_ffmpeg_is_ended_at_the_next_start_before_its_file_is_removed(
     tmp_path: Path,
 ) -> None:

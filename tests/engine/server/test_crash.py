@@ -73,6 +73,7 @@ def kill_group(process: Process) -> None:
     os.killpg(process.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with engine_process(home) as (process, base), client(base) as http:
@@ -159,6 +160,7 @@ def before_base(snapshot: dict[str, Any]) -> str:
     return url.split("/files/")[0]
 
 
+@pytest.mark.slow
 async def test_a_render_running_at_a_clean_shutdown_is_failed_at_once_without_a_file(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with engine_process(home) as (process, base), client(base) as http:

@@ -220,6 +220,7 @@ async def _rendered_session(http: httpx2.AsyncClient) -> tuple[str, str, dict[st
     return token, sid, draft
 
 
+@pytest.mark.slow
 async def test_a_render_fails_once_then_a_new_id_renders(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, render_fail_once=True)) as base, client(base) as http:
         token, sid, draft = await _rendered_session(http)
@@ -236,6 +237,7 @@ async def test_a_render_fails_once_then_a_new_id_renders(tmp_path: Path) -> None
         assert download.json()["code"] == 4009
 
 
+@pytest.mark.slow
 async def test_render_status_shape_b_carries_success_data_and_output_url(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, render_status_shape="B")) as base, client(base) as http:
         token, sid, draft = await _rendered_session(http)

@@ -12,6 +12,7 @@ from ._support import running_server
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_five_concurrent_sessions_edit_and_render_without_losing_a_revision(tmp_path: Path) -> None:
     config = ServerConfig(home=tmp_path / "home", max_render_height=90, max_concurrent_renders=2)
     async with running_server(config) as base:

@@ -23,6 +23,7 @@ from ._support import (
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_a_second_post_with_the_same_render_id_returns_the_existing_job(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with running_server(ServerConfig(home=home, max_render_height=90)) as base, client(base) as http:
@@ -94,6 +95,7 @@ async def test_a_render_request_is_checked_before_a_job_starts(tmp_path: Path) -
         assert (unknown.status_code, unknown.json()["code"]) == (404, 4004)
 
 
+@pytest.mark.slow
 async def test_a_render_uses_the_session_draft_when_the_body_has_none(tmp_path: Path) -> None:
     async with (
         running_server(ServerConfig(home=tmp_path / "home", max_render_height=90)) as base,
@@ -118,6 +120,7 @@ async def test_a_render_uses_the_session_draft_when_the_body_has_none(tmp_path: 
         assert download.headers["content-type"] == "video/x-matroska"
 
 
+@pytest.mark.slow
 async def test_renders_beyond_the_concurrency_limit_wait_their_turn(tmp_path: Path) -> None:
     config = ServerConfig(home=tmp_path / "home", max_render_height=180, max_concurrent_renders=1)
     async with running_server(config) as base, client(base) as http:

@@ -25,6 +25,7 @@ from ._support import (
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_a_client_written_for_the_cloud_makes_a_video_from_uploads(tmp_path: Path) -> None:
     config = ServerConfig(home=tmp_path / "home", max_render_height=90, ping_interval_s=0.5)
     async with running_server(config) as base, client(base) as http:
