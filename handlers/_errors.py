@@ -14,6 +14,7 @@ VideogenError                      code, message, recovery  -> error{code, messa
 ├── RenderFailedError              render_failed (failed twice, or never finished)
 ├── DownloadFailedError            download_failed (empty, unreadable container, or unreachable)
 ├── OutputExistsError              file_exists (export would overwrite a file silently)
+├── NeedsLocalEngineError          needs_local_engine (an engine extension the backend lacks: edit)
 └── ApiError                       the backend said no: api_code, http_status
     ├── TokenExpiredError          1001  token_expired
     ├── SessionNotFoundError       1002 / HTTP 404  session_not_found
@@ -46,6 +47,7 @@ __all__ = [
     "InputError",
     "ManifestError",
     "MissingClientIdError",
+    "NeedsLocalEngineError",
     "NoCreditsError",
     "NoSessionError",
     "NothingToExportError",
@@ -185,6 +187,11 @@ class DownloadFailedError(VideogenError):
 class OutputExistsError(VideogenError):
     code = "file_exists"
     default_recovery = "Pass another output_path, or overwrite=true to replace the file."
+
+
+class NeedsLocalEngineError(VideogenError):
+    code = "needs_local_engine"
+    default_recovery = "Use the local engine (NEMO_BACKEND=local), or send the instruction as a message."
 
 
 class ApiError(VideogenError):

@@ -151,7 +151,7 @@ class Chat:
         self.session_id = created["session_id"]
         backend = "the local engine" if created["backend"] == "local" else created["backend"]
         self.console.print(f"Ready ({escape(backend)}, session {escape(str(self.session_id))}).")
-        if created.get("browser_url") and created["backend"] != "local":
+        if created.get("browser_url"):
             self.console.print(f"Open in the browser: {escape(created['browser_url'])}")
         self.console.print("Describe your video, or /upload your media first. /help lists the commands.")
         return True
@@ -267,7 +267,7 @@ class Chat:
             f"[bold green]✅ Video ready:[/bold green] {escape(str(result['path']))} "
             f"({length}{size_mb:.1f} MB)"
         )
-        if result.get("browser_url") and result.get("backend") != "local":
+        if result.get("browser_url"):
             self.console.print(f"Open in the browser: {escape(result['browser_url'])}")
 
     def state(self) -> None:

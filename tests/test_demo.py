@@ -25,12 +25,13 @@ def run_demo(out: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_", "SKILL_SOURCE"))}
     env.update(
         VIDEOGEN_HOME=str(home / "data"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
         XDG_CONFIG_HOME=str(home / "config"),
-        VIDEOGEN_VENV=str(Path(sys.prefix)),  # the suite's own environment: nothing to install
         COLUMNS="200",
     )
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo"), "--out", str(out)],
+        # the suite's interpreter runs this folder's code (an editable install): the launcher uses it
+        [sys.executable, str(ROOT / "scripts" / "demo"), "--out", str(out)],
         cwd=home,
         env=env,
         capture_output=True,

@@ -5,9 +5,14 @@ ffmpeg says about files, ``_ffmpeg`` is the only module that spawns ffmpeg, ``_r
 them. See docs/contracts.md ("engine.render").
 """
 
-from ._compile import CANVAS_PRESETS, Canvas, Job, TextOverlay, compile_render, output_canvas
-from ._ffmpeg import SpawnWatch, ffmpeg_exe, spawn_watch
-from ._render import probe, remux, render, storyboard, validate_media
+from engine.timeline import CANVAS_PRESETS
+
+from ._cache import RenderCache
+from ._compile import Canvas, Job, TextOverlay, compile_render, output_canvas
+from ._ffmpeg import SpawnWatch, ffmpeg_exe, ffmpeg_version, spawn_watch
+from ._render import probe, remux, storyboard, validate_media
+from ._smart import render
+from ._text import FontSet, find_fonts, scan_fonts
 from ._types import (
     FORMATS,
     QUALITIES,
@@ -28,12 +33,14 @@ __all__ = [
     "QUALITIES",
     "Canvas",
     "Draft",
+    "FontSet",
     "Format",
     "Job",
     "MediaError",
     "MediaInfo",
     "OutputSettings",
     "Quality",
+    "RenderCache",
     "RenderError",
     "RenderProgress",
     "RenderResult",
@@ -41,10 +48,13 @@ __all__ = [
     "TextOverlay",
     "compile_render",
     "ffmpeg_exe",
+    "ffmpeg_version",
+    "find_fonts",
     "output_canvas",
     "probe",
     "remux",
     "render",
+    "scan_fonts",
     "spawn_watch",
     "storyboard",
     "validate_media",

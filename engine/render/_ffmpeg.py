@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import tempfile
 import time
 from collections import deque
@@ -47,6 +48,22 @@ def ffmpeg_exe() -> str:
             hint="install the project's dependencies (the imageio-ffmpeg wheel ships ffmpeg) "
             "or set VIDEOGEN_FFMPEG",
         ) from exc
+
+
+def ffmpeg_version() -> str:
+    """The first line of `ffmpeg -version` ("ffmpeg version 7.0.2 ..."); RenderError if it does not run."""
+    exe = ffmpeg_exe()
+    hint = "reinstall the skill's environment (the imageio-ffmpeg wheel ships ffmpeg) or fix VIDEOGEN_FFMPEG"
+    try:
+        done = subprocess.run(
+            [exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"{exe} does not run ({exc})", hint=hint) from exc
+    first = (done.stdout.splitlines() or [""])[0].strip()
+    if done.returncode != 0 or not first.startswith("ffmpeg version"):
+        raise RenderError(f"{exe} -version failed (exit {done.returncode})", hint=hint)
+    return first
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from typing import Any
 import anyio
 from PIL import Image, ImageDraw, ImageFont
 
+from engine import timeline
+
 from . import _ffmpeg, _probe, _text
 from ._compile import (
     DEFAULT_SETTINGS,
@@ -22,10 +24,8 @@ from ._compile import (
     TextOverlay,
     compile_render,
     compile_storyboard,
-    main_track,
     output_canvas,
     still_needs,
-    timeline_end_ms,
 )
 from ._stills import fit_still
 from ._types import Draft, MediaError, MediaInfo, OutputSettings, RenderError, RenderProgress, RenderResult
@@ -137,7 +137,7 @@ async def _probe_file(path: Path, *, speech: bool) -> MediaInfo:
 
 def _media_uses(draft: Draft) -> list[tuple[str, str, str]]:
     """(segment id, src, needed kind) for every segment that uses a file."""
-    main = main_track(draft)
+    main = timeline.main_track(draft)
     uses: list[tuple[str, str, str]] = []
     for track in draft.get("t") or []:
         for seg in track.get("sg") or []:
@@ -150,6 +150,23 @@ def _media_uses(draft: Draft) -> list[tuple[str, str, str]]:
                 kind = (seg.get("m") or {}).get("kind")
                 uses.append((str(seg["id"]), str(src), str(kind) if kind in {"image", "video"} else "visual"))
     return uses
+
+
+_known: dict[tuple[str, int, int, int], MediaInfo] = {}
+
+
+async def _probe_known(path: Path) -> MediaInfo:
+    """``_probe_file`` without the voice check, remembered per (path, size, mtime, inode) in this process:
+    a conversation exports the same files again and again."""
+    try:
+        st = await anyio.Path(path).stat()
+    except OSError:
+        return await _probe_file(path, speech=False)  # says what is wrong with it
+    memo = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    info = _known.get(memo)
+    if info is None:
+        info = _known[memo] = await _probe_file(path, speech=False)
+    return info
 
 
 async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, MediaInfo]:
@@ -170,7 +187,7 @@ async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, M
     async def one(src: str) -> None:
         async with limiter:
             try:
-                infos[src] = await _probe_file(media[src], speech=False)
+                infos[src] = await _probe_known(media[src])
             except MediaError as exc:
                 errors[src] = exc
 
@@ -206,7 +223,7 @@ async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, M
 
 
 def _draw_texts(draft: Draft, canvas: Canvas, folder: Path) -> list[TextOverlay]:
-    end = timeline_end_ms(draft)
+    end = timeline.timeline_end(draft)
     out: list[TextOverlay] = []
     for track in draft.get("t") or []:
         if track.get("tt") != 7:
@@ -298,7 +315,7 @@ async def _run_to(
         partial.unlink(missing_ok=True)
 
 
-async def render(
+async def render_whole(
     draft: Draft,
     media: Mapping[str, Path],
     out: Path,
@@ -306,9 +323,8 @@ async def render(
     *,
     on_progress: Callable[[RenderProgress], None] | None = None,
 ) -> RenderResult:
-    """Render ``draft`` to ``out`` (written under a temporary name, checked, then renamed into place).
-
-    Cancelling the calling task kills ffmpeg and leaves no output file.
+    """Render ``draft`` to ``out`` in one ffmpeg pass (written under a temporary name, checked, then
+    renamed into place). Cancelling the calling task kills ffmpeg and leaves no output file.
     """
     out = Path(out)
     media = {k: Path(v) for k, v in media.items()}

@@ -39,9 +39,16 @@ accepts all of it):
   head revision number, null before the first change). Before any change ``state.draft`` is an
   empty draft (``{"m": {...1920x1080...}, "t": []}``). ``generated_media`` lists finished renders.
 - Upload records' ``cdn_url`` is ``/files/media/<token>/<name>`` on this server (no auth, Range).
-- ``/workspace/claim?ct=...`` and ``?task=...&session=...`` answer an HTML page; unknown or
-  expired links answer 404 with a page that says so.
+- ``/workspace/claim?ct=...`` answers the project's workspace page (``engine.server._workspace``:
+  its ``/workspace/api/*`` need the claim token, actions a CSRF token too); without a claim token,
+  or with an unknown or expired one, 404 with a page that says so.
 - ``GET /healthz`` answers ``{"ok": true}`` once the engine is ready.
+- Extensions (the cloud has none and answers 404): ``GET /api/storyboard/nemo_agent/<user>/<sid>/latest``
+  (a PNG contact sheet of the draft) and ``POST /api/edit/nemo_agent/<user>/<sid>`` with
+  ``{"ops": [...]}``: exact edits as JSON ops, applied together as one revision through the same
+  operations as the conversation (``engine.server._edit``); answers ``{"session_id", "revision",
+  "changed", "changes", "draft"}``, or 4000 naming ``ops[i].field`` and what is allowed (nothing
+  changed). Costs what a conversation edit costs; ``undo``/``redo`` ops are free.
 - ``POST /api/render/proxy/lambda/<id>/cancel`` (an extension, bearer token and attribution headers
   as for a poll): a pending or running render stops and ends ``failed`` with a "cancelled" reason;
   a finished one is left as it is. The answer is the render's status (shape A).

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
 from math import gcd
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -20,13 +21,13 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from engine.render import RenderError
 from engine.render import storyboard as draw_storyboard
-from engine.server._claim import RenderLink, claim_page, not_found_page
+from engine.server._edit import run_edit
 from engine.server._errors import (
     ENGINE_FAILURE,
     RENDER_NOT_FOUND,
@@ -50,6 +51,7 @@ from engine.server._renders import RenderManager, check_draft_size, media_map, s
 from engine.server._store import RATE_WINDOW_S, RateLimitedError, RenderRow, SessionRow, Store, UploadRow
 from engine.server._turns import TurnRunner
 from engine.server._uploads import IncomingFile, check_urls, fetch_url, receive_multipart, store_files
+from engine.server._workspace import Workspace
 from engine.server.config import ServerConfig
 from engine.server.faults import FaultState
 from engine.timeline import is_ready, new_draft
@@ -229,6 +231,7 @@ class _Api:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        self.workspace = Workspace(self)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -367,38 +370,6 @@ class _Api:
         session = await store.run(store.create_session, user, task_name, language, self.config.clock())
         return _envelope({"task_id": session.task_id, "session_id": session.id, "user_id": user})
 
-    async def claim(self, request: Request) -> Response:
-        store, now = _engine(request).store, self.config.clock()
-        ct = request.query_params.get("ct")
-        task, sid = request.query_params.get("task"), request.query_params.get("session")
-        session: SessionRow | None = None
-        if ct:
-            session = await store.run(store.session_for_claim, ct, now)
-        elif task and sid:
-            session = await store.run(store.session_for_task, task, sid)
-        if session is None:
-            reason = "This link is unknown or has expired: ask the assistant for a new project link."
-            return HTMLResponse(not_found_page(reason), status_code=404)
-        draft = await store.run(store.draft_at, session.id, session.head)
-        rows = await store.run(store.session_renders, session.id)
-        base = _base(request)
-        links = [
-            RenderLink(
-                r.id, r.status, _render_url(r, base) if r.status == "completed" else None, r.format, r.error
-            )
-            for r in rows
-        ]
-        title = str((draft or {}).get("m", {}).get("title") or session.task_name)
-        html = claim_page(
-            title=title, task_id=session.task_id, session_id=session.id, draft=draft, renders=links
-        )
-        headers = {
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; media-src 'self'",
-        }
-        return HTMLResponse(html, headers=headers)
-
     # -- §4 messages -------------------------------------------------------------------------------
 
     async def run_sse(self, request: Request) -> Response:
@@ -417,12 +388,7 @@ class _Api:
         ).strip()
         if not text:
             raise invalid_request("the message has no text: put it in new_message.parts[0].text")
-        cap = self.config.limits.max_message_chars
-        if len(text) > cap:
-            raise invalid_request(
-                f"the message is {len(text):,} characters long; at most {cap:,} are accepted "
-                "(limit max_message_chars): say it in fewer words, or send it in parts"
-            )
+        self.check_message(text)
         store = _engine(request).store
         session = await store.run(store.get_session, session_id, user)
         if session is None:
@@ -442,15 +408,7 @@ class _Api:
         content_type = request.headers.get("content-type", "")
         files: Sequence[IncomingFile]
         if content_type.lower().startswith("multipart/form-data"):
-            used = await store.run(store.user_upload_bytes, user)
-            files = await receive_multipart(
-                content_type,
-                request.stream(),
-                store.tmp_dir,
-                limit=cfg.max_upload_bytes,
-                max_files=cfg.max_files_per_request,
-                budget=max(0, cfg.limits.upload_quota_bytes - used),
-            )
+            files = await self.receive_files(request, user)
         elif content_type.lower().startswith("application/json"):
             urls = check_urls(await self._json(request), cfg.max_urls_per_request)
             fetched: list[IncomingFile] = []
@@ -557,6 +515,11 @@ class _Api:
         user = await self._user(request)
         self._attribution(request)
         session = await self._session(request, request.path_params["session_id"], user)
+        out = await self.storyboard_file(request, session)
+        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+
+    async def storyboard_file(self, request: Request, session: SessionRow) -> Path:
+        """The contact sheet of the session's current revision, drawn on first request."""
         store = _engine(request).store
         draft = await store.run(store.draft_at, session.id, session.head)
         if draft is None or not is_ready(draft):
@@ -574,7 +537,51 @@ class _Api:
                 reason = scrub_paths(str(exc), {path: src for src, path in media.items()})
                 raise invalid_request(f"the storyboard could not be drawn: {reason}") from exc
             await anyio.to_thread.run_sync(os.chmod, out, 0o600)
-        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+        return out
+
+    # -- for the workspace page (engine/server/_workspace.py) ----------------------------------------
+
+    @staticmethod
+    def engine_of(request: Request) -> _Engine:
+        return _engine(request)
+
+    @staticmethod
+    def render_url(row: RenderRow, base: str = "") -> str:
+        return _render_url(row, base)
+
+    async def json_body(self, request: Request) -> dict[str, Any]:
+        return await self._json(request)
+
+    async def receive_files(self, request: Request, user: str) -> list[IncomingFile]:
+        """A multipart body's files, streamed to ``tmp/`` within the size, count and quota limits."""
+        cfg, store = self.config, _engine(request).store
+        used = await store.run(store.user_upload_bytes, user)
+        return await receive_multipart(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            store.tmp_dir,
+            limit=cfg.max_upload_bytes,
+            max_files=cfg.max_files_per_request,
+            budget=max(0, cfg.limits.upload_quota_bytes - used),
+        )
+
+    def check_message(self, text: str) -> None:
+        """A message longer than ``limits.max_message_chars`` is refused (4000), from the API or the page."""
+        cap = self.config.limits.max_message_chars
+        if len(text) > cap:
+            raise invalid_request(
+                f"the message is {len(text):,} characters long; at most {cap:,} are accepted "
+                "(limit max_message_chars): say it in fewer words, or send it in parts"
+            )
+
+    async def edit(self, request: Request) -> Response:
+        """An engine extension (the cloud has none): exact edits as JSON ops, one revision (_edit.py)."""
+        user = await self._user(request)
+        self._attribution(request)
+        session = await self._session(request, request.path_params["session_id"], user)
+        body = await self._json(request)
+        engine = _engine(request)
+        return _envelope(await run_edit(engine.store, engine.turns, session, user, body, self.config.clock))
 
     async def render(self, request: Request) -> Response:
         user = await self._user(request)
@@ -674,6 +681,7 @@ class _Api:
                 _faulted("storyboard", self.storyboard),
                 methods=["GET"],
             ),
+            Route("/api/edit/nemo_agent/{user}/{session_id}", _faulted("edit", self.edit), methods=["POST"]),
             Route("/api/render/proxy/lambda", _faulted("render", self.render), methods=["POST"]),
             Route(
                 "/api/render/proxy/lambda/{render_id}",
@@ -684,7 +692,7 @@ class _Api:
             Route(
                 "/api/render/proxy/{render_id}/download", _faulted("download", self.download), methods=["GET"]
             ),
-            Route("/workspace/claim", self.claim, methods=["GET"]),
+            *(Route(path, handler, methods=[method]) for path, handler, method in self.workspace.routes()),
             Route("/files/media/{token}/{name:path}", self.media_file, methods=["GET"]),
             Route(
                 "/files/renders/{token}/{name:path}", _faulted("download", self.render_file), methods=["GET"]

@@ -197,6 +197,8 @@ def injected(code: int, endpoint: str, upload_limit: int = DEFAULT_MAX_UPLOAD_BY
         return HttpError(402, "export blocked on the free plan: register to unlock export")
     if code == 429:
         return rate_limited(10, 7)
+    if code == 404:  # the cloud's answer on a route it does not have (the engine's extensions)
+        return HttpError(404, "Not Found")
     raise ValueError(f"no emulated error for code {code} on {endpoint}")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -181,22 +182,46 @@ def uvicorn_config(app: ASGIApp, config: ServerConfig, *, log_level: str = "info
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, announcing the address it really listens on once it is ready (port 0 works)."""
+    """uvicorn, announcing the address it really listens on once it is ready (port 0 works), and
+    stopping by itself after ``idle_timeout_s`` without an open connection (None: never)."""
 
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, announce: Callable[[], None], idle_timeout_s: float | None = None
+    ) -> None:
         super().__init__(config)
         self._announce = announce
+        self._idle_timeout_s = idle_timeout_s
+        self._last_busy = time.monotonic()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             self._announce()
 
+    async def on_tick(self, counter: int) -> bool:
+        if self._idle_timeout_s is not None:
+            now = time.monotonic()
+            if self.server_state.connections or self.server_state.tasks:
+                self._last_busy = now  # a request, or an open page's event stream
+            elif now - self._last_busy >= self._idle_timeout_s:
+                log.info("no request for %g s: the engine server stops", self._idle_timeout_s)
+                return True
+        return await super().on_tick(counter)
 
-def serve(host: str, port: int, config: ServerConfig) -> None:
+
+def serve(
+    host: str,
+    port: int,
+    config: ServerConfig,
+    *,
+    idle_timeout_s: float | None = None,
+    on_ready: Callable[[str, int], None] | None = None,
+) -> None:
     """Run the engine over HTTP with uvicorn until interrupted (127.0.0.1 unless told otherwise).
 
-    Prints ``engine.server ready on http://HOST:PORT`` on stdout once it accepts requests.
+    Prints ``engine.server ready on http://HOST:PORT`` on stdout once it accepts requests, then calls
+    ``on_ready(host, port)``. With ``idle_timeout_s`` it stops by itself after that long without an
+    open connection (the background workspace server of ``handlers._workspace``).
     """
     if not any(not isinstance(h, logging.NullHandler) for h in log.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -224,5 +249,8 @@ def serve(host: str, port: int, config: ServerConfig) -> None:
 
     def announce() -> None:
         print(f"engine.server ready on http://{shown_host}:{actual_port} (home {config.home})", flush=True)
+        if on_ready is not None:
+            on_ready(host, actual_port)
 
-    _Server(uvicorn_config(network_app(config, host), config), announce).run(sockets=[sock])
+    server = _Server(uvicorn_config(network_app(config, host), config), announce, idle_timeout_s)
+    server.run(sockets=[sock])

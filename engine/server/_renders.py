@@ -39,6 +39,7 @@ from engine.render import (
     Format,
     OutputSettings,
     Quality,
+    RenderCache,
     RenderError,
     RenderProgress,
     ffmpeg_exe,
@@ -187,6 +188,8 @@ class RenderManager:
         self.clock = clock
         self.limits = limits or Limits()
         self.limiter = anyio.CapacityLimiter(max_concurrent)
+        # encoded chunks by content key: an export after an edit encodes only what the edit changed
+        self.cache = RenderCache(store.home / "cache" / "render")
         self.task_group: TaskGroup | None = None
         self._live: dict[tuple[str, str], float] = {}
         self._scopes: dict[tuple[str, str], anyio.CancelScope] = {}
@@ -378,5 +381,5 @@ class RenderManager:
             format=cast(Format, row.format),
             quality=cast(Quality, row.quality),
         )
-        result = await render(draft, media, out, settings, on_progress=on_progress)
+        result = await render(draft, media, out, settings, on_progress=on_progress, cache=self.cache)
         return result.duration_s, result.size

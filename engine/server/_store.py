@@ -51,12 +51,14 @@ except ImportError:  # Windows: no advisory locks; every start recovers
 __all__ = [
     "ENGINE_STOPPED",
     "RATE_WINDOW_S",
+    "HistoryEntry",
     "HistoryTargets",
     "RateLimitedError",
     "RenderRow",
     "SessionRow",
     "Store",
     "TokenGrant",
+    "TurnRow",
     "UploadRow",
 ]
 
@@ -187,6 +189,32 @@ class HistoryTargets:
     undo: int | None
     redo: int | None
     first: int | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One revision with the turn that made it (the workspace page's history)."""
+
+    n: int
+    parent: int | None
+    stage: str
+    created_at: float
+    message: str
+    draft: dict[str, Any]
+    parent_draft: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TurnRow:
+    """One message of a session and how it ended (the workspace page's conversation)."""
+
+    id: str
+    message: str
+    kind: str
+    status: str
+    reply: str | None
+    error: str | None
+    started_at: float
 
 
 class Store:
@@ -519,6 +547,73 @@ class Store:
             ).fetchone()
             first = None if first_row is None else first_row["result"]
         return HistoryTargets(head=head, undo=undo, redo=redo, first=first)
+
+    def history(self, session_id: str, limit: int) -> list[HistoryEntry]:
+        """The newest ``limit`` revisions, oldest first, with their turn's message and parent's draft."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT r.n, r.parent, r.stage, r.created_at, r.draft, t.message, p.draft AS parent_draft "
+                "FROM revisions r LEFT JOIN turns t ON t.id=r.turn_id "
+                "LEFT JOIN revisions p ON p.session_id=r.session_id AND p.n=r.parent "
+                "WHERE r.session_id=? ORDER BY r.n DESC LIMIT ?",
+                (session_id, limit),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                n=r["n"],
+                parent=r["parent"],
+                stage=r["stage"],
+                created_at=r["created_at"],
+                message=r["message"] or "",
+                draft=json.loads(r["draft"]),
+                parent_draft=None if r["parent_draft"] is None else json.loads(r["parent_draft"]),
+            )
+            for r in reversed(rows)
+        ]
+
+    def session_turns(self, session_id: str, limit: int) -> list[TurnRow]:
+        """The newest ``limit`` turns of a session, oldest first."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT id, message, kind, status, reply, error, started_at FROM turns "
+                "WHERE session_id=? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                (session_id, limit),
+            ).fetchall()
+        return [
+            TurnRow(
+                id=r["id"],
+                message=r["message"],
+                kind=r["kind"],
+                status=r["status"],
+                reply=r["reply"],
+                error=r["error"],
+                started_at=r["started_at"],
+            )
+            for r in reversed(rows)
+        ]
+
+    def change_mark(self, session_id: str) -> str:
+        """A fingerprint of everything the workspace page shows: it changes whenever any of it does
+        (a revision, a head move, a turn starting or ending, an upload, a render's progress), also when
+        another process on this home made the change."""
+        with self._read() as db:
+            parts = [
+                db.execute("SELECT head FROM sessions WHERE id=?", (session_id,)).fetchone(),
+                db.execute(
+                    "SELECT COUNT(*), MAX(n) FROM revisions WHERE session_id=?", (session_id,)
+                ).fetchone(),
+                db.execute("SELECT COUNT(*) FROM head_moves WHERE session_id=?", (session_id,)).fetchone(),
+                db.execute(
+                    "SELECT COUNT(*), SUM(status='running'), MAX(finished_at) FROM turns WHERE session_id=?",
+                    (session_id,),
+                ).fetchone(),
+                db.execute("SELECT COUNT(*) FROM uploads WHERE session_id=?", (session_id,)).fetchone(),
+                db.execute(
+                    "SELECT COUNT(*), MAX(updated_at), SUM(progress) FROM renders WHERE session_id=?",
+                    (session_id,),
+                ).fetchone(),
+            ]
+        return "|".join(",".join(str(v) for v in tuple(row or ())) for row in parts)
 
     def begin_turn(
         self, turn_id: str, session_id: str, user_id: str, message: str, kind: str, cost: int, now: float

@@ -22,7 +22,7 @@ import anyio
 
 from handlers import _clock
 from handlers._context import ToolContext
-from handlers._draftview import duration_ms, fmt_s, is_ready
+from handlers._draftview import duration_ms, fmt_s, fmt_size, is_ready
 from handlers._errors import (
     DownloadFailedError,
     NothingToExportError,
@@ -231,7 +231,7 @@ async def export(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     )
     ctx.emit("render", "Video ready", 100.0)
     text = (
-        f"✅ Video ready: {dest} ({size / 1024 / 1024:.1f} MB, {fmt_s(duration_s * 1000)}s, {fmt}). "
+        f"✅ Video ready: {dest} ({fmt_size(size)}, {fmt_s(duration_s * 1000)}s, {fmt}). "
         f"Open the project in the browser: {browser}"
     )
     return ctx.ok(
@@ -242,7 +242,8 @@ async def export(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         size=size,
         duration_s=duration_s,
         format=fmt,
-        url=status.url,
+        # The embedded engine's URLs name an in-process host nobody can open: give the file itself.
+        url=dest.as_uri() if ctx.config.backend == "embedded" else status.url,
         browser_url=browser,
         attempts=attempts,
     )

@@ -1,15 +1,17 @@
-"""The six tools over HTTP against the local engine (in-process, through the streaming transport)."""
+"""The tools over HTTP against the local engine (in-process, through the streaming transport)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.server import FaultConfig
+from handlers._draftview import fmt_size
 from tests.handlers.conftest import Engine, EngineFactory, file_head, file_size, rewrite
 
 pytestmark = pytest.mark.anyio
@@ -66,6 +68,10 @@ async def test_a_conversation_makes_a_verified_video_file(
     assert state["title"] == "Aurora"
     assert state["canvas"]["width"] > 0
     assert "draft" not in state
+    # sentences, not run-ons: "...(0-3s). Uploads (4): a, b. Duration 2.5s. Ready for export."
+    assert f"{state['track_summary']}. Uploads (4): product_front.jpg, " in state["text"]
+    ending = r"\.jpg, [^.]+\.wav\. Duration [\d.]+s\. Ready for export\.$"
+    assert re.search(ending, state["text"]), state["text"]
     assert (await eng.call("get_state", {"include_draft": True}))["draft"]["t"]
 
     exported = await eng.call("export", {"quality": "low"})
@@ -78,6 +84,8 @@ async def test_a_conversation_makes_a_verified_video_file(
     assert exported["duration_s"] == pytest.approx(2.5, abs=0.6)
     assert exported["attempts"] == 1
     assert str(path) in exported["text"]
+    assert f"({fmt_size(exported['size'])}, " in exported["text"]
+    assert exported["url"] == path.as_uri()  # a link a person can open (a file:// URI)
     assert any(e.kind == "render" and e.percent == 100.0 for e in eng.progress)
 
     [first_turn, _second] = [r for r in eng.recorder.requests if r.path == "/run_sse"]

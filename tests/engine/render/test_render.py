@@ -215,6 +215,16 @@ async def test_media_missing_from_the_mapping_is_named(media: dict[str, Path], t
         await render(d, media, tmp_path / "out.mp4")
 
 
+async def test_a_storyboard_of_a_clip_with_sound_leaves_its_sound_out(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    d = draft([{"id": "c1", "st": 0, "d": 1500, "src": "clip", "m": {"kind": "video"}}])
+    with anyio.fail_after(60):
+        path = await storyboard(d, media, tmp_path / "board.png", frames=2)
+    with Image.open(path) as sheet:
+        assert sheet.width > 2 * 100
+
+
 async def test_an_empty_draft_cannot_be_rendered(media: dict[str, Path], tmp_path: Path) -> None:
     with anyio.fail_after(30), pytest.raises(RenderError, match="empty"):
         await render({"m": {"width": 160, "height": 90}, "t": []}, media, tmp_path / "out.mp4")
