@@ -334,6 +334,10 @@ def _serve(home: Path, idle_s: float, port: int) -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handlers._workspace", description=__doc__.split("\n")[0])
     parser.add_argument("--home", type=Path, required=True, help="the engine's data folder")
@@ -345,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     if ns.detach and os.fork() > 0:
         os._exit(0)  # the launcher; the forked server carries on
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again under the handler found before it:
+    # make that an exit, so the record is removed on the way out (not left for the next caller to judge)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # outlives the terminal of the tool call that started it
     return _serve(ns.home, ns.idle, ns.port)

@@ -92,6 +92,7 @@ def test_stop_ends_the_running_server_and_says_when_none_runs(switched_on: Path)
     stopped = workspace.stop(switched_on)
     assert stopped == record
     wait_until_stopped(switched_on, record.pid, limit_s=15)
+    assert not (switched_on / "workspace.json").exists()  # it removed its record on the way out
     with pytest.raises(httpx2.ConnectError):
         httpx2.get(f"{url}/healthz", timeout=2)
 
