@@ -1,4 +1,4 @@
-"""Render benchmark (shared/bench/SCENARIO.md): our renderer vs the x264 encode floor vs MoviePy 2.2.
+"""Render benchmark: our renderer vs the x264 encode floor vs MoviePy 2.2 (a 30 s promo, a 15 s reel).
 
     .venv/bin/pip install -e '.[bench]'      # moviepy + numpy
     .venv/bin/python bench/render_bench.py --runs 3 [--moviepy-runs 1] [--skip-moviepy] [--rerender]
@@ -15,6 +15,7 @@ Prints figures; it is not a test.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
 def scenario(name: str) -> dict[str, Any]:
-    """SCENARIO.md's A (30 s 16:9, 5 stills) or B (15 s 9:16, 3 stills), as a NemoVideo draft."""
+    """Scenario A (30 s 16:9, 5 stills) or B (15 s 9:16, 3 stills), as a NemoVideo draft."""
     if name == "A":
         width, height, stills, seg_ms, overlays = (
             1920,
@@ -104,7 +105,7 @@ def scenario(name: str) -> dict[str, Any]:
 
 
 def build_media(work: Path) -> dict[str, Path]:
-    import _media
+    from bench import _media
 
     work.mkdir(parents=True, exist_ok=True)
     media: dict[str, Path] = {}
@@ -292,7 +293,7 @@ def floor_argv(raw: Path, width: int, height: int, out: Path) -> list[str]:
 
 
 def moviepy_argv(name: str, media: dict[str, Path], out: Path) -> list[str]:
-    """The straightforward MoviePy 2.2 program a Python user would write (SCENARIO.md's baseline)."""
+    """The straightforward MoviePy 2.2 program a Python user would write (the baseline)."""
     d = scenario(name)
     w, h = d["m"]["width"], d["m"]["height"]
     mains = d["t"][0]["sg"]
@@ -393,7 +394,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of ours and the floor (median wall time)")
     parser.add_argument("--moviepy-runs", type=int, default=None, help="runs of MoviePy (default: --runs)")
     parser.add_argument("--skip-moviepy", action="store_true")
-    parser.add_argument("--scenarios", default="A,B", help="which of SCENARIO.md's scenarios (A, B)")
+    parser.add_argument("--scenarios", default="A,B", help="A (30 s 16:9) and/or B (15 s 9:16)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/videogen-render-bench"))
     parser.add_argument(
         "--rerender", action="store_true", help="scenario A: export by chunks, then re-export after edits"
@@ -438,7 +439,7 @@ def main() -> None:
         reports: dict[str, Path] = {}
         if name == "A" and args.rerender:
             cache = work / "render-cache"
-            before["export"] = lambda cache=cache: shutil.rmtree(cache, ignore_errors=True)
+            before["export"] = functools.partial(shutil.rmtree, cache, ignore_errors=True)
             for key, label, edit, fmt in (
                 ("export", "full export (chunks, empty cache)", "none", "mp4"),
                 ("text", "re-export, one caption moved 2 s", "text", "mp4"),

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
+
+from handlers import _workspace as workspace
 from handlers._config import Config
 from handlers._constants import APP_NAME
+from handlers._embedded import engine_home
 from handlers._errors import NoSessionError, VideogenError
 from handlers._frontend import failure_result
 from handlers._http import ApiClient, new_idempotency_key
@@ -67,8 +71,24 @@ class ToolContext:
             return await self.create_session()
         raise NoSessionError("there is no session yet")
 
+    async def web_base(self) -> str:
+        """Where browser links point. On the local engine: its workspace server, started when none
+        runs (`handlers._workspace`), so that the link opens; elsewhere the configured web URL."""
+        if self.config.backend != "embedded":
+            return self.config.web_url
+        home = engine_home(self.config.engine_home)
+        if not workspace.enabled():
+            record = await anyio.to_thread.run_sync(workspace.running, home)
+            return self.config.web_url if record is None else record.url
+        try:
+            return await anyio.to_thread.run_sync(workspace.ensure, home)
+        except VideogenError as exc:
+            self.emit("info", f"The project page could not be started: {exc.message}")
+            return self.config.web_url
+
     async def browser_url(self, ref: SessionRef) -> str:
-        """A claim-token link when the backend gives one, else the seeds' form with the attribution."""
+        """A claim-token link when the backend gives one, else the long form (docs/protocol.md §3)."""
+        web = await self.web_base()
         if ref.task_id:
             try:
                 data = await self.api.call(
@@ -79,7 +99,7 @@ class ToolContext:
             except VideogenError:
                 data = None
             if isinstance(data, dict) and data.get("claim_token"):
-                return f"{self.config.web_url}/workspace/claim?" + urlencode({"ct": data["claim_token"]})
+                return f"{web}/workspace/claim?" + urlencode({"ct": data["claim_token"]})
         attribution = self.api.attribution()
         query = urlencode(
             {
@@ -90,7 +110,7 @@ class ToolContext:
                 "skill_source": attribution.platform,
             }
         )
-        return f"{self.config.web_url}/workspace/claim?{query}"
+        return f"{web}/workspace/claim?{query}"
 
 
 def _opt(value: Any) -> str | None:

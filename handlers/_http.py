@@ -1,8 +1,8 @@
 """The client's one HTTP chokepoint (the only module importing httpx2, besides the in-process transport).
 
 `ApiClient` speaks the NemoVideo API: bearer auth with the anonymous-token flow, the attribution headers
-on every request (read from SKILL.md per request), envelope parsing, and the retry policy of PROTOCOL.md
-§2/§8, which lives here and nowhere else:
+on every request (read from SKILL.md per request), envelope parsing, and the retry policy of
+docs/protocol.md §2/§8, which lives here and nowhere else:
 
 - code 1001: a new anonymous token with the same client id, once, then the request once more;
 - HTTP 400 from the anonymous-token call: a new client id, then once more;
@@ -174,7 +174,7 @@ class ApiClient:
         return self._token.token
 
     async def _anonymous_token(self) -> CachedToken:
-        """POST /api/auth/anonymous-token with the persisted client id (PROTOCOL.md §2)."""
+        """POST /api/auth/anonymous-token with the persisted client id (docs/protocol.md §2)."""
         client_id = load_client_id(self.config.config_dir, self.config.client_id)
 
         async def attempt() -> Any:
@@ -289,7 +289,7 @@ class ApiClient:
         idempotency_key: str | None = None,
         slow: bool = False,
     ) -> Any:
-        """An authenticated /api request → its data; errors per PROTOCOL.md §8, retried by policy.
+        """An authenticated /api request → its data; errors per docs/protocol.md §8, retried by policy.
         `slow`: the answer may take minutes (uploads), so the read timeout is the upload one."""
         extra = {"Idempotency-Key": idempotency_key} if idempotency_key else None
 

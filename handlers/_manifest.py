@@ -7,8 +7,8 @@ the MCP server and `videogen tools` read them from here.
 
 `load_manifest()` fails with a `ManifestError` listing every problem: a tool without an importable
 async handler, a missing or invalid schema, a schema pair in schemas/tools/ that skill.yaml does not
-list, bad CLI or annotation fields, or versions that differ between skill.yaml, pyproject.toml and
-SKILL.md's `metadata.version`.
+list, bad CLI or annotation fields, or a SKILL.md without `metadata.version`. The version is written
+once, there (video_generator_ai.skill_version); skill.yaml and pyproject.toml read it, never repeat it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +56,13 @@ class ToolSpec:
     _registry: Registry[Any] = field(repr=False, compare=False, default_factory=Registry)
 
     def validate_input(self, args: object) -> dict[str, Any]:
-        """Return args (a dict) or raise InputError listing every problem with what to send instead."""
+        """Return args (a dict) or raise InputError listing every problem with what to send instead.
+
+        A null for an optional argument means "not given" (OpenAI's strict mode sends every argument,
+        null for those the model leaves out), so it is dropped before validation."""
+        if isinstance(args, dict):
+            required = set(self.input_schema.get("required", ()))
+            args = {k: v for k, v in args.items() if v is not None or k in required}
         validator = jsonschema.Draft202012Validator(self.input_schema, registry=self._registry)
         problems = describe_problems(validator.iter_errors(args), self.input_schema)
         if problems:
@@ -114,20 +119,23 @@ def _describe(schema: Mapping[str, Any]) -> str:
 
 def describe_problems(errors: Any, schema: Mapping[str, Any]) -> list[str]:
     """jsonschema errors -> one sentence each: what is wrong and what to send instead."""
-    props: Mapping[str, Any] = schema.get("properties", {})
+    top: Mapping[str, Any] = schema.get("properties", {})
     problems: list[str] = []
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         where = _where(error)
         sub = error.schema if isinstance(error.schema, Mapping) else {}
+        # inside the arguments (an item of a list, say): that object's own fields, and where it is
+        props: Mapping[str, Any] = top if where == "input" else sub.get("properties", {})
+        at = "" if where == "input" else f"{where}: "
         if error.validator == "required":
             missing = str(error.message).split("'")[1] if "'" in str(error.message) else str(error.message)
             want = _describe(props.get(missing, {}))
-            problems.append(f"missing {missing!r}: send {want}")
+            problems.append(f"{at}missing {missing!r}: send {want}")
         elif error.validator == "additionalProperties":
             allowed = ", ".join(props) or "no fields"
             extra = sorted(set(error.instance) - set(props)) if isinstance(error.instance, dict) else []
             problems.append(
-                f"unknown field(s) {', '.join(map(repr, extra))}: remove them; allowed: {allowed}"
+                f"{at}unknown field(s) {', '.join(map(repr, extra))}: remove them; allowed: {allowed}"
             )
         elif error.validator == "anyOf" and where == "input":
             options = [" and ".join(o.get("required", [])) for o in error.validator_value]
@@ -248,26 +256,22 @@ def load_manifest(root: Path | None = None, *, skill_md: Path | None = None) -> 
     if not isinstance(raw, dict) or not isinstance(raw.get("tools"), list):
         raise ManifestError(["skill.yaml must be a mapping with a 'tools' list"])
     name = str(raw.get("name") or "")
-    version = str(raw.get("version") or "")
-    if not name or not version:
-        problems.append("skill.yaml needs a name and a version")
-
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        py_version = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version")
-        if py_version is not None and str(py_version) != version:
-            problems.append(f"skill.yaml version {version} differs from pyproject.toml's {py_version}")
+    version = ""
+    if "version" in raw:
+        problems.append(
+            "skill.yaml carries a version: remove it; the version is SKILL.md's metadata.version (one place)"
+        )
     if skill_md.is_file():
         front = read_frontmatter(skill_md.read_text(encoding="utf-8"))
-        md_version = frontmatter_version(front)
-        if md_version is None:
-            problems.append(f"{skill_md.name} has no metadata.version in its frontmatter")
-        elif md_version != version:
-            problems.append(
-                f"skill.yaml version {version} differs from {skill_md.name}'s metadata.version {md_version}"
-            )
+        version = frontmatter_version(front) or ""
+        if not version:
+            problems.append(f"{skill_md} has no metadata.version in its frontmatter: add one (e.g. 0.1.0)")
         if front.get("name"):
             name = str(front["name"])
+    else:
+        problems.append(f"{skill_md} is missing: the skill's name and version are read from it")
+    if not name:
+        problems.append("skill.yaml needs a name")
 
     registry = _registry(root)
     tools: list[ToolSpec] = []

@@ -22,9 +22,10 @@ from typing import Any, NoReturn
 
 import anyio
 
+from handlers import _workspace as workspace
 from handlers import chat, doctor, make
 from handlers._dispatch import acall_tool
-from handlers._embedded import DEFAULT_SERVE_PORT, run_local_server
+from handlers._embedded import DEFAULT_SERVE_PORT, engine_home, run_local_server
 from handlers._errors import InputError, VideogenError
 from handlers._frontend import (
     EXIT_FAILED,
@@ -222,6 +223,7 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
                 "videogen serve",
                 "videogen serve --port 9000",
                 "NEMO_API_URL=http://127.0.0.1:8765 videogen credits",
+                "videogen serve --stop",
             )
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -233,12 +235,17 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
     serve.add_argument(
         "--home", type=Path, default=None, help="data folder (default: $VIDEOGEN_HOME or the user data dir)"
     )
+    serve.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the data folder's background workspace server (the one behind the links tools return)",
+    )
     serve.set_defaults(_run=_run_serve)
 
     mcp = subs.add_parser(
         "mcp",
         help="Run the MCP stdio server with the same tools.",
-        description="Run an MCP server on stdin/stdout exposing the six tools with their schemas.",
+        description="Run an MCP server on stdin/stdout exposing skill.yaml's tools with their schemas.",
         epilog=_epilog(
             ("videogen mcp",),
             'host config: {"command": "python3", "args": ["<skill>/scripts/videogen", "mcp"]}',
@@ -324,6 +331,8 @@ def _run_tools(ns: argparse.Namespace) -> int:
 
 
 def _run_serve(ns: argparse.Namespace) -> int:
+    if ns.stop:
+        return _stop_workspace(ns.home)
     print(
         f"videogen: starting the local engine server on {ns.host}:{ns.port} (Ctrl-C stops it)",
         file=sys.stderr,
@@ -336,6 +345,20 @@ def _run_serve(ns: argparse.Namespace) -> int:
         print(f"videogen: the server could not start: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print("videogen: the local engine server stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _stop_workspace(home: Path | None) -> int:
+    try:
+        folder = engine_home(home)
+        stopped = workspace.stop(folder)
+    except VideogenError as exc:
+        print(f"videogen: {exc.message}. {exc.recovery}", file=sys.stderr)
+        return EXIT_FAILED
+    if stopped is None:
+        print(f"videogen: no workspace server runs for {folder}", file=sys.stderr)
+    else:
+        print(f"videogen: stopped the workspace server at {stopped.url} (pid {stopped.pid})", file=sys.stderr)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""`videogen mcp`: an MCP stdio server (mcp 2.x low-level `Server`) exposing the skill's six tools.
+"""`videogen mcp`: an MCP stdio server (mcp 2.x low-level `Server`) exposing skill.yaml's tools.
 
 Input and output schemas come straight from schemas/ (file references inlined, see `_tooldefs`). A
 tool's result goes back as structured content plus its JSON as text; a failed tool comes back as a
@@ -34,8 +34,10 @@ __all__ = ["build_server", "error_text", "main", "serve_stdio"]
 _INSTRUCTIONS = (
     "Make videos by conversation. Start with create_session, upload the user's media, then send_message "
     "with their words; show the reply and the track summary. Requests to export, check credits, show the "
-    "status or upload use those tools, never send_message. Confirm before a long generation; never send "
-    "the same message twice. On an error, follow its 'What to do'."
+    "status or upload use those tools, never send_message. On the local engine, edit makes exact changes "
+    "(clip numbers, text ids and times from get_state's listing) when the edit is exact by nature or a "
+    "message was answered with a question you can settle; never both for one instruction. Confirm before "
+    "a long generation; never send the same message twice. On an error, follow its 'What to do'."
 )
 
 State = dict[str, Any]

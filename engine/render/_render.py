@@ -52,6 +52,10 @@ def _still_by_pillow(path: Path) -> MediaInfo | None:
     Pillow does not know the content (then ffmpeg is asked). A damaged picture raises ``MediaError``."""
     try:
         img = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise MediaError(
+            f"the image '{path.name}' has too many pixels ({exc})", file=str(path), hint="scale it down"
+        ) from exc
     except (OSError, ValueError):
         return None
     with img:
@@ -302,7 +306,7 @@ async def _run_to(
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial_path(out)
     try:
-        job = argv_for(partial)
+        job = await anyio.to_thread.run_sync(argv_for, partial)  # compiling a long draft takes CPU
         await _ffmpeg.run(job.argv, total_s=job.duration_s, on_progress=on_progress, what="the render")
         header = await _check_output(partial, job, fmt)
         os.replace(partial, out)
@@ -428,8 +432,10 @@ async def storyboard(draft: Draft, media: Mapping[str, Path], out: Path, *, fram
         folder = Path(tmp)
         texts = await anyio.to_thread.run_sync(_draw_texts, draft, canvas, folder)
         prepared = await _prepare_stills(still_needs(draft, media, infos, canvas), folder)
-        job, times = compile_storyboard(
-            draft, media, infos, texts, folder / "frame-%03d.png", canvas, frames, prepared
+        job, times = await anyio.to_thread.run_sync(
+            lambda: compile_storyboard(
+                draft, media, infos, texts, folder / "frame-%03d.png", canvas, frames, prepared
+            )
         )
         await _ffmpeg.run(job.argv, what="the storyboard")
         shots = _frames_in(folder)

@@ -91,8 +91,13 @@ def _font_dirs() -> list[Path]:
 @functools.cache
 def find_fonts() -> FontSet:
     """The fonts this machine has for each role (searched once per process)."""
+    return scan_fonts(_font_dirs())
+
+
+def scan_fonts(dirs: Sequence[Path]) -> FontSet:
+    """The fonts under `dirs` for each role (no cache; `videogen doctor` names what is missing)."""
     by_name: dict[str, Path] = {}
-    for root in _font_dirs():
+    for root in dirs:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):

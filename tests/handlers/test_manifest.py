@@ -18,14 +18,14 @@ from handlers._errors import InputError, ManifestError
 from handlers._tooldefs import definitions
 from handlers.mcp_server import build_server
 
-TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 
 def copy_skill(tmp_path: Path) -> Path:
     root = tmp_path / "skill"
     root.mkdir()
     shutil.copy(SKILL_ROOT / "skill.yaml", root / "skill.yaml")
-    shutil.copy(SKILL_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(SKILL_ROOT / "SKILL.md", root / "SKILL.md")
     shutil.copytree(SKILL_ROOT / "schemas", root / "schemas")
     return root
 
@@ -36,7 +36,7 @@ def edit_yaml(root: Path, change: object) -> None:
     (root / "skill.yaml").write_text(yaml.safe_dump(data))
 
 
-def test_the_real_manifest_loads_six_tools_with_handlers_and_schemas() -> None:
+def test_the_real_manifest_loads_seven_tools_with_handlers_and_schemas() -> None:
     manifest = handlers.load_manifest()
     assert manifest.names == TOOLS
     assert manifest.version == "0.1.0"
@@ -47,22 +47,22 @@ def test_the_real_manifest_loads_six_tools_with_handlers_and_schemas() -> None:
         assert spec.description
 
 
-def test_a_skill_md_beside_the_manifest_must_carry_the_same_version(tmp_path: Path) -> None:
+def test_the_version_and_name_come_from_skill_md_and_skill_yaml_repeats_no_version(
+    tmp_path: Path,
+) -> None:
     root = copy_skill(tmp_path)
-    (root / "SKILL.md").write_text("---\nname: video-generator-ai\nmetadata:\n  version: 0.2.0\n---\n")
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.2.0\n---\n")
+    manifest = handlers.load_manifest(root)
+    assert (manifest.name, manifest.version) == ("renamed-skill", "0.2.0")
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\n---\n")
     with pytest.raises(ManifestError) as caught:
         handlers.load_manifest(root)
-    assert "0.2.0" in caught.value.message
-    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.1.0\n---\n")
-    assert handlers.load_manifest(root).name == "renamed-skill"
-
-
-def test_a_version_differing_from_pyproject_is_refused(tmp_path: Path) -> None:
-    root = copy_skill(tmp_path)
-    edit_yaml(root, lambda d: d.update(version="9.9.9"))
+    assert "has no metadata.version" in caught.value.message
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.2.0\n---\n")
+    edit_yaml(root, lambda d: d.update(version="0.2.0"))
     with pytest.raises(ManifestError) as caught:
         handlers.load_manifest(root)
-    assert "pyproject.toml's 0.1.0" in caught.value.message
+    assert "skill.yaml carries a version: remove it" in caught.value.message
 
 
 def test_a_handler_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_an_unknown_tool_names_the_tools_there_are() -> None:
     result = handlers.call_tool("render", {})
     assert result["error"]["code"] == "unknown_tool"
     assert (
-        "use one of create_session, send_message, upload, get_state, export, credits"
+        "use one of create_session, send_message, upload, get_state, export, credits, edit"
         in result["error"]["problems"][0]
     )
 

@@ -20,6 +20,7 @@ from engine.render import (
     storyboard,
 )
 from engine.render._text import find_fonts
+from engine.render._types import Format
 from tests.engine.render._pixels import pixels
 
 from .conftest import copy_bytes, draft, file_names, file_size, frame_at, image_seg
@@ -53,7 +54,7 @@ def media(still: Path, tone_wav: Path, clip: Path, still_b: Path) -> dict[str, P
     ],
 )
 async def test_each_format_renders_a_video_with_picture_and_sound_of_the_right_length(
-    fmt: str, codecs: tuple[str, str], media: dict[str, Path], tmp_path: Path
+    fmt: Format, codecs: tuple[str, str], media: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / f"video.{fmt}"
     with anyio.fail_after(60):
