@@ -169,9 +169,7 @@ async def _render_chunked(
         found = await anyio.to_thread.run_sync(_follow, cache, alias, folder)
         if found is not None:  # this very draft, media and renderer were exported before
             chunks, whole_file = found
-            header = await _publish(
-                remux_argv(whole_file, _PARTIAL, settings.format), out, whole, settings, "the remux"
-            )
+            header = await _publish(remux_argv(whole_file, _PARTIAL, settings.format), out, whole, settings)
             return _result(out, header, whole, settings, chunks, 0, False, on_progress)
     infos = await validate_media(draft, media)
     with cache.workspace() as folder:
@@ -187,7 +185,6 @@ async def _render_chunked(
                 out,
                 whole,
                 settings,
-                "the remux",
             )
             encoded, sound_encoded = 0, False
         else:
@@ -322,12 +319,17 @@ async def _encode_and_join(
     async def encode(job: EncodeJob, dest: Path, what: str) -> None:
         async with limiter:
             partial = dest.with_name(f".{dest.name}")
-            await _ffmpeg.run(
-                job.resolve(plan.files, partial),
-                total_s=job.duration_s,
-                on_progress=lambda p: progress.update(job.key, p.percent / 100),
-                what=what,
-            )
+            try:
+                await _ffmpeg.run(
+                    job.resolve(plan.files, partial),
+                    total_s=job.duration_s,
+                    on_progress=lambda p: progress.update(job.key, p.percent / 100),
+                    what="the render",
+                )
+            except RenderError as exc:
+                raise RenderError(
+                    f"{exc.message} ({what})", stderr_tail=exc.stderr_tail, hint=exc.hint
+                ) from exc
             if not partial.is_file() or partial.stat().st_size == 0:
                 raise RenderError(f"{what} wrote nothing", hint="render again")
             os.replace(partial, dest)
@@ -336,11 +338,14 @@ async def _encode_and_join(
 
     async with anyio.create_task_group() as tg:
         if not sound_cached:
-            tg.start_soon(encode, sound, sound_file, "the sound track")
+            tg.start_soon(encode, sound, sound_file, "encoding the sound track")
         for i in todo:
             window = plan.windows[i]
             tg.start_soon(
-                encode, jobs[i], folder / names[i], f"chunk {i + 1} (frames {window[0]}-{window[1] - 1})"
+                encode,
+                jobs[i],
+                folder / names[i],
+                f"encoding chunk {i + 1}, frames {window[0]}-{window[1] - 1}",
             )
     concat = folder / "chunks.ffconcat"
     concat.write_text(concat_list([(names[i], job.frames) for i, job in enumerate(jobs)], plan.canvas))
@@ -350,17 +355,13 @@ async def _encode_and_join(
     return header, len(todo), not sound_cached
 
 
-async def _publish(
-    argv: list[str], out: Path, whole: Job, settings: OutputSettings, what: str = "joining the chunks"
-) -> _probe.Header:
+async def _publish(argv: list[str], out: Path, whole: Job, settings: OutputSettings) -> _probe.Header:
     """Run ``argv`` (its ``_PARTIAL`` output becomes a temporary name beside ``out``), check the file
     against ``whole``, and rename it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial_path(out)
     try:
-        await _ffmpeg.run(
-            [str(partial) if a == str(_PARTIAL) else a for a in argv], what="joining the chunks"
-        )
+        await _ffmpeg.run([str(partial) if a == str(_PARTIAL) else a for a in argv], what="the remux")
         header = await _check_output(partial, whole, settings.format)
         os.replace(partial, out)
     finally:

@@ -28,7 +28,7 @@ from engine.render._smart import _Plan
 
 from .conftest import draft, image_seg, tone, write_wav
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 HIGH = OutputSettings(quality="high")
 
 
