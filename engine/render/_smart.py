@@ -9,6 +9,8 @@ and avi, which are other codecs, it is the one-pass render of ``_render``. See d
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -17,9 +19,10 @@ from pathlib import Path
 
 import anyio
 
-from . import _ffmpeg, _probe
+from . import _ffmpeg, _probe, _text
 from ._cache import RenderCache, file_sha256
 from ._chunks import (
+    CHUNK_FORMAT,
     H264_FORMATS,
     EncodeJob,
     assemble_argv,
@@ -44,7 +47,15 @@ from ._compile import (
     output_canvas,
     still_needs,
 )
-from ._render import _check_output, _draw_texts, _partial_path, _prepare_stills, render_whole, validate_media
+from ._render import (
+    _check_output,
+    _draw_texts,
+    _media_uses,
+    _partial_path,
+    _prepare_stills,
+    render_whole,
+    validate_media,
+)
 from ._types import Draft, MediaInfo, OutputSettings, RenderError, RenderProgress, RenderResult
 
 log = logging.getLogger(__name__)
@@ -150,15 +161,22 @@ async def _render_chunked(
     on_progress: Callable[[RenderProgress], None] | None,
     cache: RenderCache,
 ) -> RenderResult:
-    infos = await validate_media(draft, media)
     canvas = output_canvas(draft, settings)
     end_frame = end_frame_of(draft, canvas)
+    whole = Job(argv=[], duration_s=end_frame / float(canvas.fps), canvas=canvas)
+    with cache.workspace() as folder:
+        alias = await anyio.to_thread.run_sync(_alias_key, draft, media, settings, canvas)
+        found = await anyio.to_thread.run_sync(_follow, cache, alias, folder)
+        if found is not None:  # this very draft, media and renderer were exported before
+            chunks, whole_file = found
+            header = await _publish(remux_argv(whole_file, _PARTIAL, settings.format), out, whole, settings)
+            return _result(out, header, whole, settings, chunks, 0, False, on_progress)
+    infos = await validate_media(draft, media)
     with cache.workspace() as folder:
         texts = await anyio.to_thread.run_sync(_draw_texts, draft, canvas, folder)
         plan = await anyio.to_thread.run_sync(_Plan, draft, media, infos, canvas, settings, texts)
         jobs = [plan.chunk(w) for w in plan.windows]
         sound = plan.sound()
-        whole = Job(argv=[], duration_s=end_frame / float(canvas.fps), canvas=canvas)
         master = master_key(jobs, sound)
         if await anyio.to_thread.run_sync(cache.take, master, folder / "master.mp4"):
             # this very video was exported before (as mp4 or mov): another container is one stream copy
@@ -167,7 +185,6 @@ async def _render_chunked(
                 out,
                 whole,
                 settings,
-                "the remux",
             )
             encoded, sound_encoded = 0, False
         else:
@@ -177,20 +194,88 @@ async def _render_chunked(
             if settings.format in {"mp4", "mov"}:
                 await _keep(cache, master, out, copy=True)
         keep = {job.key for job in jobs} | {sound.key, master}
+        if alias is not None:
+            pointer = folder / "alias.json"
+            pointer.write_text(json.dumps({"master": master, "chunks": len(jobs)}))
+            await _keep(cache, alias, pointer)
+            keep.add(alias)
         await anyio.to_thread.run_sync(cache.evict, keep)
+    return _result(out, header, whole, settings, len(jobs), encoded, sound_encoded, on_progress)
+
+
+def _result(
+    out: Path,
+    header: _probe.Header,
+    whole: Job,
+    settings: OutputSettings,
+    chunks: int,
+    encoded: int,
+    sound_encoded: bool,
+    on_progress: Callable[[RenderProgress], None] | None,
+) -> RenderResult:
     if on_progress is not None:
         on_progress(RenderProgress(percent=100.0, eta_s=0.0))
     return RenderResult(
         path=out,
         duration_s=header.duration_s or whole.duration_s,
         size=_file_size(out),
-        width=canvas.width,
-        height=canvas.height,
+        width=whole.canvas.width,
+        height=whole.canvas.height,
         format=settings.format,
-        chunks=len(jobs),
+        chunks=chunks,
         chunks_encoded=encoded,
         sound_encoded=sound_encoded,
     )
+
+
+@functools.cache
+def _renderer_source() -> str:
+    """A hash of the renderer's own code: an alias (below) must not outlive a change to how it renders."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _alias_key(
+    draft: Draft, media: Mapping[str, Path], settings: OutputSettings, canvas: Canvas
+) -> str | None:
+    """A key for "this draft, this media content, these settings, this renderer, these fonts", known
+    before anything is probed or drawn: it points at the whole export it gave (``None`` when a file is
+    missing; the full path then says what is wrong)."""
+    srcs = sorted({src for _, src, _ in _media_uses(draft)})
+    try:
+        hashes = {src: _content_sha256(media[src]) for src in srcs}
+    except (KeyError, OSError):
+        return None
+    fonts = _text.find_fonts()
+    parts = [
+        "alias",
+        CHUNK_FORMAT,
+        ffmpeg_build(),
+        _renderer_source(),
+        [str(p) for p in (fonts.latin, fonts.latin_bold, *fonts.cjk, fonts.emoji)],
+        json.dumps(draft, sort_keys=True, ensure_ascii=False),
+        hashes,
+        [settings.quality, settings.preview, settings.preset],
+        [canvas.width, canvas.height, str(canvas.fps)],
+    ]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _follow(cache: RenderCache, alias: str | None, folder: Path) -> tuple[int, Path] | None:
+    """The whole export an alias points at (its chunk count and file), if both are intact."""
+    if alias is None or not cache.take(alias, folder / "alias.json"):
+        return None
+    try:
+        pointer = json.loads((folder / "alias.json").read_text())
+        master, chunks = str(pointer["master"]), int(pointer["chunks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        cache.discard(alias)
+        return None
+    if not cache.take(master, folder / "master.mp4"):
+        return None
+    return chunks, folder / "master.mp4"
 
 
 async def _encode_and_join(
@@ -234,12 +319,17 @@ async def _encode_and_join(
     async def encode(job: EncodeJob, dest: Path, what: str) -> None:
         async with limiter:
             partial = dest.with_name(f".{dest.name}")
-            await _ffmpeg.run(
-                job.resolve(plan.files, partial),
-                total_s=job.duration_s,
-                on_progress=lambda p: progress.update(job.key, p.percent / 100),
-                what=what,
-            )
+            try:
+                await _ffmpeg.run(
+                    job.resolve(plan.files, partial),
+                    total_s=job.duration_s,
+                    on_progress=lambda p: progress.update(job.key, p.percent / 100),
+                    what="the render",
+                )
+            except RenderError as exc:
+                raise RenderError(
+                    f"{exc.message} ({what})", stderr_tail=exc.stderr_tail, hint=exc.hint
+                ) from exc
             if not partial.is_file() or partial.stat().st_size == 0:
                 raise RenderError(f"{what} wrote nothing", hint="render again")
             os.replace(partial, dest)
@@ -248,11 +338,14 @@ async def _encode_and_join(
 
     async with anyio.create_task_group() as tg:
         if not sound_cached:
-            tg.start_soon(encode, sound, sound_file, "the sound track")
+            tg.start_soon(encode, sound, sound_file, "encoding the sound track")
         for i in todo:
             window = plan.windows[i]
             tg.start_soon(
-                encode, jobs[i], folder / names[i], f"chunk {i + 1} (frames {window[0]}-{window[1] - 1})"
+                encode,
+                jobs[i],
+                folder / names[i],
+                f"encoding chunk {i + 1}, frames {window[0]}-{window[1] - 1}",
             )
     concat = folder / "chunks.ffconcat"
     concat.write_text(concat_list([(names[i], job.frames) for i, job in enumerate(jobs)], plan.canvas))
@@ -262,17 +355,13 @@ async def _encode_and_join(
     return header, len(todo), not sound_cached
 
 
-async def _publish(
-    argv: list[str], out: Path, whole: Job, settings: OutputSettings, what: str = "joining the chunks"
-) -> _probe.Header:
+async def _publish(argv: list[str], out: Path, whole: Job, settings: OutputSettings) -> _probe.Header:
     """Run ``argv`` (its ``_PARTIAL`` output becomes a temporary name beside ``out``), check the file
     against ``whole``, and rename it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial_path(out)
     try:
-        await _ffmpeg.run(
-            [str(partial) if a == str(_PARTIAL) else a for a in argv], what="joining the chunks"
-        )
+        await _ffmpeg.run([str(partial) if a == str(_PARTIAL) else a for a in argv], what="the remux")
         header = await _check_output(partial, whole, settings.format)
         os.replace(partial, out)
     finally:

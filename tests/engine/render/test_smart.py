@@ -4,11 +4,13 @@ cache, and the cache's own failures. Every check decodes the real output with th
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from PIL import Image
 
 from engine.render import (
     OutputSettings,
@@ -26,7 +28,7 @@ from engine.render._smart import _Plan
 
 from .conftest import draft, image_seg, tone, write_wav
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 HIGH = OutputSettings(quality="high")
 
 
@@ -129,7 +131,8 @@ async def test_an_edit_inside_one_chunk_encodes_only_that_chunk_and_gives_what_a
     edited = promo(caption_st=3400)  # the caption moves within the last chunk (3.2-4 s)
     again = await export(edited, media, tmp_path / "again.mp4", cache)
     assert (again.chunks, again.chunks_encoded, again.sound_encoded) == (3, 1, False)
-    assert len(entries(cache) - before) == 2  # one new chunk, and the new whole (for other containers)
+    # one new chunk; the new whole (for other containers) and its alias (the draft that gave it)
+    assert len(entries(cache) - before) == 3
     fresh = await export(edited, media, tmp_path / "fresh.mp4", RenderCache(tmp_path / "fresh-cache"))
     assert fresh.chunks_encoded == 3
     assert (tmp_path / "again.mp4").read_bytes() == (tmp_path / "fresh.mp4").read_bytes()
@@ -230,7 +233,8 @@ async def test_a_cache_over_its_limit_evicts_the_older_exports_chunks(
     other["t"][1]["sg"][0]["src"] = "music2"  # and the sound's
     await export(other, media, tmp_path / "b.mp4", cache)
     assert cache.size() <= cache.limit_bytes
-    assert not (entries(cache) & first)
+    assert first - entries(cache)  # the least recently used went
+    assert not (set(await chunk_keys(promo(), media, tmp_path)) & entries(cache))  # every chunk of it
 
 
 async def test_webm_with_a_cache_is_one_pass_of_its_own_codec(media: dict[str, Path], tmp_path: Path) -> None:
@@ -292,3 +296,19 @@ async def test_any_window_of_the_graph_gives_exactly_those_frames_of_the_whole_g
     for a, b in [(0, 40), (25, 35), (30, 55), (40, 70), (54, 56), (69, 100), (99, 100)]:
         part = await raw_frames(d, media, tmp_path, (a, b))
         assert part == whole[a * frame : b * frame], (a, b)
+
+
+async def test_a_file_changed_in_place_is_not_served_from_an_earlier_export(
+    media: dict[str, Path], still: Path, tmp_path: Path
+) -> None:
+    cache = RenderCache(tmp_path / "cache")
+    own = tmp_path / "img.jpg"
+    shutil.copyfile(still, own)
+    mine = media | {"img": own}
+    await export(promo(), mine, tmp_path / "first.mp4", cache)
+    again = await export(promo(), mine, tmp_path / "again.mkv", cache, format="mkv")
+    assert (again.chunks, again.chunks_encoded) == (3, 0)
+    with Image.open(still) as img:
+        img.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(own, quality=92)  # same name, new picture
+    changed = await export(promo(), mine, tmp_path / "changed.mkv", cache, format="mkv")
+    assert changed.chunks_encoded == 2  # the chunks that show img; the last one shows img2
