@@ -13,8 +13,9 @@ tests/engine/agent/corpus_shared.jsonl) and tests/engine/agent/corpus_extra.json
   (``NEMO_BACKEND=local``, a temporary ``VIDEOGEN_HOME``), ``upload``, ``send_message`` per message,
   then ``get_state`` for the draft. Slower: about 2 s a case (minutes for the whole corpus).
 
-Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then ``N passed, M failed``;
-exits 1 when a case fails.
+Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then how the failures split (a
+*wrong edit*: the last message changed the draft; a *no edit*: it left it as it was, a question or a
+refusal where an edit was expected), then ``N passed, M failed``; exits 1 when a case fails.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Session:
     revisions: list[Draft] = field(default_factory=list)
     pointer: int = -1
     last: Turn | None = None
+    start: Draft | None = None  # the draft before the case's last message
 
     @property
     def draft(self) -> Draft | None:
@@ -264,6 +266,7 @@ class ToolSession:
         self.sid = str(created["session_id"])
         self.media: list[MediaRef] = []
         self.last: ToolReply | None = None
+        self.start: Draft | None = None
         if files:
             uploaded = self._tool("upload", {"files": [str(f) for f in files], "session_id": self.sid})
             for u in uploaded["uploads"]:
@@ -337,6 +340,7 @@ def run_case(
     for message in case.get("then", []):
         before = s.draft
         s.send(message)
+    s.start = before
     return check(case.get("expect", {}), s, before), s
 
 
@@ -351,7 +355,7 @@ def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
 
 def run_all(cases: Sequence[dict[str, Any]], files: dict[str, Path] | None, verbose: bool) -> int:
     """Run every case, print PASS/FAIL lines and the totals; the number of failed cases."""
-    passed = failed = 0
+    passed = failed = wrong = 0
     for case in cases:
         try:
             problems, s = run_case(case, files)
@@ -361,12 +365,17 @@ def run_all(cases: Sequence[dict[str, Any]], files: dict[str, Path] | None, verb
             continue
         if problems:
             failed += 1
-            print(f"FAIL {case['id']}: " + " | ".join(problems))
+            changed = s.draft != s.start
+            wrong += changed
+            print(
+                f"FAIL {case['id']}: " + " | ".join(problems) + (" [wrong edit]" if changed else " [no edit]")
+            )
             if verbose and s.last is not None:
                 print(f"     last reply ({s.last.kind}): {s.last.reply!r}")
         else:
             passed += 1
             print(f"PASS {case['id']}")
+    print(f"right {passed}, wrong edits {wrong}, questions or refusals instead of an edit {failed - wrong}")
     print(f"{passed} passed, {failed} failed")
     return failed
 
