@@ -21,6 +21,7 @@ from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
 from engine.agent._types import MediaRef
 from engine.agent._view import TextInfo, View, is_voice_like, name_words, secs
+from engine.agent._when import spoken_span
 
 __all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
 
@@ -406,8 +407,37 @@ def _text_add(c: Clause, v: View) -> Fill:
     end = v.end_ms
     position = _position(c) or ("center" if role == "title" else "bottom")
     on_clip = next((r for r in _refs(c, v) if r.every is None), None)
+    span = spoken_span(c, v) if times.range_ is None else None
+    if span is None and times.at is None and times.range_ is None:
+        unplaced = len(c.of_kind(Kind.DUR)) - (times.for_ is not None)
+        if unplaced > 0 or c.has_word("when", "once", "halfway", "midpoint", "middle", "until"):
+            return Question(
+                f'When should "{new[0]}" appear, and for how long (e.g. "at 10s for 3 seconds", '
+                '"for the last 5 seconds", "during the second shot")?'
+            )
     ops: list[Op] = []
     for k, text in enumerate(new):
+        if span is not None:
+            d = span.d_ms or times.for_ or DEFAULT_TEXT_MS
+            if span.clip is not None:
+                ops.append(
+                    _op(
+                        c,
+                        "add_text",
+                        text=text,
+                        st=0,
+                        d_ms=d,
+                        position=position,
+                        role=role,
+                        anchor=span.clip,
+                        offset_ms=k * d,
+                    )
+                )
+            else:
+                ops.append(
+                    _op(c, "add_text", text=text, st=span.st + k * d, d_ms=d, position=position, role=role)
+                )
+            continue
         if on_clip is not None and times.at is None and times.range_ is None:
             # "caption 'Fresh look' on the third image": shown on that clip, and it follows the clip
             ops.append(
