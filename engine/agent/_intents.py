@@ -323,7 +323,22 @@ def _shift(c: Clause) -> int | None:
     return -ms if c.has_word("earlier", "sooner", "backward", "backwards") else ms
 
 
+def _grow(c: Clause) -> int | None:
+    """ "2 seconds longer" → +2000, "a second shorter" → -1000 (a length that changes by an amount)."""
+    if not c.has_word("longer", "shorter", "more", "less", "extra") or c.has_word(
+        "later", "earlier", "sooner"
+    ):
+        return None
+    durs = c.of_kind(Kind.DUR)
+    if len(durs) != 1:
+        return None
+    ms = round(durs[0].value)
+    return -ms if c.has_word("shorter", "less") else ms
+
+
 def _text_move_test(c: Clause, v: View) -> bool:
+    if _grow(c) is not None:
+        return False
     asked = c.has("move", "make", "change", "set", "add") or c.has_word(
         "appear", "appears", "start", "starts", "begin", "begins", "come", "comes", "keep", "stay", "stays"
     )
@@ -366,15 +381,16 @@ def _text_move(c: Clause, v: View) -> Fill:
 
 
 def _text_time_test(c: Clause, v: View) -> bool:
-    return (
-        bool(v.texts) and _targets_text(c, v) and c.times.any_length is not None and not _text_add_test(c, v)
-    )
+    timed = c.times.any_length is not None or _grow(c) is not None
+    return bool(v.texts) and _targets_text(c, v) and timed and not _text_add_test(c, v)
 
 
 def _text_time(c: Clause, v: View) -> Fill:
     choice = text_ref(c, v)
     if choice.ref is None:
         return Question(f"Which text should I change: {_text_list(choice.options)}?")
+    if (grow := _grow(c)) is not None:
+        return [_op(c, "edit_text", target=choice.ref, grow_ms=grow)]
     length = c.times.any_length
     return [_op(c, "edit_text", target=choice.ref, d_ms=length)]
 

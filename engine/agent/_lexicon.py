@@ -678,7 +678,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
     "swap": _words("swap switch exchange flip interchange trade"),
     "replace": _words("replace"),
     "use": _words("use pick choose apply"),
-    "move": _words("move shift put place bring push relocate reposition come comes go goes"),
+    "move": _words("move shift nudge put place bring push relocate reposition come comes go goes"),
     "duplicate": _words("duplicate copy repeat clone double"),
     "split": _words("split divide halves"),
     "shorten": _words("shorten shorter trim tighten reduce shrink cut chop"),
@@ -761,7 +761,7 @@ NOUN_WORDS = CONCEPTS["clip"] | CONCEPTS["text"] | CONCEPTS["title"] | CONCEPTS[
 # Verbs that may start a new instruction after "and" / "," / "then" (the clause splitter).
 CLAUSE_VERBS = _words(
     "add insert put place include remove delete drop erase ditch cut trim shorten lengthen extend make "
-    "set change replace swap switch move shift bring mute unmute split duplicate copy repeat fade_in "
+    "set change replace swap switch move shift nudge bring mute unmute split duplicate copy repeat fade_in "
     "fade_out fade undo redo rename reorder rearrange reverse use apply lower raise increase decrease "
     "reduce boost speedup slowdown show display get give turn keep let start"
 ) | {

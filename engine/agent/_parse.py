@@ -39,6 +39,7 @@ from engine.agent._plan import (
     Revision,
     TextRef,
 )
+from engine.agent._refs import main_refs
 from engine.agent._types import Draft, MediaRef
 from engine.agent._view import TextInfo, View, make_view, secs
 
@@ -209,6 +210,180 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
     return Clause(c.toks + tuple(extra), c.source)
 
 
+# Words that say the pronoun is the text the last edit touched ("nudge it later", "make it stay up").
+_TEXT_CUES = frozenset(
+    {
+        "later",
+        "earlier",
+        "sooner",
+        "nudge",
+        "shift",
+        "push",
+        "move",
+        "come",
+        "comes",
+        "stay",
+        "stays",
+        "screen",
+        "say",
+        "says",
+        "read",
+        "reads",
+        "wording",
+        "words",
+        "bigger",
+        "smaller",
+        "larger",
+        "bold",
+        "font",
+        "top",
+        "bottom",
+        "center",
+        "centre",
+        "remove",
+        "delete",
+        "drop",
+        "appear",
+        "appears",
+        "disappear",
+        "fade",
+        "fade_in",
+        "fade_out",
+        "change",
+        "rename",
+        "hide",
+        "position",
+        "size",
+        "color",
+        "colour",
+        "up",
+        "show",
+        "visible",
+        "longer",
+        "shorter",
+        "italic",
+    }
+    | set(lx.COLORS)
+)
+_CLIP_CUES = frozenset(
+    {
+        "move",
+        "put",
+        "to_end",
+        "to_start",
+        "remove",
+        "delete",
+        "drop",
+        "duplicate",
+        "copy",
+        "swap",
+        "place",
+        "first",
+        "last",
+        "end",
+        "start",
+        "beginning",
+        "mute",
+        "unmute",
+        "speedup",
+        "slowdown",
+        "split",
+    }
+)
+_MEMORY = (
+    ("one", "i", "just", "added"),
+    ("one", "we", "just", "added"),
+    ("one", "i", "added"),
+    ("one", "you", "just", "added"),
+    ("just", "added"),
+    ("new", "one"),
+    ("copy",),
+    ("duplicate",),
+    ("new", "text"),
+    ("new", "caption"),
+    ("that", "one"),
+    ("latest", "one"),
+)
+_DEMONSTRATIVE = frozenset({"it", "that", "this", "them"})
+
+
+def _memory_span(c: Clause) -> tuple[int, int] | None:
+    """Where the clause refers to what the last edit touched ("the one I just added", "the copy")."""
+    words = [t.norm if t.kind is Kind.WORD else "" for t in c.toks]
+    for phrase in _MEMORY:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) != phrase:
+                continue
+            if phrase in (("copy",), ("duplicate",)) and not (i and words[i - 1] in ("the", "that", "this")):
+                continue  # "copy the intro" is the verb
+            return (i - 1 if i and words[i - 1] in ("the", "that", "this") else i), i + n
+    return None
+
+
+def _focus_toks(view: View, at: int) -> list[Tok] | None:
+    texts = view.focus_texts()
+    if len(texts) == 1:
+        return [Tok(Kind.WORD, "text", at, at), Tok(Kind.QUOTE, texts[0].text, at, at)]
+    clips = view.focus_clips()
+    if len(clips) == 1:
+        return [Tok(Kind.ORD, "", at, at, float(clips[0])), Tok(Kind.WORD, "clip", at, at)]
+    return None
+
+
+def _recall(c: Clause, view: View) -> Clause | Question:
+    """The first clause of a message may point at what the previous message touched (m.focus)."""
+    span = _memory_span(c)
+    toks = list(c.toks)
+    if span is not None:
+        start, end = span
+        at = toks[start].start
+        focus = _focus_toks(view, at)
+        if focus is None:
+            return c
+        return Clause(tuple(toks[:start] + focus + toks[end:]), c.source)
+    pronoun = next((i for i, t in enumerate(toks) if t.is_word(*_DEMONSTRATIVE)), None)
+    if (
+        pronoun is None
+        or c.files
+        or c.has("music", "voiceover", "aspect", "transition", "motion")
+        or c.ratios
+    ):
+        return c
+    if any(view.texts_matching(q) for q in c.quotes):
+        return c
+    words = set(c.words)
+    nxt = toks[pronoun + 1] if pronoun + 1 < len(toks) else None
+    noun = (
+        nxt is not None
+        and nxt.kind is Kind.WORD
+        and bool(lx.concepts_of(nxt.norm) & {"text", "title", "clip"})
+    )
+    texts = view.focus_texts()
+    if len(texts) == 1:
+        if noun and nxt is not None and "clip" in lx.concepts_of(nxt.norm):
+            return c
+        cut = pronoun + 2 if noun else pronoun + 1
+        if noun or words & _TEXT_CUES or c.quotes:
+            at = toks[pronoun].start
+            return Clause(tuple(toks[:pronoun] + (_focus_toks(view, at) or []) + toks[cut:]), c.source)
+        length = c.times.any_length
+        if length is not None and not main_refs(c, view):
+            return Question(
+                f'Which should be {secs(length)}: the text "{texts[0].text}" you just added, '
+                "or the whole video?"
+            )
+        return c
+    clips = view.focus_clips()
+    if len(clips) == 1 and not c.has("text", "title") and words & _CLIP_CUES and not main_refs(c, view):
+        if noun and nxt is not None and "clip" not in lx.concepts_of(nxt.norm):
+            return c
+        cut = pronoun + 2 if noun else pronoun + 1
+        at = toks[pronoun].start
+        return Clause(tuple(toks[:pronoun] + (_focus_toks(view, at) or []) + toks[cut:]), c.source)
+    return c
+
+
 def _leaves_alone(c: Clause) -> bool:
     """ "keep the music", "leave the title as it is": a part of a message that asks for no change."""
     words = [w for w in c.words if w not in ("but", "and", "please", "just")]
@@ -315,6 +490,11 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     prev_ops: list[Op] = []
     for raw in [part for whole in clauses for part in _refine(whole, view)]:
         c = _carry(_except(raw), prev, prev_ops)
+        if prev is None:
+            recalled = _recall(c, view)
+            if isinstance(recalled, Question):
+                return recalled
+            c = recalled
         if _leaves_alone(c):
             continue  # "…but keep the voiceover": nothing to do for that part
         found = match(c, view)

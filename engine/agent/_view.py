@@ -60,6 +60,17 @@ class View:
     title: str
     width: int = 1920
     height: int = 1080
+    focus_kind: str | None = None  # what the last edit touched (the draft's m.focus): text | clip | audio
+    focus_ids: tuple[str, ...] = ()
+
+    def focus_texts(self) -> list[TextInfo]:
+        return [t for t in self.texts if t.id in self.focus_ids] if self.focus_kind == "text" else []
+
+    def focus_clips(self) -> list[int]:
+        """Positions (0-based) of the clips the last edit touched."""
+        if self.focus_kind != "clip":
+            return []
+        return [i for i, s in enumerate(self.mains) if s.id in self.focus_ids]
 
     @property
     def empty(self) -> bool:
@@ -185,6 +196,16 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
         end = max([t.st + t.d for t in texts], default=0)
     meta = _dict(draft.get("m")) if isinstance(draft, dict) else {}
     size = (_int(meta.get("width"), 1920), _int(meta.get("height"), 1080))
+    focus = _dict(meta.get("focus"))
+    ids = focus.get("ids")
     return View(
-        tuple(mains), tuple(texts), tuple(audio), tuple(media), end, str(meta.get("title", "")), *size
+        tuple(mains),
+        tuple(texts),
+        tuple(audio),
+        tuple(media),
+        end,
+        str(meta.get("title", "")),
+        *size,
+        focus_kind=str(focus["kind"]) if isinstance(focus.get("kind"), str) else None,
+        focus_ids=tuple(str(i) for i in ids) if isinstance(ids, list) else (),
     )
