@@ -98,14 +98,18 @@ class Session:
             undo=self.revisions[p - 1] if p > 0 else None,
             redo=self.revisions[p + 1] if 0 <= p < len(self.revisions) - 1 else None,
             first=self.revisions[0] if p > 0 else None,
+            undo_chain=tuple(self.revisions[k] for k in range(p - 1, max(-1, p - 11), -1) if k >= 0),
+            redo_chain=tuple(self.revisions[p + 1 : p + 11]) if p >= 0 else (),
         )
 
     def send(self, message: str) -> Turn:
         turn = respond(message, self.draft, self.media, self.history())
         if turn.kind == "revision":
-            self.pointer = {"undo": self.pointer - 1, "redo": self.pointer + 1, "first": 0}[
-                turn.revision or "undo"
-            ]
+            self.pointer = {
+                "undo": self.pointer - turn.steps,
+                "redo": self.pointer + turn.steps,
+                "first": 0,
+            }[turn.revision or "undo"]
         elif turn.stages:
             del self.revisions[self.pointer + 1 :]
             self.revisions.append(turn.stages[-1].draft)

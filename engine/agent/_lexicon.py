@@ -908,7 +908,8 @@ GRAMMAR_WORDS = _words(
     "slot number percent times twice again fresh scratch regenerate latest uploaded brief short shorter "
     "longer faster slower quicker smoother snappier gentler extra less more through behind front back "
     "maximum minimum full include append insert footage shoot film animate scene shots generate except "
-    "excluding besides"
+    "excluding besides ctrl cmd command control shift z y ctrl-z cmd-z ctrl-y cmd-y steps step edits "
+    "changes actions"
 )
 _KNOWN = (
     GRAMMAR_WORDS

@@ -69,13 +69,45 @@ NOOP_TEXT = (
 _REVISION_WORDS = {"undo": "undo", "redo": "redo", "first": "go back to the first version"}
 
 
+def _keys(c: Clause) -> str | None:
+    """Keyboard habits: ctrl+z / cmd-z / ⌘Z undo; ctrl+shift+z / ctrl+y / cmd+shift+z redo."""
+    words = set(c.words)
+    if words & {"ctrl-z", "cmd-z"}:
+        return "undo"
+    if words & {"ctrl-y", "cmd-y"}:
+        return "redo"
+    held = bool(words & {"ctrl", "cmd", "command", "control"}) or c.source.lstrip().startswith("⌘")
+    if not held or len(c.words) > 4:
+        return None
+    if "y" in words or ("z" in words and "shift" in words):
+        return "redo"
+    return "undo" if "z" in words else None
+
+
+def _steps(c: Clause) -> int:
+    """ "undo twice", "go back two steps", "revert my last 3 edits" → how many steps."""
+    for t in c.toks:
+        if t.kind is Kind.MULT and t.value == int(t.value) and 2 <= t.value <= 20:
+            return int(t.value)
+    for i, t in enumerate(c.toks):
+        if t.kind is Kind.NUM and t.value == int(t.value) and 2 <= t.value <= 20:
+            nxt = c.toks[i + 1] if i + 1 < len(c.toks) else None
+            if nxt is None or nxt.is_word(*_STEP_NOUNS):
+                return int(t.value)
+    return 1
+
+
+_STEP_NOUNS = ("steps", "step", "edits", "edit", "changes", "change", "times", "things", "actions")
+
+
 def _revision(c: Clause) -> Revision | None:
     if c.has("first_version"):
         return Revision("first")
-    if c.has("redo"):
-        return Revision("redo")
-    if c.has("undo"):
-        return Revision("undo")
+    key = _keys(c)
+    if c.has("redo") or key == "redo":
+        return Revision("redo", _steps(c))
+    if c.has("undo") or key == "undo":
+        return Revision("undo", _steps(c))
     return None
 
 

@@ -111,6 +111,7 @@ class Info:
 @dataclass(frozen=True)
 class Revision:
     which: Literal["undo", "redo", "first"]
+    steps: int = 1
 
 
 @dataclass(frozen=True)

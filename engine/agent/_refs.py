@@ -172,8 +172,13 @@ def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> list[str]:
     """ "the product detail shot": the words of one clip's file name, said in order ("the lifestyle
     images": every clip whose name starts so, when the noun after them is plural)."""
     hits: list[str] = []
+    if toks[i].kind is not Kind.WORD:
+        return []
+    first = toks[i].norm
     for s in v.mains:
         words = name_words(s.name)
+        if not words or words[0] != first:
+            continue
         if len(words) < 2 and not (words and len(words[0]) > 3):
             continue
         window = toks[i : i + len(words)]

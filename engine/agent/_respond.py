@@ -61,6 +61,19 @@ def respond(
 def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
     target = {"undo": history.undo, "redo": history.redo, "first": history.first}[r.which]
     what = {"undo": "undo", "redo": "redo", "first": "go back to"}[r.which]
+    if r.steps > 1:
+        chain = history.undo_chain if r.which == "undo" else history.redo_chain
+        if not chain:
+            return Turn("answer", (), "Nothing to undo yet." if r.which == "undo" else "Nothing to redo.")
+        if len(chain) < r.steps:
+            return Turn(
+                "answer",
+                (),
+                f"There {'is' if len(chain) == 1 else 'are'} only {len(chain)} step"
+                f"{'' if len(chain) == 1 else 's'} to {what}, so nothing changed; "
+                f'say "{what}" on its own to go back one.',
+            )
+        target = chain[r.steps - 1]
     if target is None:
         nothing = {
             "undo": "Nothing to undo yet.",
@@ -85,6 +98,7 @@ def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
         reply,
         revision=r.which,
         cost=COSTS["revision"],
+        steps=r.steps,
     )
 
 

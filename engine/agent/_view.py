@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from engine.agent import _lexicon as lx
@@ -134,7 +135,12 @@ def _split_name(stem: str) -> list[str]:
 
 def name_words(filename: str) -> list[str]:
     """music_calm-01.mp3 → ["music", "calm"]."""
-    return _split_name(filename.lower().rsplit(".", 1)[0])
+    return list(_name_words(filename))
+
+
+@lru_cache(maxsize=1024)
+def _name_words(filename: str) -> tuple[str, ...]:
+    return tuple(_split_name(filename.lower().rsplit(".", 1)[0]))
 
 
 def _int(v: Any, default: int = 0) -> int:
