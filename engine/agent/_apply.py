@@ -207,7 +207,8 @@ def _reorder(d: Draft, a: dict[str, Any]) -> Draft:
 
 
 def _duplicate(d: Draft, a: dict[str, Any]) -> Draft:
-    return eo.apply_op(d, eo.DuplicateClip(resolve_main(d, a["target"])[0]))
+    to = a.get("to")
+    return eo.apply_op(d, eo.DuplicateClip(resolve_main(d, a["target"])[0], None if to is None else int(to)))
 
 
 def _split(d: Draft, a: dict[str, Any]) -> Draft:

@@ -496,6 +496,8 @@ def _audio_role(c: Clause, v: View) -> str:
 
 
 def _audio_remove_test(c: Clause, v: View) -> bool:
+    if c.percents or c.has_word("volume", "level"):
+        return False  # "drop the music to 20%": a verb of removal with a level is a volume
     return c.has("remove", "cut") or c.has_word("nomusic", "novoice")
 
 
@@ -761,7 +763,7 @@ def _speed_test(c: Clause, v: View) -> bool:
         c.has("speedup")
         or _slower(c)
         or split_up
-        or (bool(c.multipliers) and _length_factor(c) is None)  # "2x" is a speed, "2x longer" a length
+        or (bool(c.multipliers) and _length_factor(c) is None and not _shown_again(c))  # "2x": a speed
         or c.has_word("speed", "normal_speed", "slowmo")
     )
 
@@ -851,13 +853,20 @@ def _split(c: Clause, v: View) -> Fill:
     return [_op(c, "split_segment", target=None, at_ms=at, relative=False, half=False)]
 
 
+def _shown_again(c: Clause) -> bool:
+    """ "show the first photo twice", "play clip 2 again at the end": a clip seen again is a copy."""
+    again = 2.0 in c.multipliers or c.has_word("again")
+    return again and c.has_word("show", "see", "play", "display", "use", "include") and not c.quotes
+
+
 def _duplicate(c: Clause, v: View) -> Fill:
     target = _one_target(c, v, "duplicate")
     if isinstance(target, Question):
         return target
     if target is None:
         return Question(f"Which clip should I duplicate: {_clip_list(v)}?")
-    return [_op(c, "duplicate_segment", target=target)]
+    to = -1 if c.has_word("at_end", "to_end") else 0 if c.has_word("at_start", "to_start") else None
+    return [_op(c, "duplicate_segment", target=target, to=to)]
 
 
 def _bare_numbers(c: Clause) -> list[int]:
@@ -1090,7 +1099,7 @@ def _length_factor(c: Clause) -> float | None:
     """ "half as long" → 0.5, "twice as long" / "double the length" → 2, "3x longer" → 3."""
     if not c.has_word("long", "longer", "length", "duration", "short", "shorter"):
         return None
-    if c.has_word("half"):
+    if c.has_word("half", "halve", "halved", "halving"):
         return 0.5
     if c.has_word("double", "doubled"):
         return 2.0
@@ -1326,9 +1335,13 @@ INTENTS: tuple[Intent, ...] = (
     Intent("split", _fs("split"), _split),
     Intent(
         "duplicate",
-        _fs("duplicate"),
+        frozenset(),
         _duplicate,
-        test=lambda c, v: not c.has_word("double_speed") and _length_factor(c) is None,
+        test=lambda c, v: (
+            (c.has("duplicate") or _shown_again(c))
+            and not c.has_word("double_speed")
+            and _length_factor(c) is None
+        ),
     ),
     Intent("replace_clip", frozenset(), _replace_clip, test=_replace_clip_test),
     Intent(

@@ -909,7 +909,7 @@ GRAMMAR_WORDS = _words(
     "longer faster slower quicker smoother snappier gentler extra less more through behind front back "
     "maximum minimum full include append insert footage shoot film animate scene shots generate except "
     "excluding besides ctrl cmd command control shift z y ctrl-z cmd-z ctrl-y cmd-y steps step edits "
-    "changes actions"
+    "changes actions halve halved halving twice again"
 )
 _KNOWN = (
     GRAMMAR_WORDS

@@ -18,6 +18,7 @@ No I/O and no timeline calls. The decisions, in order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -149,8 +150,19 @@ def _is_ai_request(c: Clause) -> bool:
     )
 
 
+_LIST_MARKER = re.compile(r"(?m)^[ \t]*(?:\(?\d{1,2}[).:]|[-*•·]|\d{1,2}\.(?!\d))[ \t]+")
+
+
+def _unlist(text: str) -> str:
+    """A numbered or bulleted list ("1) make the intro 2s\n2) move ...") is one instruction per line."""
+    if "\n" not in text or not _LIST_MARKER.search(text):
+        return text
+    lines = [_LIST_MARKER.sub("", line).strip() for line in text.splitlines()]
+    return ". ".join(line.rstrip(".;") for line in lines if line)
+
+
 def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outcome:
-    text = message[:MAX_MESSAGE_CHARS]
+    text = _unlist(message[:MAX_MESSAGE_CHARS])
     toks = tokenize(text)
     whole = Clause(tuple(toks), text)
     if whole.is_empty:
