@@ -622,6 +622,9 @@ def _cjk_times(toks: list[Tok]) -> list[Tok]:
     return out
 
 
+_PHRASE_STARTS = frozenset(k[0] for k in lx.PHRASES)
+
+
 def _phrases(toks: list[Tok]) -> list[Tok]:
     """Multi-word phrases of the lexicon become one word ("background music" → background_music)."""
     out: list[Tok] = []
@@ -629,7 +632,7 @@ def _phrases(toks: list[Tok]) -> list[Tok]:
     n = len(toks)
     while i < n:
         matched = False
-        if toks[i].kind is Kind.WORD:
+        if toks[i].kind is Kind.WORD and toks[i].norm in _PHRASE_STARTS:
             for length in range(min(lx.MAX_PHRASE, n - i), 1, -1):
                 window = toks[i : i + length]
                 if all(w.kind is Kind.WORD for w in window):
