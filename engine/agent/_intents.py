@@ -901,8 +901,22 @@ def _reorder(c: Clause, v: View) -> Fill:
     )
 
 
+def _leads_with(c: Clause) -> int | None:
+    """ "lead with clip C", "open with the detail shot" → 0; "end on / close with the front shot" → -1."""
+    words = c.words
+    for i, w in enumerate(words[:-1]):
+        if words[i + 1] not in ("with", "on"):
+            continue
+        if w in ("lead", "open", "begin", "start", "starts", "opens", "leads", "kick"):
+            return 0
+        if w in ("end", "close", "finish", "ends", "closes", "finishes", "wrap"):
+            return -1
+    return None
+
+
 def _move_test(c: Clause, v: View) -> bool:
-    return bool(_refs(c, v)) and (c.has("move") or _ends_with_place(c))
+    placed = c.has("move") or _ends_with_place(c) or _leads_with(c) is not None
+    return bool(_refs(c, v)) and placed
 
 
 def _ends_with_place(c: Clause) -> bool:
@@ -923,6 +937,11 @@ def _ends_with_place(c: Clause) -> bool:
 def _move(c: Clause, v: View) -> Fill:
     found = main_refs(c, v)
     pos, target = found[0]
+    if (lead := _leads_with(c)) is not None:
+        group = [r for p, r in found if p == pos]
+        if len(group) > 1:
+            return [_op(c, "move_segments", targets=tuple(group if lead == -1 else reversed(group)), to=lead)]
+        return [_op(c, "move_segment", target=target, to=lead, after=None, before=None)]
     dest = destination(c, v, pos)
     if dest is None:
         return Question(
@@ -933,6 +952,20 @@ def _move(c: Clause, v: View) -> Fill:
         order = group if dest.index == -1 else list(reversed(group))
         return [_op(c, "move_segments", targets=tuple(order), to=dest.index)]
     return [_op(c, "move_segment", target=target, to=dest.index, after=dest.after, before=dest.before)]
+
+
+def _unwanted_test(c: Clause, v: View) -> bool:
+    """ "I don't want the lifestyle photos in there": clips the user does not want are removed."""
+    negated = c.has_word("want", "need") and c.has_word("don't", "dont", "not", "no")
+    return negated and bool(_refs(c, v)) and not c.has("text", "title", "music", "voiceover")
+
+
+def _photo_background(c: Clause, v: View) -> Fill:
+    return Answer(
+        "I can't cut out or replace what is behind the subject of a photo with the local engine. The "
+        'closest I can do is how a photo fills the frame: "fit the photos with a blurred background" or '
+        '"fill the frame".'
+    )
 
 
 def _remove_clip_test(c: Clause, v: View) -> bool:
@@ -1276,6 +1309,12 @@ _AUDIO = _fs("music voiceover")
 
 INTENTS: tuple[Intent, ...] = (
     Intent("ai_footage", _fs("ai"), _ai, unless=_fs("text title")),
+    Intent(
+        "photo_background",
+        frozenset(),
+        _photo_background,
+        test=lambda c, v: c.has_word("background", "backdrop", "backgrounds") and not c.has("music", "fit"),
+    ),
     Intent("speech", frozenset(), _speech, test=_speech_test),
     Intent(
         "vague",
@@ -1351,6 +1390,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
     Intent("move", frozenset(), _move, test=_move_test),
     Intent("remove_clip", _fs("remove cut"), _remove_clip, test=_remove_clip_test),
+    Intent("unwanted_clips", frozenset(), _remove_clip, test=_unwanted_test),
     Intent("mood", frozenset(), _mood, test=_mood_test),
     Intent("trim", frozenset(), _trim, test=_trim_test),
     Intent("total_duration", frozenset(), _total, test=_total_test),

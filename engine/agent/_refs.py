@@ -151,6 +151,18 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
             continue
         if names := _clip_words_match(toks, i, v):
             out += [(i, MainRef(file=name)) for name in names]
+            if (shot := _shot_noun_after(toks, i)) is not None:
+                consumed.add(shot)  # "the lifestyle photos": the noun names those clips, not all
+            continue
+        if (found := _content_match(toks, i, v)) is not None:
+            names, noun_at = found
+            out += [(i, MainRef(file=name)) for name in names]
+            consumed.add(noun_at)
+            continue
+        middle = _shot_noun_after(toks, i) if t.is_word("middle") else None
+        if middle is not None and len(v.mains) % 2:
+            out.append((i, MainRef(index=len(v.mains) // 2)))  # "the middle image" (an odd count)
+            consumed.add(middle)
             continue
         if (
             t.kind is Kind.WORD
@@ -166,6 +178,67 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
                 kind: Literal["all", "image"] = "image" if images else "all"
                 out.append((i, MainRef(every=kind)))
     return out
+
+
+SHOT_NOUNS = frozenset(
+    {
+        "shot",
+        "shots",
+        "photo",
+        "photos",
+        "image",
+        "images",
+        "picture",
+        "pictures",
+        "pic",
+        "pics",
+        "clip",
+        "clips",
+        "scene",
+        "scenes",
+        "view",
+        "views",
+        "slide",
+        "slides",
+        "still",
+        "stills",
+        "one",
+        "ones",
+        "angle",
+        "frame",
+        "footage",
+        "video",
+    }
+)
+_PLURAL_SHOTS = frozenset(w for w in SHOT_NOUNS if w.endswith("s") and w != "footage")
+
+
+def _shot_noun_after(toks: Sequence[Tok], i: int) -> int | None:
+    """The index of a shot noun right after token i (one word may sit between: "side view shot")."""
+    for j in (i + 1, i + 2):
+        if j < len(toks) and toks[j].kind is Kind.WORD and toks[j].norm in SHOT_NOUNS:
+            return j
+        if j < len(toks) and toks[j].kind is not Kind.WORD:
+            return None
+    return None
+
+
+def _content_match(toks: Sequence[Tok], i: int, v: View) -> tuple[list[str], int] | None:
+    """ "the detail shot", "the side view", "the front one", "the lifestyle photos": a word of the file
+    names followed by a shot noun. One clip has it: that clip; several: all of them when the noun is
+    plural ("the lifestyle photos"), else nothing (the caller asks)."""
+    t = toks[i]
+    if t.kind is not Kind.WORD or t.norm in _SKIP or t.norm in SHOT_NOUNS or len(t.norm) < 2:
+        return None
+    noun = _shot_noun_after(toks, i)
+    if noun is None:
+        return None
+    names = list(dict.fromkeys(s.name for s in v.mains if t.norm in name_words(s.name)))
+    if not names:
+        return None
+    if len(names) == 1 or toks[noun].norm in _PLURAL_SHOTS:
+        return names, noun
+    return None
 
 
 def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> list[str]:
