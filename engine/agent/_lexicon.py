@@ -924,6 +924,25 @@ _KNOWN = (
 )
 
 
+# Words with no content of their own: articles, pronouns, auxiliaries, politeness and fillers. A
+# message whose other words are all known has nothing the grammar overlooked.
+FUNCTION_WORDS = _words(
+    "a an the i me my we us our you your he she they it its this that these those there here what "
+    "which who whom whose how when why is are was were be been being am do does did done have has had "
+    "can could would will should shall may might must to of in on at by for from with without into "
+    "onto over under up down out off about as so than too very really just also only now then okay "
+    "ok hmm hm um uh like actually honestly basically maybe perhaps pls plz please thanks thank kindly "
+    "yes no not don't dont doesn't isn't can't won't i'd i'm let's lets bit little some any more most "
+    "much many one ones and or but if because while all both each every either neither own same such "
+    "again still yet already even way lot lots quite rather pretty well right sure"
+)
+
+
+def is_known(word: str) -> bool:
+    """Is the word part of the agent's vocabulary (a concept, a grammar word, a number, a function word)?"""
+    return word in _KNOWN or word in _COMMON or word in FUNCTION_WORDS
+
+
 def _one_slip(a: str, b: str) -> bool:
     """Damerau distance exactly 1: one letter changed, added, dropped, or two neighbours swapped."""
     if a == b or abs(len(a) - len(b)) > 1:

@@ -42,7 +42,7 @@ from engine.agent._plan import (
 )
 from engine.agent._refs import main_refs
 from engine.agent._types import Draft, MediaRef
-from engine.agent._view import TextInfo, View, make_view, secs
+from engine.agent._view import TextInfo, View, make_view, name_words, secs
 
 __all__ = ["parse"]
 
@@ -428,6 +428,54 @@ def _recall(c: Clause, view: View) -> Clause | Question:
     return c
 
 
+def _unknown_words(c: Clause, view: View) -> list[str]:
+    """Content words of the clause that the vocabulary and the uploads' names do not know."""
+    names = {w for m in view.media for w in name_words(m.filename)}
+    return [
+        w
+        for w in c.words
+        if w.isalpha() and len(w) > 2 and not lx.is_known(w) and w not in names and w.isascii()
+    ]
+
+
+def _clip_choices(view: View) -> str:
+    return ", ".join(f"{i + 1}. {s.name} ({secs(s.st)}-{secs(s.st + s.d)})" for i, s in enumerate(view.mains))
+
+
+def _clarify(c: Clause, view: View) -> str:
+    """One focused question about a clause whose action is clear and whose target or amount is not."""
+    clips = _clip_choices(view)
+    if c.has("move"):
+        if c.has("text", "title") and view.texts:
+            return "which text should move, and to when (e.g. \"move 'Sale' to 8s\")"
+        if c.has("clip") or not view.texts:
+            return f"which clip should move, and where to: {clips}"
+        return "should a clip or a text move, and where to"
+    if c.has("shorten", "lengthen"):
+        which = "shorter" if c.has("shorten") else "longer"
+        return f"which clip should be {which}, and how long should it be: {clips}"
+    if c.has("swap"):
+        return f"which two clips should swap places: {clips}"
+    if c.has("text", "title", "caption"):
+        return "what should change about the text: its words, size, colour, position or timing"
+    if c.has("remove"):
+        return "what should I remove: a clip, a text, the music or the voiceover"
+    return "what should change, and how"
+
+
+def _ask(c: Clause, view: View, understood: Sequence[str]) -> Question:
+    """The one question: about the unclear part; the clear parts wait for the answer."""
+    part = c.text.replace("?", "").replace("？", "").strip()
+    question = _clarify(c, view)
+    if understood:
+        done = "; ".join(f'"{u}"' for u in understood).replace("?", "")
+        return Question(f'Nothing changed yet: I understood {done}. For "{part}", {question}?')
+    return Question(f"{question[0].upper()}{question[1:]}?")
+
+
+_ABILITY = ("add", "remove", "change", "make", "move", "shorten", "lengthen", "swap", "split", "duplicate")
+
+
 def _leaves_alone(c: Clause) -> bool:
     """ "keep the music", "leave the title as it is": a part of a message that asks for no change."""
     words = [w for w in c.words if w not in ("but", "and", "please", "just")]
@@ -548,11 +596,15 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                     return Noop(
                         "Glad you like it. Tell me what to change next, or export it with the export tool."
                     )
+                if c.has(*_ABILITY) and not _unknown_words(c, view) and not _is_ai_request(c):
+                    return _ask(c, view, ())  # "shorten the shot", "shift that a bit"
                 if _is_ai_request(c) or c.has("add", "generate", "change", "make", "use", "remove", "move"):
                     return Answer(f'I can\'t do "{c.text}" with the local engine. ' + CAN_DO)
                 return Noop(NOOP_TEXT)
             asks = c.has("add", "remove", "change", "make", "move", "generate", "use")
             if asks or (c.has(*_NOUNS, "transition", "motion") and not c.has("praise")):
+                if not _unknown_words(c, view) and not _is_ai_request(c):
+                    return _ask(c, view, understood)
                 done = "; ".join(f'"{u}"' for u in understood) or "the rest"
                 return Answer(f'I understood {done} but not "{c.text}", so nothing changed. ' + CAN_DO)
             if (route := _route(c)) is not None:
