@@ -676,7 +676,9 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     if plan.bgm is not None:
         before = d
         bgm = plan.bgm
-        d = eo.apply_op(d, eo.SetAudio("bgm", bgm.media, name=bgm.name, source_d=bgm.source_d, loop=True))
+        d = eo.apply_op(
+            d, eo.SetAudio("bgm", bgm.media, name=bgm.name, source_d=bgm.source_d, loop=True, vol=bgm.vol)
+        )
         steps.append(
             ToolStep(
                 "set_audio",

@@ -194,7 +194,11 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
                 else ""
             )
             return Answer(AI_TEXT + offer)
-        if wants_generation(whole) or (media and whole.has("add", "use", "combine")):
+        if (
+            wants_generation(whole)
+            or (media and whole.has("add", "use", "combine"))
+            or _is_brief(whole, media)
+        ):
             return _generate(whole, media)
         if any(intent.matches(c, view) for c in clauses for intent in INTENTS):
             return Answer(
@@ -210,6 +214,27 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
     ):
         return _generate(whole, media)
     return _edit_plan(clauses, view)
+
+
+_BRIEF_VERBS_OK = frozenset(
+    {"make", "show", "use", "put", "give", "set", "keep", "let", "start", "add", "include"}
+)
+
+
+def _is_brief(c: Clause, media: Sequence[MediaRef]) -> bool:
+    """A brief without a verb ("15s vertical, front and side photos only", "title card 'Chapter 2', 4
+    seconds"): which media, how long, which shape, and no verb of editing."""
+    if set(c.words) & (lx.CLAUSE_VERBS - _BRIEF_VERBS_OK):
+        return False
+    names = {w for m in media if m.kind in ("image", "video") for w in name_words(m.filename)}
+    signals = (
+        bool(c.of_kind(Kind.DUR))
+        or c.has("aspect")
+        or bool(c.ratios)
+        or c.has_word("card", "cards", "slate", "nomusic", "novoice", "silent", "pics", "photos", "images")
+        or bool(set(c.words) & names)
+    )
+    return signals and not c.has("undo", "redo", "export", "credits", "status", "upload")
 
 
 def _generate(whole: Clause, media: Sequence[MediaRef]) -> Generate | Question:
