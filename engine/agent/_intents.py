@@ -1179,7 +1179,27 @@ def _edge_trim(c: Clause, v: View, edge: tuple[int, int]) -> Fill:
     return ops
 
 
+_ENDS = ("finish", "finishes", "end", "ends", "stop", "stops", "cut", "out")
+
+
+def _ends_at(c: Clause, v: View) -> list[Op] | None:
+    """ "the opening shot should finish at 0:04": one clip ends at a time → its new length."""
+    at = c.times.at
+    refs = [r for r in _refs(c, v) if r.every is None and r.index is not None]
+    if at is None or len(refs) != 1 or not c.has_word(*_ENDS) or c.times.range_ is not None:
+        return None
+    index = refs[0].index or 0
+    if not -len(v.mains) <= index < len(v.mains):
+        return None
+    start = v.mains[index].st
+    if at <= start:
+        return None
+    return [_op(c, "trim_segment", target=refs[0], d_ms=at - start, change_ms=None)]
+
+
 def _trim_test(c: Clause, v: View) -> bool:
+    if _ends_at(c, v) is not None:
+        return True
     if _edge(c) is not None and (c.has("shorten", "remove", "cut", "use", "make") or c.has_word("keep")):
         return True
     refs = _refs(c, v)
@@ -1196,6 +1216,8 @@ def _trim_test(c: Clause, v: View) -> bool:
 
 
 def _trim(c: Clause, v: View) -> Fill:
+    if (ends := _ends_at(c, v)) is not None:
+        return ends
     if (edge := _edge(c)) is not None:
         return _edge_trim(c, v, edge)
     if (span := _span_trim(c, v)) is not None:

@@ -309,7 +309,9 @@ def _first_pass(raws: Sequence[_Raw], *, typos: bool = True) -> list[Tok]:
             if norm.endswith("'s") and norm[:-2] in lx.NOUN_WORDS:
                 norm = norm[:-2]
             if typos:
-                norm = lx.correct(norm) or norm  # "trasition" → "transition"
+                norm = (
+                    lx.lemma(norm) or lx.correct(norm) or norm
+                )  # "swapping" → swap, "trasition" → transition
             toks.append(Tok(Kind.WORD, norm, r.start, r.end))
         elif r.kind == "cjkword":
             toks.append(Tok(Kind.WORD, r.text, r.start, r.end))

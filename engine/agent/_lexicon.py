@@ -938,6 +938,21 @@ FUNCTION_WORDS = _words(
 )
 
 
+@lru_cache(maxsize=4096)
+def lemma(word: str) -> str | None:
+    """An unknown -ing / -ed form of a known verb ("swapping" → "swap", "removing" → "remove")."""
+    if word in _KNOWN or word in _COMMON or not word.isalpha() or len(word) < 5:
+        return None
+    for suffix in ("ing", "ed"):
+        if not word.endswith(suffix):
+            continue
+        stem = word[: -len(suffix)]
+        for candidate in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
+            if candidate and concepts_of(candidate):
+                return candidate
+    return None
+
+
 def is_known(word: str) -> bool:
     """Is the word part of the agent's vocabulary (a concept, a grammar word, a number, a function word)?"""
     return word in _KNOWN or word in _COMMON or word in FUNCTION_WORDS

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from engine import timeline as tl
 from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import card_words, has_visuals, read_spec, wants_generation
@@ -124,6 +125,30 @@ _ASKING = frozenset(
 )
 
 
+_EDIT_CONCEPTS = frozenset(
+    {
+        "add",
+        "remove",
+        "change",
+        "move",
+        "shorten",
+        "lengthen",
+        "swap",
+        "split",
+        "duplicate",
+        "mute",
+        "lower",
+        "raise",
+        "speedup",
+        "slowdown",
+        "reorder",
+        "rename",
+        "fade",
+        "aspect",
+    }
+)
+
+
 def _info(c: Clause, view: View) -> Info | None:
     """ "how long is the video?", "what music is playing?", "what can you do?": facts, no change."""
     words = c.words
@@ -131,6 +156,8 @@ def _info(c: Clause, view: View) -> Info | None:
         return None
     if words[0] in ("is", "are", "do", "does") and not c.source.rstrip().endswith(("?", "？")):
         return None  # "do a crossfade between clips 1 and 2" is an instruction
+    if any(w != "do" and lx.concepts_of(w) & _EDIT_CONCEPTS for w in words[1:]):
+        return None  # "do you think we could lose the voiceover?" is a request too
     if c.has_word("can", "could") and c.has_word("you", "i"):
         if c.has(*(k for k, _ in ROUTES)):
             return None  # "how do I export?" is answered by the route
@@ -161,8 +188,24 @@ def _unlist(text: str) -> str:
     return ". ".join(line.rstrip(".;") for line in lines if line)
 
 
+_SIZE = re.compile(r"\b(\d{3,4})\s*[x×*]\s*(\d{3,4})(?:\s*(?:px|pixels?))?\b", re.IGNORECASE)
+
+
+def _sizes(text: str) -> str:
+    """A size in pixels ("1080 x 1080", "1920×1080px") is the canvas preset of its shape ("1:1")."""
+
+    def preset(m: re.Match[str]) -> str:
+        w, h = int(m.group(1)), int(m.group(2))
+        for name, (pw, ph) in tl.CANVAS_PRESETS.items():
+            if w * ph == h * pw:
+                return name
+        return m.group(0)
+
+    return _SIZE.sub(preset, text)
+
+
 def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outcome:
-    text = _unlist(message[:MAX_MESSAGE_CHARS])
+    text = _sizes(_unlist(message[:MAX_MESSAGE_CHARS]))
     toks = tokenize(text)
     whole = Clause(tuple(toks), text)
     if whole.is_empty:
