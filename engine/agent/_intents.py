@@ -1,18 +1,24 @@
-"""The intent table: what a clause asks for, and the slot filling that turns it into operations.
+"""The grammar: named rules as data, and the slot filling that turns a clause into operations.
 
-``INTENTS`` is read top to bottom; the first intent whose trigger matches a clause fills it. A trigger
-names concepts of ``_lexicon.CONCEPTS`` (any of ``any_of``, and any of ``also`` when given, none of
-``unless``) plus an optional extra test. A filler returns operations, or a ``Question`` (the clause is
-ambiguous: nothing changes, one focused question) or an ``Answer`` (it cannot be done, and why).
+Each :class:`Rule` is one row of ``RULES``: its name and family, the concepts of
+``_lexicon.CONCEPTS`` that trigger it (any of ``triggers``, any of ``also`` when given, none of
+``unless``) plus an optional extra test on the slots, an explicit ``priority``, the operations it
+produces (the applier's step names, each applied through :mod:`engine.ops`), and its own examples
+and counter-examples: messages it must read and messages it must leave to another rule.
+``tests/engine/agent/test_rules.py`` runs them all and fails on a rule that no example reaches.
 
-To teach the agent a new instruction: add words to the lexicon, and a row here.
+``match`` tries the rules whose triggers fire from the highest priority down; the first one that
+fills the clause wins. A filler returns operations, or a ``Question`` (the clause is ambiguous:
+nothing changes, one focused question) or an ``Answer`` (it cannot be done, and why).
+
+To teach the agent a new instruction: add words to the lexicon, and a rule with its examples here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, unquoted_text
@@ -23,7 +29,7 @@ from engine.agent._types import MediaRef
 from engine.agent._view import TextInfo, View, is_voice_like, name_words, secs
 from engine.agent._when import spoken_span
 
-__all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
+__all__ = ["AI_TEXT", "CAN_DO", "RULES", "Fill", "Rule", "match"]
 
 Fill = list[Op] | Question | Answer
 
@@ -41,17 +47,27 @@ _SIZE_DOWN = frozenset({"smaller", "tiny", "small", "little"})
 _STYLE_WORDS = _SIZE_UP | _SIZE_DOWN | set(lx.COLORS) | {"bold", "font", "size", "outline", "color", "colour"}
 
 
+Family = Literal["text", "clips", "audio", "canvas", "length", "look", "ask", "decline"]
+
+
 @dataclass(frozen=True)
-class Intent:
+class Rule:
+    """One reading of a clause: what triggers it, what it fills, what it produces, and its examples."""
+
     name: str
-    any_of: frozenset[str]
+    triggers: frozenset[str]
     fill: Callable[[Clause, View], Fill]
     also: frozenset[str] = frozenset()
     unless: frozenset[str] = frozenset()
     test: Callable[[Clause, View], bool] | None = None
+    priority: int = 0
+    family: Family = "clips"
+    produces: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    counter: tuple[str, ...] = ()
 
     def matches(self, c: Clause, v: View) -> bool:
-        if self.any_of and not c.has(*self.any_of):
+        if self.triggers and not c.has(*self.triggers):
             return False
         if self.also and not c.has(*self.also):
             return False
@@ -1329,16 +1345,41 @@ def _generic_clip_test(c: Clause, v: View) -> bool:
 _TEXT = _fs("text title caption")
 _AUDIO = _fs("music voiceover")
 
-INTENTS: tuple[Intent, ...] = (
-    Intent("ai_footage", _fs("ai"), _ai, unless=_fs("text title")),
-    Intent(
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "ai_footage",
+        _fs("ai"),
+        _ai,
+        unless=_fs("text title"),
+        priority=1000,
+        family="decline",
+        produces=(),
+        examples=("add a dancing robot", "generate AI footage of a beach"),
+        counter=("add a title 'Robot sale'",),
+    ),
+    Rule(
         "photo_background",
         frozenset(),
         _photo_background,
         test=lambda c, v: c.has_word("background", "backdrop", "backgrounds") and not c.has("music", "fit"),
+        priority=980,
+        family="decline",
+        produces=(),
+        examples=("remove the background from the product photos", "replace the backdrop of the photos"),
+        counter=("remove the background music",),
     ),
-    Intent("speech", frozenset(), _speech, test=_speech_test),
-    Intent(
+    Rule(
+        "speech",
+        frozenset(),
+        _speech,
+        test=_speech_test,
+        priority=960,
+        family="decline",
+        produces=(),
+        examples=("add automatic captions from the voiceover",),
+        counter=("add a caption 'Hi' at 2s",),
+    ),
+    Rule(
         "vague",
         _fs("quality"),
         _quality,
@@ -1348,53 +1389,289 @@ INTENTS: tuple[Intent, ...] = (
             and not c.has("text", "title", "music", "voiceover", "transition", "motion", "aspect")
             and (c.has_word(*_ASKS_BETTER) or c.has("make", "change", "generate"))  # "looks great" is praise
         ),
+        priority=940,
+        family="ask",
+        produces=(),
+        examples=("make it better", "can you improve the video"),
+        counter=("make the music better",),
     ),
-    Intent("add_card", frozenset(), _add_card, test=_card_test),
-    Intent("rename", _fs("rename"), _rename, test=lambda c, v: not _text_change_test(c, v) or c.has("video")),
-    Intent("text_change", frozenset(), _text_change, test=_text_change_test),
-    Intent(
+    Rule(
+        "add_card",
+        frozenset(),
+        _add_card,
+        test=_card_test,
+        priority=920,
+        family="clips",
+        produces=("add_main", "add_text"),
+        examples=("add a black card saying 'The end' at the end",),
+        counter=("add the text 'The end' at 28s",),
+    ),
+    Rule(
+        "rename",
+        _fs("rename"),
+        _rename,
+        test=lambda c, v: not _text_change_test(c, v) or c.has("video"),
+        priority=900,
+        family="text",
+        produces=("set_title", "edit_text"),
+        examples=("rename the video to Aurora",),
+        counter=("rename the caption 'Lifestyle' to 'Home'",),
+    ),
+    Rule(
+        "text_change",
+        frozenset(),
+        _text_change,
+        test=_text_change_test,
+        priority=880,
+        family="text",
+        produces=("edit_text",),
+        examples=("change the text 'Lifestyle' to 'At home'",),
+        counter=("change the music to the calm one",),
+    ),
+    Rule(
         "text_remove",
         _fs("remove cut"),
         _text_remove,
         test=lambda c, v: _targets_text(c, v) and not c.has("music", "voiceover"),
+        priority=860,
+        family="text",
+        produces=("remove_text",),
+        examples=("remove the caption 'Lifestyle'", "delete all the captions"),
+        counter=("remove the last photo",),
     ),
-    Intent("no_text", frozenset(), _no_text, test=lambda c, v: c.has_word("notext")),
-    Intent("text_style", frozenset(), _text_style, test=_style_test),
-    Intent("text_add", frozenset(), _text_add, test=_text_add_test),
-    Intent("text_move", frozenset(), _text_move, test=_text_move_test),
-    Intent("text_time", frozenset(), _text_time, test=_text_time_test),
-    Intent("canvas", frozenset(), _canvas, test=lambda c, v: c.has("aspect") or bool(c.ratios)),
-    Intent("clip_volume", frozenset(), _clip_volume, test=_clip_volume_test),
-    Intent(
+    Rule(
+        "no_text",
+        frozenset(),
+        _no_text,
+        test=lambda c, v: c.has_word("notext"),
+        priority=840,
+        family="text",
+        produces=("remove_text",),
+        examples=("no text",),
+        counter=("no music",),
+    ),
+    Rule(
+        "text_style",
+        frozenset(),
+        _text_style,
+        test=_style_test,
+        priority=820,
+        family="text",
+        produces=("edit_text",),
+        examples=("make the captions bigger", "make the text yellow"),
+        counter=("make the music louder",),
+    ),
+    Rule(
+        "text_add",
+        frozenset(),
+        _text_add,
+        test=_text_add_test,
+        priority=800,
+        family="text",
+        produces=("add_text", "set_title"),
+        examples=("add the text 'Sale' at 5s", "for the last 5 seconds show 'Tap to shop'"),
+        counter=("move the caption 'Lifestyle' to 20s",),
+    ),
+    Rule(
+        "text_move",
+        frozenset(),
+        _text_move,
+        test=_text_move_test,
+        priority=780,
+        family="text",
+        produces=("edit_text",),
+        examples=("move the caption 'Lifestyle' to 20s", "show the caption 'Product side' 2 seconds later"),
+        counter=("make the caption 'Lifestyle' 2 seconds longer",),
+    ),
+    Rule(
+        "text_time",
+        frozenset(),
+        _text_time,
+        test=_text_time_test,
+        priority=760,
+        family="text",
+        produces=("edit_text",),
+        examples=(
+            "make the caption 'Lifestyle' 2 seconds longer",
+            "keep the caption 'Product front' on for 5 seconds",
+        ),
+        counter=("move the caption 'Lifestyle' to 20s",),
+    ),
+    Rule(
+        "canvas",
+        frozenset(),
+        _canvas,
+        test=lambda c, v: c.has("aspect") or bool(c.ratios),
+        priority=740,
+        family="canvas",
+        produces=("set_canvas",),
+        examples=("make it vertical", "format this for YouTube Shorts", "resize it to 1080 x 1080 pixels"),
+        counter=("make it 20 seconds",),
+    ),
+    Rule(
+        "clip_volume",
+        frozenset(),
+        _clip_volume,
+        test=_clip_volume_test,
+        priority=720,
+        family="audio",
+        produces=("set_volume",),
+        examples=("clips3: mute the first clip's own sound", "clips3: lower the original audio to 20%"),
+        counter=("lower the music to 20%",),
+    ),
+    Rule(
         "audio_remove",
         frozenset(),
         _audio_remove,
         test=lambda c, v: (c.has(*_AUDIO) or c.has_word("nomusic", "novoice")) and _audio_remove_test(c, v),
+        priority=700,
+        family="audio",
+        produces=("remove_audio",),
+        examples=("remove the music", "kill the voiceover"),
+        counter=("drop the music to 20%",),
     ),
-    Intent("audio_dislike", _AUDIO, _dislike_audio, test=_dislike_test),
-    Intent("audio_timing", _AUDIO, _audio_timing, test=_audio_timing_test),
-    Intent("audio_loop", _AUDIO, _loop, test=lambda c, v: c.has_word("loop", "looping", "loops", "repeat")),
-    Intent("audio_fade", _fs("fade_in fade_out fade"), _audio_fade, also=_AUDIO),
-    Intent(
+    Rule(
+        "audio_dislike",
+        _AUDIO,
+        _dislike_audio,
+        test=_dislike_test,
+        priority=680,
+        family="audio",
+        produces=("set_audio",),
+        examples=("I don't like the music",),
+        counter=("I don't want the lifestyle photos in there",),
+    ),
+    Rule(
+        "audio_timing",
+        _AUDIO,
+        _audio_timing,
+        test=_audio_timing_test,
+        priority=660,
+        family="audio",
+        produces=("trim_segment", "set_audio"),
+        examples=("start the music at 10 seconds into the song",),
+        counter=("start the video with the detail shot",),
+    ),
+    Rule(
+        "audio_loop",
+        _AUDIO,
+        _loop,
+        test=lambda c, v: c.has_word("loop", "looping", "loops", "repeat"),
+        priority=640,
+        family="audio",
+        produces=("set_loop",),
+        examples=("don't loop the music", "loop the music"),
+        counter=("loop the intro",),
+    ),
+    Rule(
+        "audio_fade",
+        _fs("fade_in fade_out fade"),
+        _audio_fade,
+        also=_AUDIO,
+        priority=620,
+        family="audio",
+        produces=("set_fade",),
+        examples=("fade out the music", "fade in the music over 3 seconds"),
+        counter=("fade out the video",),
+    ),
+    Rule(
         "audio_volume",
         _AUDIO | _fs("audio"),
         _volume,
         test=lambda c, v: _volume_test(c, v) and not (c.has("mute", "unmute") and _refs(c, v)),
+        priority=600,
+        family="audio",
+        produces=("set_volume",),
+        examples=("set the music to 20%", "drop the background track down to 12 percent"),
+        counter=("remove the music",),
     ),
-    Intent("audio_set", _AUDIO, _audio_set, test=_audio_set_test),
-    Intent(
+    Rule(
+        "audio_set",
+        _AUDIO,
+        _audio_set,
+        test=_audio_set_test,
+        priority=580,
+        family="audio",
+        produces=("set_audio",),
+        examples=("use the calm music", "would you mind swapping in the calm music?"),
+        counter=("use the detail shot first",),
+    ),
+    Rule(
         "audio_file",
         frozenset(),
         _audio_set,
         test=lambda c, v: any((m := v.media_named(f)) is not None and m.kind == "audio" for f in c.files),
+        priority=560,
+        family="audio",
+        produces=("set_audio",),
+        examples=("music_calm.mp3 please",),
+        counter=("product_side.jpg first",),
     ),
-    Intent("transition", frozenset(), _transition, test=_transition_test),
-    Intent("video_fade", _fs("fade_in fade_out fade"), _video_fade, unless=_fs("transition")),
-    Intent("motion", _fs("motion"), _motion, unless=_fs("speedup slowdown")),
-    Intent("speed", frozenset(), _speed, test=_speed_test),
-    Intent("mute_clip", _fs("mute unmute"), _mute_clip),
-    Intent("split", _fs("split"), _split),
-    Intent(
+    Rule(
+        "transition",
+        frozenset(),
+        _transition,
+        test=_transition_test,
+        priority=540,
+        family="look",
+        produces=("set_transition",),
+        examples=("use wipe transitions", "make the transitions longer"),
+        counter=("fade out the music",),
+    ),
+    Rule(
+        "video_fade",
+        _fs("fade_in fade_out fade"),
+        _video_fade,
+        unless=_fs("transition"),
+        priority=520,
+        family="look",
+        produces=("set_fade",),
+        examples=("fade out the end of the video",),
+        counter=("fade out the music",),
+    ),
+    Rule(
+        "motion",
+        _fs("motion"),
+        _motion,
+        unless=_fs("speedup slowdown"),
+        priority=500,
+        family="look",
+        produces=("set_motion",),
+        examples=("add a slow zoom to the photos", "no zoom on the images"),
+        counter=("speed up the first photo",),
+    ),
+    Rule(
+        "speed",
+        frozenset(),
+        _speed,
+        test=_speed_test,
+        priority=480,
+        family="clips",
+        produces=("set_speed", "trim_segment"),
+        examples=("clips3: speed up the first clip 2x", "clips3: play clip 2 in slow motion"),
+        counter=("show the first photo twice",),
+    ),
+    Rule(
+        "mute_clip",
+        _fs("mute unmute"),
+        _mute_clip,
+        priority=460,
+        family="audio",
+        produces=("set_volume",),
+        examples=("clips3: mute the clip",),
+        counter=("mute the music",),
+    ),
+    Rule(
+        "split",
+        _fs("split"),
+        _split,
+        priority=440,
+        family="clips",
+        produces=("split_segment",),
+        examples=("split the first clip in half", "chop the first clip into two equal halves"),
+        counter=("halve the total length",),
+    ),
+    Rule(
         "duplicate",
         frozenset(),
         _duplicate,
@@ -1403,25 +1680,139 @@ INTENTS: tuple[Intent, ...] = (
             and not c.has_word("double_speed")
             and _length_factor(c) is None
         ),
+        priority=420,
+        family="clips",
+        produces=("duplicate_segment",),
+        examples=(
+            "duplicate the second photo",
+            "show the first photo twice",
+            "show the last photo again at the end",
+        ),
+        counter=("double the length of the first clip",),
     ),
-    Intent("replace_clip", frozenset(), _replace_clip, test=_replace_clip_test),
-    Intent(
-        "swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2
+    Rule(
+        "replace_clip",
+        frozenset(),
+        _replace_clip,
+        test=_replace_clip_test,
+        priority=400,
+        family="clips",
+        produces=("add_main", "remove_segment"),
+        examples=("two: replace the first photo with product_detail.jpg",),
+        counter=("replace the music with music_calm.mp3",),
     ),
-    Intent("reorder", _fs("reorder reverse"), _reorder),
-    Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
-    Intent("move", frozenset(), _move, test=_move_test),
-    Intent("remove_clip", _fs("remove cut"), _remove_clip, test=_remove_clip_test),
-    Intent("unwanted_clips", frozenset(), _remove_clip, test=_unwanted_test),
-    Intent("mood", frozenset(), _mood, test=_mood_test),
-    Intent("trim", frozenset(), _trim, test=_trim_test),
-    Intent("total_duration", frozenset(), _total, test=_total_test),
+    Rule(
+        "swap",
+        _fs("swap"),
+        _swap,
+        test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2,
+        priority=380,
+        family="clips",
+        produces=("swap_segments",),
+        examples=("swap the first and last photos", "swap the side view with the detail shot"),
+        counter=("swap the music",),
+    ),
+    Rule(
+        "reorder",
+        _fs("reorder reverse"),
+        _reorder,
+        unless=_fs("text title music voiceover"),
+        priority=360,
+        family="clips",
+        produces=("reorder_segments",),
+        examples=("reverse the order of the clips",),
+        counter=("reverse the text",),
+    ),
+    Rule(
+        "add_clip",
+        _fs("add"),
+        _add_clip,
+        test=_add_clip_test,
+        priority=340,
+        family="clips",
+        produces=("add_main",),
+        examples=("add product_side.jpg at the end",),
+        counter=("add the text 'Hi' at 3s",),
+    ),
+    Rule(
+        "move",
+        frozenset(),
+        _move,
+        test=_move_test,
+        priority=320,
+        family="clips",
+        produces=("move_segment", "move_segments"),
+        examples=("move the detail shot to the start", "clips3: lead with clip C please"),
+        counter=("move the caption 'Lifestyle' to 20s",),
+    ),
+    Rule(
+        "remove_clip",
+        _fs("remove cut"),
+        _remove_clip,
+        test=_remove_clip_test,
+        priority=300,
+        family="clips",
+        produces=("remove_segment",),
+        examples=("remove the last photo", "get rid of the detail shot"),
+        counter=("remove the caption 'Lifestyle'",),
+    ),
+    Rule(
+        "unwanted_clips",
+        frozenset(),
+        _remove_clip,
+        test=_unwanted_test,
+        priority=280,
+        family="clips",
+        produces=("remove_segment",),
+        examples=("I don't want the lifestyle photos in there",),
+        counter=("I don't want music",),
+    ),
+    Rule(
+        "mood",
+        frozenset(),
+        _mood,
+        test=_mood_test,
+        priority=260,
+        family="look",
+        produces=("set_transition", "set_audio", "set_motion"),
+        examples=("make it more energetic", "make it calmer"),
+        counter=("make the music calmer",),
+    ),
+    Rule(
+        "trim",
+        frozenset(),
+        _trim,
+        test=_trim_test,
+        priority=240,
+        family="clips",
+        produces=("trim_segment",),
+        examples=(
+            "make the first photo 3 seconds",
+            "would it be possible for the opening shot to finish at 0:04?",
+            "make the closing shot twice as long",
+        ),
+        counter=("make it 20 seconds",),
+    ),
+    Rule(
+        "total_duration",
+        frozenset(),
+        _total,
+        test=_total_test,
+        priority=220,
+        family="length",
+        produces=("set_total_duration",),
+        examples=("make it 20 seconds", "halve the total length", "honestly 16 seconds total is all I need"),
+        counter=("make the first photo 3 seconds",),
+    ),
 )
 
 
-def match(c: Clause, v: View) -> tuple[Intent, Fill] | None:
+_BY_PRIORITY: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda r: -r.priority))
+
+
+def match(c: Clause, v: View) -> tuple[Rule, Fill] | None:
     """The first intent of the table that matches the clause, with its filling."""
-    for intent in INTENTS:
+    for intent in _BY_PRIORITY:
         if intent.matches(c, v):
             fill = intent.fill(c, v)
             if isinstance(fill, list) and not fill:

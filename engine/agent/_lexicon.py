@@ -911,8 +911,18 @@ GRAMMAR_WORDS = _words(
     "excluding besides ctrl cmd command control shift z y ctrl-z cmd-z ctrl-y cmd-y steps step edits "
     "changes actions halve halved halving twice again"
 )
+# Words the rules read literally beside the concepts (markers of time, wishes, units, phrase results).
+RULE_WORDS = _words(
+    "& ad apiece appear appears begin begins starts stay stays stop once till halfway midpoint delay "
+    "auto automatic automatically transcribe transcribed transcript transcription backdrop backgrounds "
+    "blank card cards slate cent pct per per-cent max x nd rd st th nr num fold half-a-minute "
+    "half-minute doubled dislike hate prefer want wanna need new see play plus loop looping loops "
+    "loud low quiet noisy noise soft silent 第"
+)
 _KNOWN = (
     GRAMMAR_WORDS
+    | RULE_WORDS
+    | frozenset(w for v in PHRASES.values() for w in v.split())
     | frozenset(_WORD_CONCEPTS)
     | frozenset(UNITS)
     | frozenset(TENS)
@@ -975,7 +985,7 @@ def _one_slip(a: str, b: str) -> bool:
 @lru_cache(maxsize=4096)
 def correct(word: str) -> str | None:
     """The vocabulary word an unknown word is a typo of ("trasition" → "transition"), if exactly one."""
-    if len(word) < 5 or not word.isalpha() or word in _COMMON or word in _KNOWN:
+    if len(word) < 5 or not word.isalpha() or is_known(word):
         return None
     hits = sorted(t for t in _TYPO_TARGETS if _one_slip(word, t))
     meanings = {_meaning(t) for t in hits}

@@ -26,7 +26,7 @@ from engine import timeline as tl
 from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import card_words, has_visuals, read_spec, wants_generation
-from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
+from engine.agent._intents import AI_TEXT, CAN_DO, RULES, match
 from engine.agent._lexer import Kind, Tok, tokenize
 from engine.agent._plan import (
     Answer,
@@ -243,7 +243,7 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
             or _is_brief(whole, media)
         ):
             return _generate(whole, media)
-        if any(intent.matches(c, view) for c in clauses for intent in INTENTS):
+        if any(rule.matches(c, view) for c in clauses for rule in RULES):
             return Answer(
                 'There is no video yet. Describe the video to make, e.g. "make a 30-second promo '
                 'from these images with the upbeat music".'
