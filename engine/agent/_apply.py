@@ -605,13 +605,39 @@ def touched(before: Draft, after: Draft, op: Op) -> dict[str, Any] | None:
         if isinstance(target, TextRef) and op.name != "remove_text":
             return {"kind": "text", "ids": resolve_text(before, target)}
         if isinstance(target, MainRef) and op.name != "remove_segment":
-            return {"kind": "clip", "ids": resolve_main(before, target)}
+            ids = resolve_main(before, target)
+            return {"kind": "clip", "ids": ids, **_neighbours(after, ids), **_repeatable(op)}
+        removed = [
+            str(s["id"]) for s in _mains(before) if str(s["id"]) not in {str(x["id"]) for x in _mains(after)}
+        ]
+        if op.name == "remove_segment" and len(removed) == 1:  # "and the one after it too"
+            return {"kind": "removed", "ids": [], **_neighbours(before, removed), **_repeatable(op)}
     except ValueError:
         return None
     role = op.args.get("role") if op.name in _AUDIO_OPS else target
     if isinstance(role, str) and role in tl.AUDIO_ROLES and op.name != "remove_audio":
         return {"kind": "audio", "ids": [role]}
     return None
+
+
+def _neighbours(d: Draft, ids: list[str]) -> dict[str, str]:
+    """The clips just before and after the one touched ("the one after it")."""
+    order = [str(s["id"]) for s in _mains(d)]
+    if len(ids) != 1 or ids[0] not in order:
+        return {}
+    i = order.index(ids[0])
+    out = {}
+    if i > 0:
+        out["prev"] = order[i - 1]
+    if i + 1 < len(order):
+        out["next"] = order[i + 1]
+    return out
+
+
+def _repeatable(op: Op) -> dict[str, Any]:
+    """The last clip operation, without its target, so "do the same for the last one" can repeat it."""
+    args = {k: v for k, v in op.args.items() if isinstance(v, int | float | str | bool) and k != "target"}
+    return {"op": {"name": op.name, "args": args}}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -306,6 +306,8 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
         return c  # "…and make it vertical": "it" is the video
     end = c.toks[-1].end
     concept = next((k for k in ("music", "voiceover", "title") if prev.has(k)), None)
+    if concept in ("music", "voiceover") and c.times.any_length is not None and not c.percents:
+        return c  # "use the calm music, make it 20 seconds": the music's length follows the video
     if concept is not None:
         extra = [Tok(Kind.WORD, concept, end, end)]
     elif prev.quotes:
@@ -544,6 +546,42 @@ def _ask(c: Clause, view: View, understood: Sequence[str]) -> Question:
 _ABILITY = ("add", "remove", "change", "make", "move", "shorten", "lengthen", "swap", "split", "duplicate")
 
 
+_REPEATS = frozenset({"same", "too", "also", "likewise"})
+_REPEATABLE = frozenset(
+    {
+        "trim_segment",
+        "remove_segment",
+        "duplicate_segment",
+        "set_speed",
+        "set_motion",
+        "set_volume",
+        "set_fade",
+    }
+)
+
+
+def _repeat(c: Clause, view: View) -> list[Op] | None:
+    """ "do the same for the last one", "and the one after it too": the last clip edit, on another clip."""
+    if view.focus_op is None or not set(c.words) & _REPEATS:
+        return None
+    name, args = view.focus_op
+    if name not in _REPEATABLE or set(c.words) & (lx.CLAUSE_VERBS - {"do", "make", "let", "keep"}):
+        return None
+    ids = [s.id for s in view.mains]
+    target: MainRef | None = None
+    if c.has_word("after", "next", "following") and view.focus_next in ids:
+        target = MainRef(index=ids.index(str(view.focus_next)))
+    elif c.has_word("before", "previous", "preceding") and view.focus_prev in ids:
+        target = MainRef(index=ids.index(str(view.focus_prev)))
+    else:
+        refs = [r for _, r in main_refs(c, view) if r.every is None]
+        target = refs[0] if len(refs) == 1 else None
+    if target is None:
+        return None
+    key = "targets" if name == "remove_segment" else "target"
+    return [Op(name, {**dict(args), key: (target,) if key == "targets" else target}, c.text)]
+
+
 def _leaves_alone(c: Clause) -> bool:
     """ "keep the music", "leave the title as it is": a part of a message that asks for no change."""
     words = [w for w in c.words if w not in ("but", "and", "please", "just")]
@@ -598,7 +636,13 @@ def _advance(view: View, ops: Sequence[Op]) -> View:
                 texts = [t for t in texts if t.text not in named]
             elif o.args.get("text"):
                 texts = [replace(t, text=str(o.args["text"])) if t.text in named else t for t in texts]
-    return replace(view, texts=tuple(texts))
+    end, mains = view.end_ms, view.mains
+    for o in ops:
+        if o.name == "set_total_duration" and end > 0:  # later parts see the new length
+            total = int(o.args["total_ms"])
+            mains = tuple(replace(m, st=round(m.st * total / end), d=round(m.d * total / end)) for m in mains)
+            end = total
+    return replace(view, texts=tuple(texts), end_ms=end, mains=mains)
 
 
 def _fragments(c: Clause) -> list[Clause]:
@@ -650,6 +694,11 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     prev_ops: list[Op] = []
     for raw in [part for whole in clauses for part in _refine(whole, view)]:
         c = _carry(_except(raw), prev, prev_ops)
+        if prev is None and (again := _repeat(c, view)) is not None:
+            ops += again
+            understood.append(c.text)
+            prev, prev_ops = raw, again
+            continue
         if prev is None:
             recalled = _recall(c, view)
             if isinstance(recalled, Question):

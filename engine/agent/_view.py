@@ -63,6 +63,9 @@ class View:
     height: int = 1080
     focus_kind: str | None = None  # what the last edit touched (the draft's m.focus): text | clip | audio
     focus_ids: tuple[str, ...] = ()
+    focus_next: str | None = None  # the clip after the one the last edit touched (or removed)
+    focus_prev: str | None = None
+    focus_op: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # the last clip edit, to repeat
 
     def focus_texts(self) -> list[TextInfo]:
         return [t for t in self.texts if t.id in self.focus_ids] if self.focus_kind == "text" else []
@@ -214,4 +217,14 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
         *size,
         focus_kind=str(focus["kind"]) if isinstance(focus.get("kind"), str) else None,
         focus_ids=tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+        focus_next=str(focus["next"]) if isinstance(focus.get("next"), str) else None,
+        focus_prev=str(focus["prev"]) if isinstance(focus.get("prev"), str) else None,
+        focus_op=_focus_op(focus.get("op")),
     )
+
+
+def _focus_op(value: object) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        return None
+    args = value.get("args")
+    return value["name"], tuple(sorted(args.items())) if isinstance(args, dict) else ()
