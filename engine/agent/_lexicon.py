@@ -917,7 +917,7 @@ RULE_WORDS = _words(
     "auto automatic automatically transcribe transcribed transcript transcription backdrop backgrounds "
     "blank card cards slate cent pct per per-cent max x nd rd st th nr num fold half-a-minute "
     "half-minute doubled dislike hate prefer want wanna need new see play plus loop looping loops "
-    "loud low quiet noisy noise soft silent 第"
+    "loud low quiet noisy noise soft silent following preceding previous likewise same 第"
 )
 _KNOWN = (
     GRAMMAR_WORDS

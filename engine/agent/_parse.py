@@ -306,7 +306,13 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
         return c  # "…and make it vertical": "it" is the video
     end = c.toks[-1].end
     concept = next((k for k in ("music", "voiceover", "title") if prev.has(k)), None)
-    if concept in ("music", "voiceover") and c.times.any_length is not None and not c.percents:
+    audio_verb = c.has("fade", "fade_in", "fade_out", "lower", "raise", "mute", "unmute")
+    if (
+        concept in ("music", "voiceover")
+        and c.times.any_length is not None
+        and not c.percents
+        and not audio_verb
+    ):
         return c  # "use the calm music, make it 20 seconds": the music's length follows the video
     if concept is not None:
         extra = [Tok(Kind.WORD, concept, end, end)]
