@@ -2,8 +2,10 @@
 
     python bench/corpus.py [--core | --tools] [-v] [FILE.jsonl ...]
 
-Default files: ../shared/corpus/edits.jsonl beside the checkout (or $CORPUS; else the committed copy
-tests/engine/agent/corpus_shared.jsonl) and tests/engine/agent/corpus_extra.jsonl.
+Default files: ../shared/corpus/edits.jsonl and edits2.jsonl beside the checkout (or $CORPUS /
+$CORPUS2; else the committed copies tests/engine/agent/corpus_shared.jsonl and corpus_shared2.jsonl)
+and tests/engine/agent/corpus_extra.jsonl. The hold-out set (tests/engine/agent/holdout.jsonl) is
+measured on request: ``python bench/corpus.py tests/engine/agent/holdout.jsonl``.
 
 - ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
   and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the
@@ -40,7 +42,11 @@ from engine.agent import History, MediaRef, Turn, respond  # noqa: E402
 SHARED_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared.jsonl"
 _LIVE = ROOT.parent / "shared" / "corpus" / "edits.jsonl"
 SHARED = Path(os.environ.get("CORPUS") or (_LIVE if _LIVE.is_file() else SHARED_COPY))
+SHARED2_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared2.jsonl"
+_LIVE2 = ROOT.parent / "shared" / "corpus" / "edits2.jsonl"
+SHARED2 = Path(os.environ.get("CORPUS2") or (_LIVE2 if _LIVE2.is_file() else SHARED2_COPY))
 EXTRA = ROOT / "tests" / "engine" / "agent" / "corpus_extra.jsonl"
+HOLDOUT = ROOT / "tests" / "engine" / "agent" / "holdout.jsonl"
 PROMO_MESSAGE = "Combine these images and audio into a 30-second promotional video with text overlays"
 CLIPS_MESSAGE = "Make a 20-second video from these clips with background music"
 
@@ -392,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--tools", action="store_true", help="end to end through the tools on the local engine")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the last reply of failed cases")
     args = ap.parse_args(argv)
-    cases = load(args.files or [p for p in (SHARED, EXTRA) if p.exists()])
+    cases = load(args.files or [p for p in (SHARED, SHARED2, EXTRA) if p.exists()])
     if not args.tools:
         return 1 if run_all(cases, None, args.verbose) else 0
     import tempfile

@@ -27,7 +27,7 @@ from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
 from engine.agent._types import MediaRef
 from engine.agent._view import TextInfo, View, is_voice_like, name_words, secs
-from engine.agent._when import spoken_span
+from engine.agent._when import middle_is_time, spoken_span
 
 __all__ = ["AI_TEXT", "CAN_DO", "RULES", "Fill", "Rule", "match"]
 
@@ -442,7 +442,8 @@ def _text_add(c: Clause, v: View) -> Fill:
     span = spoken_span(c, v) if times.range_ is None else None
     if span is None and times.at is None and times.range_ is None:
         unplaced = len(c.of_kind(Kind.DUR)) - (times.for_ is not None)
-        if unplaced > 0 or c.has_word("when", "once", "halfway", "midpoint", "middle", "until"):
+        timed = c.has_word("when", "once", "halfway", "midpoint", "until") or middle_is_time(c)
+        if unplaced > 0 or timed:
             return Question(
                 f'When should "{new[0]}" appear, and for how long (e.g. "at 10s for 3 seconds", '
                 '"for the last 5 seconds", "during the second shot")?'
@@ -514,7 +515,8 @@ def _audio_role(c: Clause, v: View) -> str:
 def _audio_remove_test(c: Clause, v: View) -> bool:
     if c.percents or c.has_word("volume", "level"):
         return False  # "drop the music to 20%": a verb of removal with a level is a volume
-    return c.has("remove", "cut") or c.has_word("nomusic", "novoice")
+    unwanted = c.has_word("want", "need") and c.has_word("don't", "dont", "not")  # "I don't want the music"
+    return c.has("remove", "cut") or c.has_word("nomusic", "novoice") or unwanted
 
 
 def _audio_remove(c: Clause, v: View) -> Fill:

@@ -25,7 +25,7 @@ from engine.agent._plan import MainRef
 from engine.agent._refs import main_refs
 from engine.agent._view import View
 
-__all__ = ["HALF_WORDS", "Span", "spoken_span"]
+__all__ = ["HALF_WORDS", "Span", "middle_is_time", "spoken_span"]
 
 HALF_WORDS = frozenset({"halfway", "midpoint", "midway", "half-way"})
 _APPEAR = frozenset({"appears", "appear", "shows", "comes", "starts", "begins", "pops", "enters", "hits"})
@@ -87,7 +87,7 @@ def spoken_span(c: Clause, v: View) -> Span | None:
                 st = round(t.value)
                 for_ = c.times.for_
                 return Span(st, for_)
-    if words & HALF_WORDS or ("middle" in words and _middle_is_time(c)):
+    if words & HALF_WORDS or ("middle" in words and middle_is_time(c)):
         return Span(end // 2, c.times.for_)
     clip = _named_clip(c, v)
     if clip is not None and (span := _clip_span(v, clip)) is not None:
@@ -101,7 +101,7 @@ def spoken_span(c: Clause, v: View) -> Span | None:
     return None
 
 
-def _middle_is_time(c: Clause) -> bool:
+def middle_is_time(c: Clause) -> bool:
     """ "in the middle of the video" is a time; "the middle image" is a clip; "in the middle" a place."""
     toks = c.toks
     for i, t in enumerate(toks):
