@@ -763,7 +763,9 @@ CLAUSE_VERBS = _words(
     "add insert put place include remove delete drop erase ditch cut trim shorten lengthen extend make "
     "set change replace swap switch move shift nudge bring mute unmute split duplicate copy repeat fade_in "
     "fade_out fade undo redo rename reorder rearrange reverse use apply lower raise increase decrease "
-    "reduce boost speedup slowdown show display get give turn keep let start"
+    "reduce boost speedup slowdown show display get give turn keep let start kill lose ditch scrap erase "
+    "eliminate omit discard insert append nudge push relocate reposition clone divide tighten shrink "
+    "prolong stretch silence revert"
 ) | {
     "speedup",
     "slowdown",

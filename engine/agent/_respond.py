@@ -43,7 +43,7 @@ def respond(
             return Turn("answer", (), f"The video's draft is damaged, so nothing was changed: {exc}")
     outcome = parse(message if isinstance(message, str) else "", draft, media)
     if isinstance(outcome, Question):
-        return Turn("question", (), outcome.text)
+        return Turn("question", (), _one_question_mark(outcome.text))
     if isinstance(outcome, Answer):
         return Turn("answer", (), outcome.text)
     now = f"\nRight now: {sm.track_summary(draft)}" if draft is not None and tl.is_ready(draft) else ""
@@ -56,6 +56,12 @@ def respond(
     if isinstance(outcome, Generate):
         return _generate(outcome, media)
     return _edit(outcome, draft)
+
+
+def _one_question_mark(text: str) -> str:
+    """A question ends with its only question mark (one quoted with a text's words is dropped)."""
+    body = text.rstrip().rstrip("?？")
+    return body.replace("?", "").replace("？", "") + "?"
 
 
 def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
