@@ -668,9 +668,7 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     counts: dict[str, int] = {}
     for v in {(v.media or str(i), v.kind): v for i, v in enumerate(plan.visuals)}.values():
         counts[v.kind] = counts.get(v.kind, 0) + 1
-    what = ", ".join(
-        f"{n} {'colour card' if k == 'color' else k}{'s' if n > 1 else ''}" for k, n in counts.items()
-    )
+    what = ", ".join(f"{n} {sm.kind_noun(k)}{'s' if n > 1 else ''}" for k, n in counts.items())
     if len(plan.visuals) > sum(counts.values()):
         what += f" in {len(plan.visuals)} cuts"  # an energetic slideshow shows the photos again
     raw_steps = [

@@ -16,7 +16,7 @@ from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import GenSpec
 from engine.agent._types import MediaRef
-from engine.agent._view import is_voice_like, name_words, secs
+from engine.agent._view import is_voice_like, name_words, pick_audio, secs
 
 __all__ = [
     "GenPlan",
@@ -388,25 +388,7 @@ def _caption_from_name(filename: str) -> str | None:
 def _pick_music(spec: GenSpec, musics: Sequence[MediaRef]) -> MediaRef | None:
     if not musics:
         return None
-    if spec.music_file:
-        hit = next((m for m in musics if m.filename.lower() == spec.music_file.lower()), None)
-        if hit is not None:
-            return hit
-    wanted = spec.music_words - {"music", "track", "song", "background", "audio", "with", "the", "and", "a"}
-    for m in musics:
-        if wanted & set(name_words(m.filename)):
-            return m
-    for group in lx.MUSIC_MOODS:
-        if wanted & group:
-            for m in musics:
-                if group & set(name_words(m.filename)):
-                    return m
-    mood_group = {"energetic": lx.MUSIC_MOODS[0], "calm": lx.MUSIC_MOODS[1]}.get(spec.mood)
-    if mood_group is not None:
-        for m in musics:
-            if mood_group & set(name_words(m.filename)):
-                return m
-    return musics[0]
+    return pick_audio(musics, spec.music_words, spec.music_file, spec.mood) or musics[0]
 
 
 def card_words(spec: GenSpec) -> list[str]:

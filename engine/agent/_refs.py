@@ -15,7 +15,7 @@ from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind, Tok
 from engine.agent._plan import MainRef, TextRef
 from engine.agent._types import MediaRef
-from engine.agent._view import TextInfo, View, is_voice_like, name_words
+from engine.agent._view import TextInfo, View, is_voice_like, name_words, pick_audio
 
 __all__ = [
     "Destination",
@@ -425,32 +425,6 @@ def _texts_named(c: Clause, v: View) -> list[TextInfo]:
 # uploads
 
 
-_GENERIC_NAME_WORDS = frozenset(
-    {
-        "music",
-        "track",
-        "song",
-        "audio",
-        "bgm",
-        "the",
-        "a",
-        "background",
-        "sound",
-        "file",
-        "mp3",
-        "wav",
-        "instead",
-        "as",
-        "use",
-        "with",
-        "for",
-        "to",
-        "swap",
-        "change",
-    }
-)
-
-
 def audio_choice(c: Clause, v: View, role: str) -> MediaRef | None:
     """The audio upload a clause names: by file name, else by words of its name ("the calm track")."""
     for f in c.files:
@@ -459,16 +433,7 @@ def audio_choice(c: Clause, v: View, role: str) -> MediaRef | None:
             return m
     audios = [m for m in v.media if m.kind == "audio"]
     pool = [m for m in audios if is_voice_like(m) == (role == "voiceover")] or audios
-    words = set(c.words) - _GENERIC_NAME_WORDS
-    for m in pool:
-        if words & set(name_words(m.filename)):
-            return m
-    for group in lx.MUSIC_MOODS:
-        if words & group:
-            for m in pool:
-                if group & set(name_words(m.filename)):
-                    return m
-    return None
+    return pick_audio(pool, set(c.words))
 
 
 def unused_audio(v: View, role: str) -> MediaRef | None:

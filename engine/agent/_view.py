@@ -146,6 +146,62 @@ def _name_words(filename: str) -> tuple[str, ...]:
     return tuple(_split_name(filename.lower().rsplit(".", 1)[0]))
 
 
+_GENERIC_NAME_WORDS = frozenset(
+    {
+        "music",
+        "track",
+        "song",
+        "audio",
+        "bgm",
+        "the",
+        "a",
+        "background",
+        "sound",
+        "file",
+        "mp3",
+        "wav",
+        "instead",
+        "as",
+        "use",
+        "with",
+        "for",
+        "to",
+        "swap",
+        "change",
+    }
+)
+
+
+def pick_audio(
+    pool: Sequence[MediaRef],
+    words: set[str] | frozenset[str],
+    file: str | None = None,
+    mood: str | None = None,
+) -> MediaRef | None:
+    """The one way music (or a voiceover) is picked from what was said, for a generation and an edit:
+    the file named, else a word of a file's name ("the calm track"), else a mood word of the message
+    that a file's name shares, else the mood of the video; None when nothing says which."""
+    if file is not None:
+        hit = next((m for m in pool if m.filename.lower() == file.lower()), None)
+        if hit is not None:
+            return hit
+    wanted = set(words) - _GENERIC_NAME_WORDS
+    for m in pool:
+        if wanted & set(name_words(m.filename)):
+            return m
+    for group in lx.MUSIC_MOODS:
+        if wanted & group:
+            for m in pool:
+                if group & set(name_words(m.filename)):
+                    return m
+    mood_group = {"energetic": lx.MUSIC_MOODS[0], "calm": lx.MUSIC_MOODS[1]}.get(mood or "")
+    if mood_group is not None:
+        for m in pool:
+            if mood_group & set(name_words(m.filename)):
+                return m
+    return None
+
+
 def _int(v: Any, default: int = 0) -> int:
     return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else default
 
