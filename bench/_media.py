@@ -1,4 +1,4 @@
-"""Generated media for the render benchmark (SCENARIO.md): photo-like stills and synthetic audio.
+"""Generated media for the render benchmark (bench/render_bench.py): photo-like stills and synthetic audio.
 
 Everything is made here with numpy and Pillow, deterministic from a seed, so every run of the
 benchmark (and every machine) measures the same inputs.

@@ -2,10 +2,10 @@
 
     python bench/corpus.py [--core | --tools] [-v] [FILE.jsonl ...]
 
-Default files: ../shared/corpus/edits.jsonl and edits2.jsonl beside the checkout (or $CORPUS /
-$CORPUS2; else the committed copies tests/engine/agent/corpus_shared.jsonl and corpus_shared2.jsonl)
-and tests/engine/agent/corpus_extra.jsonl. The hold-out set (tests/engine/agent/holdout.jsonl) is
-measured on request: ``python bench/corpus.py tests/engine/agent/holdout.jsonl``.
+Default files: the user's corpora edits.jsonl and edits2.jsonl (``$CORPUS`` / ``$CORPUS2``, else the
+live copies when they sit beside the checkout, else the committed copies
+tests/engine/agent/corpus_shared.jsonl and corpus_shared2.jsonl) and tests/engine/agent/corpus_extra.jsonl.
+The hold-out set is measured on request: ``python bench/corpus.py tests/engine/agent/holdout.jsonl``.
 
 - ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
   and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the
@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -37,8 +37,8 @@ if str(ROOT) not in sys.path:
 
 from engine.agent import History, MediaRef, Turn, respond  # noqa: E402
 
-# The user's corpus lives in ../shared/ beside the checkout; a copy is committed so that the suite
-# runs it on any clone (refresh the copy when the shared one grows).
+# The user's corpus: a copy is committed so that the suite runs it on any clone; a live copy found
+# beside the checkout is preferred (refresh the committed one when the live one grows).
 SHARED_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared.jsonl"
 _LIVE = ROOT.parent / "shared" / "corpus" / "edits.jsonl"
 SHARED = Path(os.environ.get("CORPUS") or (_LIVE if _LIVE.is_file() else SHARED_COPY))
@@ -158,7 +158,7 @@ def _at(items: list[dict[str, Any]], index: int) -> dict[str, Any] | None:
     return items[index] if -len(items) <= index < len(items) else None
 
 
-def _check_one(kind: str, want: Any, s: Session, before: Draft | None) -> str | None:
+def _check_one(kind: str, want: Any, s: Session | ToolSession, before: Draft | None) -> str | None:
     d = s.draft
     main = _main(d)
     if kind == "duration":
@@ -181,8 +181,8 @@ def _check_one(kind: str, want: Any, s: Session, before: Draft | None) -> str | 
         return None
     if kind == "main_src":
         seg = _at(main, want["index"])
-        got = None if seg is None else _file_of(seg, s.media)
-        return None if got == want["file"] else f"main_src {want}: got {got}"
+        name = None if seg is None else _file_of(seg, s.media)
+        return None if name == want["file"] else f"main_src {want}: got {name}"
     if kind == "main_order":
         got = [_file_of(x, s.media) for x in main]
         return None if got == list(want) else f"main_order {want}: got {got}"
@@ -243,7 +243,7 @@ def _check_one(kind: str, want: Any, s: Session, before: Draft | None) -> str | 
     return f"unknown expectation kind {kind!r}"
 
 
-def check(expect: dict[str, Any], s: Session, before: Draft | None) -> list[str]:
+def check(expect: dict[str, Any], s: Session | ToolSession, before: Draft | None) -> list[str]:
     problems: list[str] = []
     for kind, want in expect.items():
         wants = (
@@ -280,7 +280,9 @@ class ToolSession:
         if files:
             uploaded = self._tool("upload", {"files": [str(f) for f in files], "session_id": self.sid})
             for u in uploaded["uploads"]:
-                kind = u["type"] if u["type"] in ("image", "video", "audio") else "image"
+                kind: Literal["image", "video", "audio"] = (
+                    u["type"] if u["type"] in ("image", "video", "audio") else "image"
+                )
                 self.media.append(MediaRef(str(u["id"]), str(u["filename"]), kind))
 
     def _tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -1,23 +1,29 @@
-"""Render benchmark (shared/bench/SCENARIO.md): our renderer vs the x264 encode floor vs MoviePy 2.2.
+"""Render benchmark: our renderer vs the x264 encode floor vs MoviePy 2.2 (a 30 s promo, a 15 s reel).
 
     .venv/bin/pip install -e '.[bench]'      # moviepy + numpy
-    .venv/bin/python bench/render_bench.py --runs 3 [--moviepy-runs 1] [--skip-moviepy]
+    .venv/bin/python bench/render_bench.py --runs 3 [--moviepy-runs 1] [--skip-moviepy] [--rerender]
 
 Every measured run is a fresh child process; its wall time and peak memory (ru_maxrss of the child
 and its waited-for descendants, i.e. the largest process of the tree) are taken with ``os.wait4``.
 All x264 encodes use the same preset (veryfast) and CRF, so the ratios compare like with like.
+With ``--rerender``, scenario A is also exported the way the engine exports (by chunks, with a render
+cache, empty at the start of each round) and then, against that cache: with one caption moved by 2 s,
+with another music track, and as mov after the mp4. The ratios are median walls over the full export's.
 Prints figures; it is not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +41,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
 def scenario(name: str) -> dict[str, Any]:
-    """SCENARIO.md's A (30 s 16:9, 5 stills) or B (15 s 9:16, 3 stills), as a NemoVideo draft."""
+    """Scenario A (30 s 16:9, 5 stills) or B (15 s 9:16, 3 stills), as a NemoVideo draft."""
     if name == "A":
         width, height, stills, seg_ms, overlays = (
             1920,
@@ -99,7 +105,7 @@ def scenario(name: str) -> dict[str, Any]:
 
 
 def build_media(work: Path) -> dict[str, Path]:
-    import _media
+    from bench import _media
 
     work.mkdir(parents=True, exist_ok=True)
     media: dict[str, Path] = {}
@@ -113,7 +119,25 @@ def build_media(work: Path) -> dict[str, Path]:
         if not path.exists():
             make(path)
         media[key] = path
+    other = work / "music2.wav"
+    if not other.exists():
+        _media.music_like(other, seed=7)
+    media["music2"] = other
     return media
+
+
+def edited(name: str, edit: str) -> dict[str, Any]:
+    """Scenario ``name`` after one edit: ``text`` moves the caption "Simple" 2 s later, ``music`` swaps
+    the music track for another file; ``none`` is the scenario itself."""
+    draft = scenario(name)
+    if edit == "text":
+        caption = next(s for s in draft["t"][4]["sg"] if s["text"] == "Simple")
+        caption["st"] += 2000
+    elif edit == "music":
+        draft["t"][2]["sg"][0]["src"] = "music2"
+    elif edit != "none":
+        raise ValueError(f"unknown edit {edit!r}")
+    return draft
 
 
 # ---------------------------------------------------------------- measuring a child process
@@ -147,19 +171,40 @@ def python_child(code: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(code)]
 
 
-def ours_argv(name: str, media: dict[str, Path], out: Path, preview: bool) -> list[str]:
+def ours_argv(
+    name: str,
+    media: dict[str, Path],
+    out: Path,
+    preview: bool,
+    *,
+    cache: Path | None = None,
+    edit: str = "none",
+    fmt: str = "mp4",
+    report: Path | None = None,
+) -> list[str]:
+    """Our render in a child; with ``cache`` the engine's export path (by chunks, with that cache), and
+    ``report`` receives the render call's own time and what it encoded (JSON)."""
     return python_child(
         f"""
-        import sys, json, anyio
+        import sys, json, time, anyio
         from pathlib import Path
         sys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]
-        from render_bench import scenario
-        from engine.render import render, OutputSettings
+        from render_bench import edited
+        from engine.render import render, OutputSettings, RenderCache
         paths = json.loads({json.dumps({k: str(v) for k, v in media.items()})!r})
         media = {{k: Path(v) for k, v in paths.items()}}
         preset = None if {preview} else {PRESET!r}
-        settings = OutputSettings(quality={QUALITY!r}, preset=preset, preview={preview})
-        anyio.run(render, scenario({name!r}), media, Path({str(out)!r}), settings)
+        settings = OutputSettings(format={fmt!r}, quality={QUALITY!r}, preset=preset, preview={preview})
+        cache = None if {str(cache) if cache else None!r} is None else RenderCache(Path({str(cache)!r}))
+        started = time.perf_counter()
+        result = anyio.run(
+            lambda: render(edited({name!r}, {edit!r}), media, Path({str(out)!r}), settings, cache=cache)
+        )
+        took = time.perf_counter() - started
+        if {str(report) if report else None!r} is not None:
+            Path({str(report)!r}).write_text(json.dumps({{
+                "call_s": took, "chunks": result.chunks, "encoded": result.chunks_encoded,
+                "sound": result.sound_encoded}}))
         """
     )
 
@@ -195,6 +240,36 @@ def raw_frames(name: str, media: dict[str, Path], work: Path) -> tuple[Path, int
     return raw, canvas.width, canvas.height
 
 
+def join_psnr(name: str, media: dict[str, Path], chunked: Path, whole: Path) -> tuple[int, float]:
+    """The chunk joins of scenario ``name`` and the lowest PSNR (dB) of the frames either side of them,
+    chunked export against the one-pass render (not timed)."""
+    import anyio
+
+    from engine.render import OutputSettings
+    from engine.render._chunks import chunk_windows
+    from engine.render._compile import output_canvas
+    from engine.render._ffmpeg import ffmpeg_exe
+    from engine.render._render import validate_media
+
+    draft = scenario(name)
+    canvas = output_canvas(draft, OutputSettings())
+    infos = anyio.run(validate_media, draft, media)
+    joins = [a for a, _ in chunk_windows(draft, media, infos, canvas)][1:]
+    stats = chunked.with_suffix(".psnr.txt")
+    subprocess.run(
+        [
+            *(ffmpeg_exe(), "-v", "error", "-i", str(chunked), "-i", str(whole)),
+            *("-lavfi", f"[0:v][1:v]psnr=stats_file={stats}", "-f", "null", "-"),
+        ],
+        check=True,
+    )
+    values = [
+        float(v) if v != "inf" else float("inf")
+        for v in (line.split("psnr_avg:")[1].split()[0] for line in stats.read_text().splitlines())
+    ]
+    return len(joins), min(values[j + d] for j in joins for d in (-1, 0))
+
+
 def floor_argv(raw: Path, width: int, height: int, out: Path) -> list[str]:
     from engine.render._ffmpeg import ffmpeg_exe
 
@@ -218,7 +293,7 @@ def floor_argv(raw: Path, width: int, height: int, out: Path) -> list[str]:
 
 
 def moviepy_argv(name: str, media: dict[str, Path], out: Path) -> list[str]:
-    """The straightforward MoviePy 2.2 program a Python user would write (SCENARIO.md's baseline)."""
+    """The straightforward MoviePy 2.2 program a Python user would write (the baseline)."""
     d = scenario(name)
     w, h = d["m"]["width"], d["m"]["height"]
     mains = d["t"][0]["sg"]
@@ -266,16 +341,30 @@ def moviepy_argv(name: str, media: dict[str, Path], out: Path) -> list[str]:
 # ---------------------------------------------------------------- reporting
 
 
-def interleaved(jobs: list[tuple[str, str, list[str], int]]) -> dict[str, dict[str, float]]:
+def interleaved(
+    jobs: list[tuple[str, str, list[str], int]],
+    before: dict[str, Callable[[], None]] | None = None,
+    reports: dict[str, Path] | None = None,
+) -> dict[str, dict[str, float]]:
     """Run each job ``runs`` times, round-robin (floor, ours, ... then again), so that a change in the
-    machine's load during the benchmark hits all of them alike; print median wall and peak memory."""
+    machine's load during the benchmark hits all of them alike; print median wall and peak memory.
+    ``before[key]`` runs (untimed) before each run of job ``key``; a job with ``reports[key]`` writes
+    JSON numbers there, whose medians join its results."""
+    reported: dict[str, dict[str, list[float]]] = {}
     walls: dict[str, list[float]] = {key: [] for key, *_ in jobs}
     cpus: dict[str, list[float]] = {key: [] for key, *_ in jobs}
     mems: dict[str, list[float]] = {key: [] for key, *_ in jobs}
     for r in range(max(runs for *_, runs in jobs)):
         for key, _label, argv, runs in jobs:
             if r < runs:
+                if before and key in before:
+                    before[key]()
+                if reports and key in reports:
+                    reports[key].unlink(missing_ok=True)
                 wall, cpu, mem = measure(argv)
+                if reports and key in reports:
+                    for name, value in json.loads(reports[key].read_text()).items():
+                        reported.setdefault(key, {}).setdefault(name, []).append(float(value))
                 walls[key].append(wall)
                 cpus[key].append(cpu)
                 mems[key].append(mem)
@@ -287,6 +376,7 @@ def interleaved(jobs: list[tuple[str, str, list[str], int]]) -> dict[str, dict[s
             "cpu": statistics.median(cpus[key]),
             "mem": max(mems[key]),
             "runs": runs,
+            **{name: statistics.median(values) for name, values in reported.get(key, {}).items()},
         }
         spread = f"[{min(w):.2f}-{max(w):.2f}]"
         print(
@@ -304,8 +394,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of ours and the floor (median wall time)")
     parser.add_argument("--moviepy-runs", type=int, default=None, help="runs of MoviePy (default: --runs)")
     parser.add_argument("--skip-moviepy", action="store_true")
-    parser.add_argument("--scenarios", default="A,B", help="which of SCENARIO.md's scenarios (A, B)")
+    parser.add_argument("--scenarios", default="A,B", help="A (30 s 16:9) and/or B (15 s 9:16)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/videogen-render-bench"))
+    parser.add_argument(
+        "--rerender", action="store_true", help="scenario A: export by chunks, then re-export after edits"
+    )
     args = parser.parse_args()
     mp_runs = args.moviepy_runs if args.moviepy_runs is not None else args.runs
     work: Path = args.work
@@ -342,6 +435,22 @@ def main() -> None:
                     args.runs,
                 )
             )
+        before: dict[str, Callable[[], None]] = {}
+        reports: dict[str, Path] = {}
+        if name == "A" and args.rerender:
+            cache = work / "render-cache"
+            before["export"] = functools.partial(shutil.rmtree, cache, ignore_errors=True)
+            for key, label, edit, fmt in (
+                ("export", "full export (chunks, empty cache)", "none", "mp4"),
+                ("text", "re-export, one caption moved 2 s", "text", "mp4"),
+                ("music", "re-export, music swapped", "music", "mp4"),
+                ("mov", "mov after mp4 (cached chunks)", "none", "mov"),
+            ):
+                out = work / f"rerender-{key}.{fmt}"
+                report = work / f"rerender-{key}.json"
+                argv = ours_argv(name, media, out, False, cache=cache, edit=edit, fmt=fmt, report=report)
+                jobs.append((key, label, argv, args.runs))
+                reports[key] = report
         if not args.skip_moviepy and mp_runs > 0:
             jobs.append(
                 (
@@ -351,7 +460,7 @@ def main() -> None:
                     mp_runs,
                 )
             )
-        results.update(interleaved(jobs))
+        results.update(interleaved(jobs, before, reports))
         raw.unlink(missing_ok=True)
     print("figures against targets:")
     for name in names:
@@ -366,6 +475,21 @@ def main() -> None:
             )
     if "preview" in results:
         print(f"  A: preview of the 30 s video {results['preview']['wall']:5.2f} s   (target < 3 s)")
+    if "export" in results:
+        export, floor = results["export"], results["floorA"]
+        print(f"  A: full export (chunks) / floor wall {export['wall'] / floor['wall']:5.2f}x")
+        print(f"  A: full export (chunks) / floor CPU  {export['cpu'] / floor['cpu']:5.2f}x")
+        print(f"  A: full export (chunks) / ours wall  {export['wall'] / results['oursA']['wall']:5.2f}x")
+        print(f"A: text-edit re-export / full export   {results['text']['wall'] / export['wall']:.2f}")
+        print(f"A: music-change re-export / full export   {results['music']['wall'] / export['wall']:.2f}")
+        print(f"A: mov after mp4 (remux)   {results['mov']['call_s']:.2f} s")
+        joins, lowest = join_psnr("A", media, args.work / "rerender-export.mp4", args.work / "ours-A.mp4")
+        print(f"  A: {joins} joins, lowest PSNR either side of a join vs the one-pass render {lowest:.1f} dB")
+        print(
+            f"  (mov: {results['mov']['wall']:.2f} s with the Python start-up; text edit encoded "
+            f"{results['text']['encoded']:.0f} of {results['text']['chunks']:.0f} chunks, music change "
+            f"{results['music']['encoded']:.0f}, mov {results['mov']['encoded']:.0f})"
+        )
 
 
 if __name__ == "__main__":

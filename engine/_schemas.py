@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+from video_generator_ai import SKILL_ROOT
+
+SCHEMAS_DIR = SKILL_ROOT / "schemas"  # the skill folder's, or the copy inside a wheel
 
 
 @cache
@@ -20,7 +21,7 @@ def load_schema(name: str) -> dict[str, Any]:
         loaded: object = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise FileNotFoundError(
-            f"schema {name!r} not found at {path}; the repository's schemas/ is missing"
+            f"schema {name!r} not found at {path}; the skill's schemas/ is missing (reinstall the skill)"
         ) from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"schema {path} is not valid JSON: {exc}") from exc

@@ -1,6 +1,6 @@
 """Human words for a draft: the one-line track summary and the list of what changed between two drafts.
 
-``track_summary`` has exactly PROTOCOL.md §6's shape (one line; wrapped here)::
+``track_summary`` has exactly docs/protocol.md §6's shape (one line; wrapped here)::
 
     Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%)
     3. Title: "Urban Dreams" (0-3s)

@@ -1,6 +1,6 @@
 """The draft model of the local engine: pure, immutable timeline operations.
 
-A draft is the JSON timeline of PROTOCOL.md §6 (``schemas/draft.schema.json``): ``m`` metadata and ``t``
+A draft is the JSON timeline of docs/protocol.md §6 (``schemas/draft.schema.json``): ``m`` metadata and ``t``
 tracks bottom to top, each with segments ``sg`` (``st`` start and ``d`` duration in ms on the timeline,
 ``src`` media, ``in`` source in-point, ``vol``, ``text``, and ``m`` for everything else).
 
@@ -456,7 +456,7 @@ def _normalize(d: Draft) -> Draft:
     def rank(track: Track) -> int:
         if track is main:
             return 0
-        return {0: 1, 1: 2, 7: 3}.get(track.get("tt", -1), 4)  # PROTOCOL §6 order: video, audio, text
+        return {0: 1, 1: 2, 7: 3}.get(track.get("tt", -1), 4)  # docs/protocol.md §6 order: video, audio, text
 
     tracks.sort(key=rank)
     if main is not None:

@@ -1,4 +1,4 @@
-"""Attribution (PROTOCOL.md §9): who is calling, read at run time from SKILL.md, never hard-coded.
+"""Attribution (docs/protocol.md §9): who is calling, read at run time from SKILL.md, never hard-coded.
 
 `X-Skill-Source` is the frontmatter `name`, `X-Skill-Version` its `metadata.version` (or a top-level
 `version` a host added), `X-Skill-Platform` the env `SKILL_SOURCE` or what the install path says.
@@ -11,9 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
+from video_generator_ai import SKILL_ROOT, frontmatter_version, read_frontmatter
 
 __all__ = [
     "SKILL_ROOT",
@@ -25,11 +24,9 @@ __all__ = [
     "read_frontmatter",
 ]
 
-SKILL_ROOT = Path(__file__).resolve().parent.parent
-
 
 def default_skill_md() -> Path:
-    """The SKILL.md beside the skill (the project root); `VIDEOGEN_SKILL_MD` overrides it."""
+    """The skill's SKILL.md (the folder's, or the copy inside a wheel); `VIDEOGEN_SKILL_MD` overrides it."""
     override = os.environ.get("VIDEOGEN_SKILL_MD")
     return Path(override) if override else SKILL_ROOT / "SKILL.md"
 
@@ -46,30 +43,6 @@ class Attribution:
             "X-Skill-Version": self.version,
             "X-Skill-Platform": self.platform,
         }
-
-
-def read_frontmatter(text: str) -> dict[str, Any]:
-    """The YAML between the leading `---` lines of a SKILL.md; {} if none."""
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
-        return {}
-    for end, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            try:
-                data = yaml.safe_load("\n".join(lines[1:end]))
-            except yaml.YAMLError:
-                return {}
-            return data if isinstance(data, dict) else {}
-    return {}
-
-
-def frontmatter_version(front: Mapping[str, Any]) -> str | None:
-    meta = front.get("metadata")
-    if isinstance(meta, Mapping) and meta.get("version") is not None:
-        return str(meta["version"])
-    if front.get("version") is not None:
-        return str(front["version"])
-    return None
 
 
 def detect_platform(skill_md: Path, env: Mapping[str, str] | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Credentials on disk (PROTOCOL.md §2): the persisted client id and the cached anonymous token.
+"""Credentials on disk (docs/protocol.md §2): the persisted client id and the cached anonymous token.
 
 - client id: `NEMO_CLIENT_ID`, else `$XDG_CONFIG_HOME/nemovideo/client_id` (default `~/.config/...`), mode
   0600, a UUID and nothing else; generated on first use.

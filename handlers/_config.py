@@ -1,4 +1,4 @@
-"""Configuration from the environment, resolved once per tool call (DESIGN.md "Backend selection").
+"""Configuration from the environment, resolved once per tool call (README, "The NemoVideo cloud").
 
 - `NEMO_BACKEND=local` → the embedded engine in-process; `NEMO_BACKEND=cloud` → `NEMO_API_URL` or the
   cloud's default URL.
@@ -120,8 +120,9 @@ class Config:
                 "cloud" if api_url == DEFAULT_API_URL or (backend_var == "cloud" and not url_var) else api_url
             )
         if not web:
-            # The engine serves its own /workspace/claim pages: the embedded engine's are reachable once
-            # `videogen serve` runs (same home), a served engine's at its own URL.
+            # The engine serves its own /workspace/claim pages: a served engine's at its own URL; the
+            # embedded engine's links go to the home's background workspace server (handlers._workspace,
+            # ToolContext.web_base), this address only when that is switched off and none runs.
             loopback = (urlsplit(api_url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
             web = (
                 f"http://127.0.0.1:{DEFAULT_SERVE_PORT}"

@@ -35,7 +35,7 @@ EMBEDDED_BASE_URL = "http://local.engine"
 DEFAULT_SERVE_PORT = 8765  # `videogen serve` (contracts: 127.0.0.1:8765)
 APP_NAME = "nemo_agent"
 
-# PROTOCOL.md §5: what the client checks before sending a file.
+# docs/protocol.md §5: what the client checks before sending a file.
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (
     "mp4", "mov", "avi", "webm", "mkv",
     "jpg", "jpeg", "png", "gif", "webp",
@@ -67,7 +67,7 @@ HTTP_TIMEOUTS = HttpTimeouts()
 
 @dataclass(frozen=True)
 class TurnLimits:
-    """PROTOCOL.md §4: 10 minutes of keep-alives only means a timeout; 15 minutes overall at most."""
+    """docs/protocol.md §4: 10 minutes of keep-alives only means a timeout; 15 minutes overall at most."""
 
     idle_s: float = 600.0
     total_s: float = 900.0

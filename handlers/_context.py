@@ -4,37 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
+
+from handlers import _workspace as workspace
 from handlers._config import Config
 from handlers._constants import APP_NAME
+from handlers._embedded import engine_home
 from handlers._errors import NoSessionError, VideogenError
+from handlers._frontend import failure_result
 from handlers._http import ApiClient, new_idempotency_key
 from handlers._progress import ProgressCallback, ProgressKind, emit
 from handlers._sessions import SessionRef, recall, remember
 
-if TYPE_CHECKING:
-    from handlers._manifest import Manifest
-
-__all__ = ["ToolContext", "failure"]
-
-
-def failure(error: VideogenError, backend: str) -> dict[str, Any]:
-    """A failed tool result: `ok: false`, the backend, a line of text, `error{code, message, recovery}`."""
-    return {
-        "ok": False,
-        "backend": backend,
-        "text": f"{error.message.rstrip('. ')}. {error.recovery}",
-        "error": error.to_error(),
-    }
+__all__ = ["ToolContext"]
 
 
 @dataclass
 class ToolContext:
     config: Config
     api: ApiClient
-    manifest: Manifest
     progress: ProgressCallback | None = None
     # routing inside send_message: another tool's handler, run with this same context
     call_tool: Callable[[str, dict[str, Any]], Any] | None = field(default=None, repr=False)
@@ -48,6 +39,9 @@ class ToolContext:
 
     def ok(self, text: str, **fields: Any) -> dict[str, Any]:
         return {"ok": True, "backend": self.backend, "text": text, **fields}
+
+    def failed(self, error: VideogenError, **fields: Any) -> dict[str, Any]:
+        return failure_result(error, self.backend, **fields)
 
     async def create_session(self, *, language: str = "en", task_name: str = "project") -> SessionRef:
         data = await self.api.call(
@@ -77,8 +71,24 @@ class ToolContext:
             return await self.create_session()
         raise NoSessionError("there is no session yet")
 
+    async def web_base(self) -> str:
+        """Where browser links point. On the local engine: its workspace server, started when none
+        runs (`handlers._workspace`), so that the link opens; elsewhere the configured web URL."""
+        if self.config.backend != "embedded":
+            return self.config.web_url
+        home = engine_home(self.config.engine_home)
+        if not workspace.enabled():
+            record = await anyio.to_thread.run_sync(workspace.running, home)
+            return self.config.web_url if record is None else record.url
+        try:
+            return await anyio.to_thread.run_sync(workspace.ensure, home)
+        except VideogenError as exc:
+            self.emit("info", f"The project page could not be started: {exc.message}")
+            return self.config.web_url
+
     async def browser_url(self, ref: SessionRef) -> str:
-        """A claim-token link when the backend gives one, else the seeds' form with the attribution."""
+        """A claim-token link when the backend gives one, else the long form (docs/protocol.md §3)."""
+        web = await self.web_base()
         if ref.task_id:
             try:
                 data = await self.api.call(
@@ -89,7 +99,7 @@ class ToolContext:
             except VideogenError:
                 data = None
             if isinstance(data, dict) and data.get("claim_token"):
-                return f"{self.config.web_url}/workspace/claim?" + urlencode({"ct": data["claim_token"]})
+                return f"{web}/workspace/claim?" + urlencode({"ct": data["claim_token"]})
         attribution = self.api.attribution()
         query = urlencode(
             {
@@ -100,7 +110,7 @@ class ToolContext:
                 "skill_source": attribution.platform,
             }
         )
-        return f"{self.config.web_url}/workspace/claim?{query}"
+        return f"{web}/workspace/claim?{query}"
 
 
 def _opt(value: Any) -> str | None:

@@ -12,8 +12,9 @@ import anyio
 
 from handlers._backend import open_api
 from handlers._config import Config
-from handlers._context import ToolContext, failure
+from handlers._context import ToolContext
 from handlers._errors import ConfigError, VideogenError, redact
+from handlers._frontend import failure_result
 from handlers._manifest import Manifest, ToolSpec, load_manifest
 from handlers._progress import ProgressCallback
 
@@ -57,7 +58,7 @@ async def acall_tool(
         spec.validate_input({} if args is None else args)
         fallback = (manifest.name, manifest.version)
         async with open_api(config, fallback_attribution=fallback) as api:
-            ctx = ToolContext(config=config, api=api, manifest=manifest, progress=progress)
+            ctx = ToolContext(config=config, api=api, progress=progress)
 
             async def route(other: str, other_args: dict[str, Any]) -> dict[str, Any]:
                 return await _run(manifest, ctx, other, other_args)
@@ -67,17 +68,17 @@ async def acall_tool(
     except Exception as raised:
         exc = unwrap(raised)
         if isinstance(exc, VideogenError):
-            result = failure(exc, label)
+            result = failure_result(exc, label)
         elif isinstance(exc, OSError):
-            result = failure(ConfigError(f"a file could not be used: {exc}"), label)
+            result = failure_result(ConfigError(f"a file could not be used: {exc}"), label)
         else:  # a bug must still come back as a result the agent can read
-            result = failure(
+            result = failure_result(
                 _InternalError(f"internal error: {type(exc).__name__}: {redact(str(exc))}"), label
             )
     if spec is not None:
         problems = spec.output_problems(result)
         if problems:
-            return failure(
+            return failure_result(
                 _InternalError("the tool's result does not match its schema: " + "; ".join(problems)), label
             )
     return result

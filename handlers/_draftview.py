@@ -1,4 +1,4 @@
-"""The client's own view of a draft (pure; PROTOCOL.md §6): track summary, readiness, duration, and a
+"""The client's own view of a draft (pure; docs/protocol.md §6): track summary, readiness, duration, and a
 human diff between two drafts. Shares no code with the engine: it reads the draft as the cloud sends it
 and tolerates anything missing.
 """
@@ -14,6 +14,7 @@ __all__ = [
     "duration_ms",
     "fmt_s",
     "is_ready",
+    "listing",
     "track_summary",
 ]
 
@@ -53,6 +54,24 @@ def fmt_s(ms: int | float) -> str:
     """Milliseconds as seconds: 10000 → '10', 6400 → '6.4'."""
     text = f"{ms / 1000:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+def fmt_size(size: int) -> str:
+    """Bytes as a person reads them: 812 → '812 bytes', 43_520 → '43 KB', 1_572_864 → '1.5 MB'."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit, scale in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        value = size / scale
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def sentences(parts: list[str]) -> str:
+    """Join text parts into sentences: each ends with a full stop unless it has its own punctuation."""
+    return " ".join(
+        p if p.endswith((".", "!", "?", "…")) else f"{p}." for p in (s.strip() for s in parts) if p
+    )
 
 
 def _label(track: Mapping[str, Any]) -> str:
@@ -117,7 +136,7 @@ def _track_line(track: Mapping[str, Any]) -> str:
 
 
 def track_summary(draft: Draft | None) -> str:
-    """The seeds' shape, e.g. `Timeline (3 tracks): 1. Video: city timelapse (0-10s)
+    """docs/protocol.md §6's shape, e.g. `Timeline (3 tracks): 1. Video: city timelapse (0-10s)
     2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)` (on one line)."""
     tracks = _tracks(draft)
     if not tracks:
@@ -203,6 +222,65 @@ def _segment_changes(track: Mapping[str, Any], old: Mapping[str, Any], new: Mapp
                 value = f"{fmt_s(value)}s"
             out.append(f"{who} {words} set to {value}" if value is not None else f"{who} {words} removed")
     return out
+
+
+def _seconds(ms: int) -> float:
+    return round(ms / 1000, 3)
+
+
+def _media(seg: Mapping[str, Any]) -> str | None:
+    """The file name a segment shows (as uploaded), None for a colour card or text."""
+    name = _meta(seg).get("name")
+    if isinstance(name, str) and name:
+        return name
+    src = seg.get("src")
+    return src.rstrip("/").rsplit("/", 1)[-1] if isinstance(src, str) and src else None
+
+
+def listing(draft: Draft | None) -> dict[str, list[dict[str, Any]]]:
+    """What an agent needs to address the timeline exactly (schemas/listing.schema.json): each main
+    clip with its 1-based number, id, media and span; each text with id, words and span; the audio by
+    role with media, volume and span. Seconds throughout; small enough to read every turn."""
+    tracks = _tracks(draft)
+    main = next((t for t in tracks if t.get("role") == "main"), None) or next(
+        (t for t in tracks if _int(t.get("tt")) == 0), None
+    )
+    clips = [
+        {
+            "number": n,
+            "id": str(seg.get("id")),
+            "kind": str(_meta(seg).get("kind") or "clip"),
+            "media": _media(seg) if _meta(seg).get("kind") != "color" else None,
+            "start_s": _seconds(_span(seg)[0]),
+            "end_s": _seconds(_span(seg)[1]),
+        }
+        for n, seg in enumerate(_segments(main) if main is not None else [], start=1)
+    ]
+    text_segs = sorted(
+        (seg for t in tracks if _is_text_track(t) for seg in _segments(t)), key=lambda seg: _span(seg)[0]
+    )
+    texts = [
+        {
+            "id": str(seg.get("id")),
+            "text": str(seg.get("text", "")),
+            "start_s": _seconds(_span(seg)[0]),
+            "end_s": _seconds(_span(seg)[1]),
+        }
+        for seg in text_segs
+    ]
+    audio = [
+        {
+            "role": str(t.get("role") or "audio"),
+            "media": _media(seg),
+            "volume": float(seg["vol"]) if isinstance(seg.get("vol"), int | float) else None,
+            "start_s": _seconds(_span(seg)[0]),
+            "end_s": _seconds(_span(seg)[1]),
+        }
+        for t in tracks
+        if _int(t.get("tt")) == 1
+        for seg in _segments(t)
+    ]
+    return {"clips": clips, "texts": texts, "audio": audio}
 
 
 def _main_order(draft: Draft | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Response bodies → data or a typed error (pure; PROTOCOL.md §1 and §8).
+"""Response bodies → data or a typed error (pure; docs/protocol.md §1 and §8).
 
 Accepted shapes: the envelope `{"code": 0, "message": "ok", "data": {...}}`,
 `{"success": true, "data": {...}}`,

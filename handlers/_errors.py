@@ -14,6 +14,7 @@ VideogenError                      code, message, recovery  -> error{code, messa
 ├── RenderFailedError              render_failed (failed twice, or never finished)
 ├── DownloadFailedError            download_failed (empty, unreadable container, or unreachable)
 ├── OutputExistsError              file_exists (export would overwrite a file silently)
+├── NeedsLocalEngineError          needs_local_engine (an engine extension the backend lacks: edit)
 └── ApiError                       the backend said no: api_code, http_status
     ├── TokenExpiredError          1001  token_expired
     ├── SessionNotFoundError       1002 / HTTP 404  session_not_found
@@ -46,6 +47,7 @@ __all__ = [
     "InputError",
     "ManifestError",
     "MissingClientIdError",
+    "NeedsLocalEngineError",
     "NoCreditsError",
     "NoSessionError",
     "NothingToExportError",
@@ -99,10 +101,12 @@ class InputError(VideogenError):
     code = "invalid_input"
     default_recovery = "Call the tool again with the problems fixed."
 
-    def __init__(self, message: str, problems: list[str], *, code: str = "invalid_input") -> None:
+    def __init__(
+        self, message: str, problems: list[str], *, code: str = "invalid_input", recovery: str | None = None
+    ) -> None:
         self.problems = problems
         self.code = code
-        super().__init__(message)
+        super().__init__(message, recovery=recovery)
 
     def extra(self) -> dict[str, Any]:
         return {"problems": self.problems}
@@ -183,6 +187,11 @@ class DownloadFailedError(VideogenError):
 class OutputExistsError(VideogenError):
     code = "file_exists"
     default_recovery = "Pass another output_path, or overwrite=true to replace the file."
+
+
+class NeedsLocalEngineError(VideogenError):
+    code = "needs_local_engine"
+    default_recovery = "Use the local engine (NEMO_BACKEND=local), or send the instruction as a message."
 
 
 class ApiError(VideogenError):
@@ -292,7 +301,7 @@ def api_error(
     *,
     register_url: str | None = None,
 ) -> ApiError:
-    """Map an envelope code or HTTP status (PROTOCOL.md §8, contracts' 1003) to its error class."""
+    """Map an envelope code or HTTP status (docs/protocol.md §8, contracts' 1003) to its error class."""
     kw: dict[str, Any] = {"api_code": api_code, "http_status": http_status}
     if api_code == 1001 or (api_code is None and http_status == 401):
         return TokenExpiredError(message or "the token is bad or expired", **kw)

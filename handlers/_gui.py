@@ -1,4 +1,4 @@
-"""GUI-speak translation (pure; PROTOCOL.md §7): the backend talks as if the user had a GUI.
+"""GUI-speak translation (pure; docs/protocol.md §7): the backend talks as if the user had a GUI.
 
 Each sentence (English or Chinese) is split into clauses; a clause that tells the user to click, open,
 drag, preview in the timeline, press Export or check their account is replaced by what to do through

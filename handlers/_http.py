@@ -1,27 +1,30 @@
 """The client's one HTTP chokepoint (the only module importing httpx2, besides the in-process transport).
 
 `ApiClient` speaks the NemoVideo API: bearer auth with the anonymous-token flow, the attribution headers
-on every request (read from SKILL.md per request), envelope parsing, and the retry policy of PROTOCOL.md
-§2/§8, which lives here and nowhere else:
+on every request (read from SKILL.md per request), envelope parsing, and the retry policy of
+docs/protocol.md §2/§8, which lives here and nowhere else:
 
 - code 1001: a new anonymous token with the same client id, once, then the request once more;
 - HTTP 400 from the anonymous-token call: a new client id, then once more;
 - HTTP 429: wait 30 s (`_clock.pause`, patchable), then once more.
 
 A request the backend refused (an error envelope before any stream) did not start a turn, so retrying it
-re-sends nothing. A `/run_sse` whose stream has started is never retried. httpx2's exceptions become the
-skill's own (`_errors`) here, `raise ... from exc`; no message carries a token.
+re-sends nothing. A `/run_sse` whose stream has started is never retried. The policy runs in one helper
+(`ApiClient._retrying`), each error kind fixed at most once per request.
+
+httpx2's exceptions become the skill's own (`_errors`) in one context manager (`_mapped`), `raise ...
+from exc`; no message carries a token.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx2
@@ -42,6 +45,7 @@ from handlers._errors import (
     StreamDroppedError,
     TokenExpiredError,
     TransportError,
+    VideogenError,
     redact,
 )
 
@@ -49,6 +53,7 @@ __all__ = ["ApiClient", "SseFrames", "new_idempotency_key"]
 
 SseFrames = AsyncIterator[tuple[str, str]]
 _MAX_EVENT_BYTES = 64 * 1024 * 1024  # a stateDelta carries a whole draft
+_T = TypeVar("_T")
 
 
 class _ObservedStream(httpx2.AsyncByteStream):
@@ -67,7 +72,7 @@ class _ObservedStream(httpx2.AsyncByteStream):
         await self._inner.aclose()
 
 
-def _transport_error(exc: Exception, what: str) -> TransportError:
+def _transport_error(exc: Exception, what: str) -> VideogenError:
     if isinstance(exc, httpx2.ConnectTimeout | httpx2.ConnectError):
         return TransportError(
             f"cannot reach the backend for {what}: {redact(str(exc)) or type(exc).__name__}"
@@ -75,6 +80,27 @@ def _transport_error(exc: Exception, what: str) -> TransportError:
     if isinstance(exc, httpx2.TimeoutException):
         return TransportError(f"the backend did not answer in time for {what} ({type(exc).__name__})")
     return TransportError(f"the connection failed during {what}: {redact(str(exc)) or type(exc).__name__}")
+
+
+def _stream_dropped(exc: Exception, what: str) -> VideogenError:
+    return StreamDroppedError(f"the event stream broke: {type(exc).__name__}")
+
+
+def _download_failed(exc: Exception, what: str) -> VideogenError:
+    return DownloadFailedError(f"downloading the video failed: {type(exc).__name__}")
+
+
+@contextmanager
+def _mapped(
+    what: str,
+    into: Callable[[Exception, str], VideogenError] = _transport_error,
+    catch: tuple[type[Exception], ...] = (httpx2.HTTPError,),
+) -> Iterator[None]:
+    """THE place httpx2's exceptions become the skill's: `catch` raised while doing `what` -> `into`."""
+    try:
+        yield
+    except catch as exc:
+        raise into(exc, what) from exc
 
 
 class ApiClient:
@@ -148,33 +174,62 @@ class ApiClient:
         return self._token.token
 
     async def _anonymous_token(self) -> CachedToken:
-        """POST /api/auth/anonymous-token with the persisted client id (PROTOCOL.md §2)."""
+        """POST /api/auth/anonymous-token with the persisted client id (docs/protocol.md §2)."""
         client_id = load_client_id(self.config.config_dir, self.config.client_id)
-        regenerated = rate_waited = False
-        while True:
+
+        async def attempt() -> Any:
             response = await self._send(
                 "POST", "/api/auth/anonymous-token", headers={"X-Client-Id": client_id}
             )
+            return parse_body(response.status_code, response.content)
+
+        async def new_id() -> None:
+            nonlocal client_id
+            client_id = new_client_id(self.config.config_dir)
+
+        # not 1001's fix (it would ask this same endpoint again): a new client id, or the wait
+        data = await self._retrying(
+            attempt, {MissingClientIdError: new_id, RateLimitedError: self._wait_for_rate_limit}
+        )
+        if not isinstance(data, Mapping) or not isinstance(data.get("token"), str):
+            raise ServerError("the anonymous-token answer has no token")
+        cached = CachedToken(str(data["token"]), _str(data.get("user_id")), _str(data.get("expires_at")))
+        store_token(self.config.config_dir, self._token_key, cached)
+        self.anonymous = True
+        return cached
+
+    async def _retrying(
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        fixes: Mapping[type[ApiError], Callable[[], Awaitable[None]]] | None = None,
+    ) -> _T:
+        """THE retry policy: run `attempt`; when it raises an error of a kind with a fix, apply the fix
+        and run it again, once per kind; any other error, or a kind seen twice, is raised. The fixes
+        default to the API's (1001: a new anonymous token; 429: the wait). A refusal for want of
+        credits gets the register link."""
+        policy = (
+            fixes
+            if fixes is not None
+            else {
+                TokenExpiredError: self._renew,
+                RateLimitedError: self._wait_for_rate_limit,
+            }
+        )
+        used: set[type[ApiError]] = set()
+        while True:
             try:
-                data = parse_body(response.status_code, response.content)
-            except MissingClientIdError:
-                if regenerated:
+                return await attempt()
+            except NoCreditsError as exc:
+                raise self._with_register(exc) from None
+            except ApiError as exc:
+                kind = next((k for k in policy if isinstance(exc, k)), None)
+                if kind is None or kind in used:
                     raise
-                regenerated = True
-                client_id = new_client_id(self.config.config_dir)
-                continue
-            except RateLimitedError:
-                if rate_waited:
-                    raise
-                rate_waited = True
-                await _clock.pause(self.config.timings.rate_limit_wait_s)
-                continue
-            if not isinstance(data, Mapping) or not isinstance(data.get("token"), str):
-                raise ServerError("the anonymous-token answer has no token")
-            cached = CachedToken(str(data["token"]), _str(data.get("user_id")), _str(data.get("expires_at")))
-            store_token(self.config.config_dir, self._token_key, cached)
-            self.anonymous = True
-            return cached
+                used.add(kind)
+                await policy[kind]()
+
+    async def _wait_for_rate_limit(self) -> None:
+        await _clock.pause(self.config.timings.rate_limit_wait_s)
 
     async def _renew(self) -> None:
         """After 1001: drop the cached token and get a new one with the same client id (once)."""
@@ -216,15 +271,13 @@ class ApiClient:
     ) -> httpx2.Response:
         all_headers = await self._headers(auth, headers)
         timeout = self._slow_timeout if slow else self._timeout
-        try:
+        with _mapped(f"{method} {path}"):
             if files is not None:
                 with _open_files(files) as handles:
                     return await self.client.request(
                         method, path, headers=all_headers, files=handles, timeout=timeout
                     )
             return await self.client.request(method, path, headers=all_headers, json=json, timeout=timeout)
-        except httpx2.HTTPError as exc:
-            raise _transport_error(exc, f"{method} {path}") from exc
 
     async def call(
         self,
@@ -236,28 +289,17 @@ class ApiClient:
         idempotency_key: str | None = None,
         slow: bool = False,
     ) -> Any:
-        """An authenticated /api request → its data; errors per PROTOCOL.md §8, retried by policy.
+        """An authenticated /api request → its data; errors per docs/protocol.md §8, retried by policy.
         `slow`: the answer may take minutes (uploads), so the read timeout is the upload one."""
         extra = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        auth_retried = rate_retried = False
-        while True:
+
+        async def attempt() -> Any:
             response = await self._send(
                 method, path, auth=True, json=json, files=files, headers=extra, slow=slow
             )
-            try:
-                return parse_body(response.status_code, response.content)
-            except TokenExpiredError:
-                if auth_retried:
-                    raise
-                auth_retried = True
-                await self._renew()
-            except RateLimitedError:
-                if rate_retried:
-                    raise
-                rate_retried = True
-                await _clock.pause(self.config.timings.rate_limit_wait_s)
-            except NoCreditsError as exc:
-                raise self._with_register(exc) from None
+            return parse_body(response.status_code, response.content)
+
+        return await self._retrying(attempt)
 
     def _with_register(self, exc: NoCreditsError) -> NoCreditsError:
         return NoCreditsError(
@@ -270,41 +312,29 @@ class ApiClient:
     ) -> AsyncIterator[SseFrames]:
         """POST /run_sse and yield its frames as (event, data). Refusals before the stream raise ApiError
         (1001 and 429 retried once, as nothing was accepted); a broken stream raises StreamDroppedError."""
-        auth_retried = rate_retried = False
-        while True:
+
+        async def attempt() -> httpx2.Response:
             headers = await self._headers(True, {"Accept": "text/event-stream"})
             request = self.client.build_request(
                 "POST", "/run_sse", json=dict(body), headers=headers, timeout=self._sse_timeout
             )
-            try:
+            with _mapped("POST /run_sse"):
                 response = await self.client.send(request, stream=True)
-            except httpx2.HTTPError as exc:
-                raise _transport_error(exc, "POST /run_sse") from exc
             ctype = response.headers.get("content-type", "").partition(";")[0].strip().lower()
             if response.status_code == 200 and ctype == "text/event-stream":
-                break
+                return response
             try:
-                raw = await response.aread()
-            except httpx2.HTTPError as exc:
-                raise _transport_error(exc, "POST /run_sse") from exc
+                with _mapped("POST /run_sse"):
+                    raw = await response.aread()
             finally:
                 await response.aclose()
-            error = error_from_body(response.status_code, raw) or ServerError(
+            raise error_from_body(response.status_code, raw) or ServerError(
                 f"/run_sse answered {response.status_code} {ctype or 'without a content type'}"
                 " instead of an event stream",
                 http_status=response.status_code,
             )
-            if isinstance(error, TokenExpiredError) and not auth_retried:
-                auth_retried = True
-                await self._renew()
-                continue
-            if isinstance(error, RateLimitedError) and not rate_retried:
-                rate_retried = True
-                await _clock.pause(self.config.timings.rate_limit_wait_s)
-                continue
-            if isinstance(error, NoCreditsError):
-                raise self._with_register(error)
-            raise error
+
+        response = await self._retrying(attempt)
         try:
             yield self._frames(response, on_chunk)
         finally:
@@ -313,11 +343,9 @@ class ApiClient:
     async def _frames(self, response: httpx2.Response, on_chunk: Callable[[bytes], None] | None) -> SseFrames:
         if on_chunk is not None and isinstance(response.stream, httpx2.AsyncByteStream):
             response.stream = _ObservedStream(response.stream, on_chunk)
-        try:
+        with _mapped("the event stream", _stream_dropped, (httpx2.TransportError, httpx2.StreamError)):
             async for sse in httpx2.EventSource(response, max_event_size=_MAX_EVENT_BYTES):
                 yield sse.event, sse.data
-        except (httpx2.TransportError, httpx2.StreamError) as exc:
-            raise StreamDroppedError(f"the event stream broke: {type(exc).__name__}") from exc
 
     async def download(
         self, url: str, dest: Path, *, on_bytes: Callable[[int, int | None], None] | None = None
@@ -327,7 +355,7 @@ class ApiClient:
         same_origin = urlsplit(absolute)[:2] == urlsplit(self.config.api_url)[:2]
         headers = await self._headers(same_origin, None)
         size = 0
-        try:
+        with _mapped("the download", _download_failed):
             async with self.client.stream("GET", absolute, headers=headers) as response:
                 if response.status_code != 200:
                     raw = await response.aread()
@@ -344,8 +372,6 @@ class ApiClient:
                         size += len(chunk)
                         if on_bytes is not None:
                             on_bytes(size, expected)
-        except httpx2.HTTPError as exc:
-            raise DownloadFailedError(f"downloading the video failed: {type(exc).__name__}") from exc
         return size
 
 

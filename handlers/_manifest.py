@@ -1,8 +1,14 @@
 """The tool manifest: skill.yaml + schemas/ + the handler functions, checked to agree with each other.
 
+skill.yaml is the ONE list of tools. Each entry carries everything a front-end needs about its tool:
+the handler, the description, the two schemas, the CLI's one-line `summary`, `positional` argument
+and `examples`, and the MCP `annotations` (hints for hosts). Nothing else lists the tools: the CLI,
+the MCP server and `videogen tools` read them from here.
+
 `load_manifest()` fails with a `ManifestError` listing every problem: a tool without an importable
-async handler, a missing or invalid schema, or versions that differ between skill.yaml,
-pyproject.toml and SKILL.md's `metadata.version`.
+async handler, a missing or invalid schema, a schema pair in schemas/tools/ that skill.yaml does not
+list, bad CLI or annotation fields, or a SKILL.md without `metadata.version`. The version is written
+once, there (video_generator_ai.skill_version); skill.yaml and pyproject.toml read it, never repeat it.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +31,12 @@ from handlers._errors import InputError, ManifestError
 if TYPE_CHECKING:
     from handlers._context import ToolContext
 
-__all__ = ["Handler", "Manifest", "ToolSpec", "describe_problems", "load_manifest"]
+__all__ = ["ANNOTATION_HINTS", "Handler", "Manifest", "ToolSpec", "describe_problems", "load_manifest"]
 
 Handler = Callable[[dict[str, Any], "ToolContext"], Awaitable[dict[str, Any]]]
-TOOL_NAMES = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+
+# MCP's tool annotations (spec names), each a boolean hint; `title` is a string.
+ANNOTATION_HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,20 @@ class ToolSpec:
     output_schema: dict[str, Any]
     input_path: Path
     output_path: Path
+    summary: str = ""  # one line for `videogen --help`'s command list
+    positional: str | None = None  # the input property the CLI also takes positionally
+    examples: tuple[str, ...] = ()  # command lines for `videogen TOOL --help`
+    annotations: Mapping[str, Any] = field(default_factory=dict)  # MCP: title and *Hint booleans
     _registry: Registry[Any] = field(repr=False, compare=False, default_factory=Registry)
 
     def validate_input(self, args: object) -> dict[str, Any]:
-        """Return args (a dict) or raise InputError listing every problem with what to send instead."""
+        """Return args (a dict) or raise InputError listing every problem with what to send instead.
+
+        A null for an optional argument means "not given" (OpenAI's strict mode sends every argument,
+        null for those the model leaves out), so it is dropped before validation."""
+        if isinstance(args, dict):
+            required = set(self.input_schema.get("required", ()))
+            args = {k: v for k, v in args.items() if v is not None or k in required}
         validator = jsonschema.Draft202012Validator(self.input_schema, registry=self._registry)
         problems = describe_problems(validator.iter_errors(args), self.input_schema)
         if problems:
@@ -102,20 +119,23 @@ def _describe(schema: Mapping[str, Any]) -> str:
 
 def describe_problems(errors: Any, schema: Mapping[str, Any]) -> list[str]:
     """jsonschema errors -> one sentence each: what is wrong and what to send instead."""
-    props: Mapping[str, Any] = schema.get("properties", {})
+    top: Mapping[str, Any] = schema.get("properties", {})
     problems: list[str] = []
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         where = _where(error)
         sub = error.schema if isinstance(error.schema, Mapping) else {}
+        # inside the arguments (an item of a list, say): that object's own fields, and where it is
+        props: Mapping[str, Any] = top if where == "input" else sub.get("properties", {})
+        at = "" if where == "input" else f"{where}: "
         if error.validator == "required":
             missing = str(error.message).split("'")[1] if "'" in str(error.message) else str(error.message)
             want = _describe(props.get(missing, {}))
-            problems.append(f"missing {missing!r}: send {want}")
+            problems.append(f"{at}missing {missing!r}: send {want}")
         elif error.validator == "additionalProperties":
             allowed = ", ".join(props) or "no fields"
             extra = sorted(set(error.instance) - set(props)) if isinstance(error.instance, dict) else []
             problems.append(
-                f"unknown field(s) {', '.join(map(repr, extra))}: remove them; allowed: {allowed}"
+                f"{at}unknown field(s) {', '.join(map(repr, extra))}: remove them; allowed: {allowed}"
             )
         elif error.validator == "anyOf" and where == "input":
             options = [" and ".join(o.get("required", [])) for o in error.validator_value]
@@ -178,6 +198,52 @@ def _registry(root: Path) -> Registry[Any]:
     return registry
 
 
+@dataclass(frozen=True)
+class _FrontEnd:
+    summary: str
+    positional: str | None
+    examples: tuple[str, ...]
+    annotations: dict[str, Any]
+
+
+def _front_end_fields(
+    entry: Mapping[str, Any], in_schema: Mapping[str, Any] | None, problems: list[str]
+) -> _FrontEnd | None:
+    """The CLI's and MCP's fields of one skill.yaml entry, checked; None (with problems) if wrong."""
+    tool = entry["name"]
+    count = len(problems)
+    summary = " ".join(str(entry.get("summary") or "").split())
+    if not summary:
+        problems.append(f"tool {tool} lacks summary (one line for the CLI's command list)")
+    positional = entry.get("positional")
+    props = (in_schema or {}).get("properties", {})
+    if positional is not None and (not isinstance(positional, str) or positional not in props):
+        problems.append(
+            f"tool {tool}: positional {positional!r} is not an input property (use one of "
+            f"{', '.join(props) or 'none'})"
+        )
+    examples = entry.get("examples", [])
+    if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+        problems.append(f"tool {tool}: examples must be a list of command lines")
+        examples = []
+    annotations = entry.get("annotations")
+    if not isinstance(annotations, dict) or not isinstance(annotations.get("title"), str):
+        problems.append(f"tool {tool} lacks annotations with a title (MCP hints for hosts)")
+        annotations = {}
+    for key, value in annotations.items():
+        if key == "title":
+            continue
+        if key not in ANNOTATION_HINTS:
+            problems.append(
+                f"tool {tool}: unknown annotation {key!r}; use title, {', '.join(ANNOTATION_HINTS)}"
+            )
+        elif not isinstance(value, bool):
+            problems.append(f"tool {tool}: annotation {key} must be true or false")
+    if len(problems) > count:
+        return None
+    return _FrontEnd(summary, positional, tuple(examples), dict(annotations))
+
+
 def load_manifest(root: Path | None = None, *, skill_md: Path | None = None) -> Manifest:
     """Read skill.yaml under `root` (the skill's folder) and check it against everything it names."""
     root = root or SKILL_ROOT
@@ -190,26 +256,22 @@ def load_manifest(root: Path | None = None, *, skill_md: Path | None = None) -> 
     if not isinstance(raw, dict) or not isinstance(raw.get("tools"), list):
         raise ManifestError(["skill.yaml must be a mapping with a 'tools' list"])
     name = str(raw.get("name") or "")
-    version = str(raw.get("version") or "")
-    if not name or not version:
-        problems.append("skill.yaml needs a name and a version")
-
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        py_version = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version")
-        if py_version is not None and str(py_version) != version:
-            problems.append(f"skill.yaml version {version} differs from pyproject.toml's {py_version}")
+    version = ""
+    if "version" in raw:
+        problems.append(
+            "skill.yaml carries a version: remove it; the version is SKILL.md's metadata.version (one place)"
+        )
     if skill_md.is_file():
         front = read_frontmatter(skill_md.read_text(encoding="utf-8"))
-        md_version = frontmatter_version(front)
-        if md_version is None:
-            problems.append(f"{skill_md.name} has no metadata.version in its frontmatter")
-        elif md_version != version:
-            problems.append(
-                f"skill.yaml version {version} differs from {skill_md.name}'s metadata.version {md_version}"
-            )
+        version = frontmatter_version(front) or ""
+        if not version:
+            problems.append(f"{skill_md} has no metadata.version in its frontmatter: add one (e.g. 0.1.0)")
         if front.get("name"):
             name = str(front["name"])
+    else:
+        problems.append(f"{skill_md} is missing: the skill's name and version are read from it")
+    if not name:
+        problems.append("skill.yaml needs a name")
 
     registry = _registry(root)
     tools: list[ToolSpec] = []
@@ -229,7 +291,8 @@ def load_manifest(root: Path | None = None, *, skill_md: Path | None = None) -> 
         handler = _import_handler(str(entry["handler"]), problems, tool)
         in_path, out_path = root / str(entry["input"]), root / str(entry["output"])
         in_schema, out_schema = _read_schema(in_path, problems), _read_schema(out_path, problems)
-        if handler is None or in_schema is None or out_schema is None:
+        fe = _front_end_fields(entry, in_schema, problems)
+        if handler is None or in_schema is None or out_schema is None or fe is None:
             continue
         tools.append(
             ToolSpec(
@@ -241,12 +304,19 @@ def load_manifest(root: Path | None = None, *, skill_md: Path | None = None) -> 
                 output_schema=out_schema,
                 input_path=in_path,
                 output_path=out_path,
+                summary=fe.summary,
+                positional=fe.positional,
+                examples=fe.examples,
+                annotations=fe.annotations,
                 _registry=registry,
             )
         )
-    absent = [t for t in TOOL_NAMES if t not in seen]
+    # a tool's schema pair without an entry: skill.yaml forgot it (or the schemas outlived the tool)
+    schema_dir = root / "schemas" / "tools"
+    named = {p.name.removesuffix(".input.json") for p in schema_dir.glob("*.input.json")}
+    absent = sorted(named - seen)
     if absent:
-        problems.append(f"skill.yaml lacks the tools {', '.join(absent)}")
+        problems.append(f"skill.yaml lacks the tools {', '.join(absent)} (schemas/tools/ has their schemas)")
     if problems:
         raise ManifestError(problems)
     return Manifest(name=name, version=version, tools=tuple(tools), root=root)

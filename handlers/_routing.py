@@ -1,4 +1,4 @@
-"""Client-side routing (the seeds' table): messages that are really export / credits / status / upload
+"""Client-side routing (docs/protocol.md §4): messages that are really export / credits / status / upload
 requests are answered by those tools and never sent through `/run_sse` (pure).
 
 Only short messages that are about nothing else are routed: "export as mov", "导出", "how many credits

@@ -1,4 +1,4 @@
-"""SSE frames of a `/run_sse` turn → typed events → one turn's outcome (pure; PROTOCOL.md §4).
+"""SSE frames of a `/run_sse` turn → typed events → one turn's outcome (pure; docs/protocol.md §4).
 
 The frames come from httpx2's SSE parser (so a U+2028 inside JSON stays inside the string); this
 module only interprets `event`/`data`. Accepted:

@@ -1,4 +1,4 @@
-"""Reading a session's state (PROTOCOL.md §6) and normalising upload records, tolerant of shapes."""
+"""Reading a session's state (docs/protocol.md §6) and normalising upload records, tolerant of shapes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Tool definitions for hosts, built from skill.yaml and schemas/ (never written by hand).
 
-- ``openai``: ``[{"type": "function", "function": {"name", "description", "parameters"}}]``
+- ``openai``: ``[{"type": "function", "function": {"name", "description", "parameters", "strict"}}]``, in
+  OpenAI's strict mode (``openai_strict``): an optional argument is nullable there, and a null argument
+  is taken as "not given" when the tool is called (``ToolSpec.validate_input``).
 - ``anthropic``: ``[{"name", "description", "input_schema"}]``
 - ``mcp``: ``{"tools": [{"name", "description", "inputSchema", "outputSchema"}]}`` (a tools/list result)
 
@@ -25,10 +27,12 @@ from handlers._manifest import Manifest, ToolSpec, load_manifest
 
 __all__ = [
     "FORMATS",
+    "OPENAI_STRICT_KEYWORDS",
     "Format",
     "definitions",
     "host_input_schema",
     "input_schema",
+    "openai_strict",
     "output_schema",
     "self_contained",
 ]
@@ -110,6 +114,94 @@ def output_schema(spec: ToolSpec) -> dict[str, Any]:
     return self_contained(spec.output_schema, spec.output_path)
 
 
+# OpenAI's strict function calling (structured outputs) accepts only these keywords; every object lists
+# all its properties in `required` and forbids others, and an optional property is nullable instead.
+OPENAI_STRICT_KEYWORDS = frozenset(
+    {
+        "type",
+        "description",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "enum",
+        "const",
+        "anyOf",
+        "$defs",
+        "$ref",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+    }
+)
+_RULE_WORDS = {
+    "minLength": "at least {} character(s)",
+    "maxLength": "at most {} character(s)",
+    "default": "default {}",
+    "uniqueItems": "no duplicates",
+}
+
+
+def openai_strict(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """`schema` under OpenAI's strict rules: unsupported keywords become words in the description,
+    every property is required, and one that was optional accepts null (meaning "not given")."""
+    notes = [
+        _RULE_WORDS.get(k, k + " {}").format(json.dumps(v) if k == "default" else v)
+        for k, v in schema.items()
+        if k not in OPENAI_STRICT_KEYWORDS
+        and k not in {"title", "examples", "$schema", "$id"}
+        and not (k == "uniqueItems" and v is False)
+    ]
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in OPENAI_STRICT_KEYWORDS:
+            continue
+        if key == "properties":
+            required = set(schema.get("required", ()))
+            out[key] = {
+                name: openai_strict(sub) if name in required else _nullable(openai_strict(sub))
+                for name, sub in value.items()
+            }
+        elif key in ("items", "additionalProperties") and isinstance(value, Mapping):
+            out[key] = openai_strict(value)
+        elif key in ("anyOf", "$defs"):
+            out[key] = (
+                [openai_strict(v) for v in value]
+                if isinstance(value, list)
+                else {k: openai_strict(v) for k, v in value.items()}
+            )
+        else:
+            out[key] = value
+    if "properties" in out:
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    if notes:
+        text = str(out.get("description", "")).strip()
+        out["description"] = (text + (" " if text else "") + "(" + "; ".join(notes) + ")").strip()
+    return out
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` that also accepts null: in the type list where the schema has one type, else anyOf."""
+    kind = schema.get("type")
+    if isinstance(kind, str) and "enum" not in schema:
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return schema if "null" in kind else {**schema, "type": [*kind, "null"]}
+    description = schema.get("description")
+    inner = {k: v for k, v in schema.items() if k != "description"}
+    wrapped: dict[str, Any] = {"anyOf": [inner, {"type": "null"}]}
+    if description:
+        wrapped["description"] = description
+    return wrapped
+
+
 def definitions(fmt: str, manifest: Manifest | None = None) -> Any:
     """The tools in a host's format (see the module docstring); ValueError for an unknown format."""
     manifest = manifest or load_manifest()
@@ -117,7 +209,12 @@ def definitions(fmt: str, manifest: Manifest | None = None) -> Any:
         return [
             {
                 "type": "function",
-                "function": {"name": t.name, "description": t.description, "parameters": input_schema(t)},
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": openai_strict(input_schema(t)),
+                    "strict": True,
+                },
             }
             for t in manifest.tools
         ]

@@ -29,6 +29,7 @@ from handlers._config import Config
 from handlers._constants import EXPORT_FORMATS
 from handlers._dispatch import acall_tool
 from handlers._errors import VideogenError
+from handlers._frontend import backend_config
 from handlers._manifest import load_manifest
 from handlers._progress import ProgressEvent
 
@@ -46,11 +47,12 @@ EPILOG = (
     "exit codes: 0 after /quit or Ctrl-D; 1 the session could not be started; 130 Ctrl-C at the prompt",
 )
 
-HELP_TEXT = """\
+# EXPORT_FORMATS[0] (mp4) is the default.
+HELP_TEXT = f"""\
 Type what the video should be, in your words, e.g. "a 20-second reel from my photos with upbeat music",
 then refine it: "shorten the intro to 2 seconds", "add a text overlay Limited offer at 10s".
   /upload PATH...   add images, clips or audio (mp4 mov avi webm mkv jpg png gif webp mp3 wav m4a aac)
-  /export [format]  render and save the video (mp4 default; mov avi webm mkv)
+  /export [format]  render and save the video (mp4 default; {" ".join(EXPORT_FORMATS[1:])})
   /state            show the timeline, uploads and whether it is ready to export
   /undo             take back the last change
   /credits          show the credit balance
@@ -149,7 +151,7 @@ class Chat:
         self.session_id = created["session_id"]
         backend = "the local engine" if created["backend"] == "local" else created["backend"]
         self.console.print(f"Ready ({escape(backend)}, session {escape(str(self.session_id))}).")
-        if created.get("browser_url") and created["backend"] != "local":
+        if created.get("browser_url"):
             self.console.print(f"Open in the browser: {escape(created['browser_url'])}")
         self.console.print("Describe your video, or /upload your media first. /help lists the commands.")
         return True
@@ -265,7 +267,7 @@ class Chat:
             f"[bold green]✅ Video ready:[/bold green] {escape(str(result['path']))} "
             f"({length}{size_mb:.1f} MB)"
         )
-        if result.get("browser_url") and result.get("backend") != "local":
+        if result.get("browser_url"):
             self.console.print(f"Open in the browser: {escape(result['browser_url'])}")
 
     def state(self) -> None:
@@ -330,8 +332,6 @@ def _read_line(console: Console) -> str | None:
 
 
 def run(ns: argparse.Namespace, console: Console | None = None) -> int:
-    from handlers.cli import backend_config
-
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
     # soft_wrap: long lines (paths, links) are left to the terminal, so they copy whole

@@ -13,24 +13,34 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import sys
 import textwrap
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 import anyio
 
-from handlers._config import Config
+from handlers import _workspace as workspace
+from handlers import chat, doctor, make
 from handlers._dispatch import acall_tool
-from handlers._embedded import DEFAULT_SERVE_PORT, embedded_app, run_local_server
-from handlers._errors import VideogenError
+from handlers._embedded import DEFAULT_SERVE_PORT, engine_home, run_local_server
+from handlers._errors import InputError, VideogenError
+from handlers._frontend import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    InterruptedByUser,
+    StderrProgress,
+    backend_config,
+    exit_code,
+    failure_result,
+    print_json,
+)
 from handlers._manifest import Manifest, ToolSpec, load_manifest
-from handlers._progress import ProgressEvent
 from handlers._tooldefs import FORMATS, definitions
 
 __all__ = [
@@ -46,47 +56,7 @@ __all__ = [
     "main",
 ]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_INTERRUPTED = 130
-
-_USAGE_CODES = frozenset({"invalid_input", "unknown_tool"})
-_UNREACHABLE_CODES = frozenset({"network_error", "timeout", "disconnected"})
-
-# One line each for the command list (`videogen --help`); `videogen TOOL --help` shows skill.yaml's text.
-_SHORT_HELP = {
-    "create_session": "Start a new video project (session id, browser link).",
-    "send_message": "Send one instruction to generate or edit the video.",
-    "upload": "Upload images, clips or audio (local files or URLs).",
-    "get_state": "Show the track summary, uploads and whether it is ready to export.",
-    "export": "Render and download the video: mp4 mov avi webm mkv (free).",
-    "credits": "Show the credit balance.",
-}
-
-# The property a tool also takes as positional arguments (the one people type most).
-_POSITIONAL = {"send_message": "message", "upload": "files"}
-
-_EXAMPLES: dict[str, tuple[str, ...]] = {
-    "create_session": (
-        "videogen create_session",
-        "videogen create_session --language zh --task-name launch-reel",
-    ),
-    "send_message": (
-        'videogen send_message "a 20-second product reel from these photos with upbeat music"',
-        'videogen send_message "shorten the intro to 2 seconds" --session-id SESSION_ID',
-        'videogen send_message --json \'{"message": "add a text overlay Limited offer at 10s"}\'',
-    ),
-    "upload": (
-        "videogen upload photo1.jpg photo2.jpg music.mp3",
-        "videogen upload --urls https://example.com/clip.mp4",
-    ),
-    "get_state": ("videogen get_state", "videogen get_state --include-draft"),
-    "export": ("videogen export", "videogen export --format webm --quality medium --output-path reel.webm"),
-    "credits": ("videogen credits",),
-}
-
+# The tools' own examples come from skill.yaml; these show a whole session and the other commands.
 _PROGRAM_EXAMPLES = (
     "videogen create_session",
     "videogen upload photo1.jpg photo2.jpg music.mp3",
@@ -122,60 +92,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, self)
 
 
-def exit_code(result: dict[str, Any]) -> int:
-    """The documented exit code for a tool result."""
-    if result.get("ok"):
-        return EXIT_OK
-    code = str((result.get("error") or {}).get("code", ""))
-    if code in _USAGE_CODES:
-        return EXIT_USAGE
-    if code in _UNREACHABLE_CODES:
-        return EXIT_UNREACHABLE
-    return EXIT_FAILED
-
-
-class StderrProgress:
-    """Prints ProgressEvents as short lines on a stream: every stage and note, render progress in
-    10 % steps, heartbeats at most every `heartbeat_every_s` seconds (so a long turn stays visible)."""
-
-    def __init__(
-        self,
-        stream: TextIO | None = None,
-        *,
-        heartbeat_every_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._stream = stream
-        self._heartbeat_every_s = heartbeat_every_s
-        self._clock = clock
-        self._last_heartbeat: float | None = None
-        self._last_step = -1
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if event.kind == "heartbeat":
-            now = self._clock()
-            if self._last_heartbeat is not None and now - self._last_heartbeat < self._heartbeat_every_s:
-                return
-            self._last_heartbeat = now
-            self._write(f"… {event.message}")
-        elif event.kind == "render" and event.percent is not None:
-            step = int(event.percent // 10)
-            if step == self._last_step:
-                return
-            self._last_step = step
-            shown = event.message if "%" in event.message else f"{event.message} {event.percent:.0f}%"
-            self._write(shown)
-        elif event.kind == "still_working":
-            self._write(f"⏳ {event.message}")
-        else:
-            self._write(event.message)
-
-    def _write(self, line: str) -> None:
-        stream = self._stream or sys.stderr
-        stream.write(f"videogen: {line}\n")
-        stream.flush()
-
-
 # -- the parser ------------------------------------------------------------------------------------
 
 
@@ -208,7 +124,7 @@ _SCALARS: dict[str, Callable[[str], Any]] = {
 
 def _add_schema_flags(sub: argparse.ArgumentParser, spec: ToolSpec) -> None:
     props: dict[str, Any] = spec.input_schema.get("properties", {})
-    positional = _POSITIONAL.get(spec.name)
+    positional = spec.positional
     required = set(spec.input_schema.get("required", []))
     if positional in props:
         schema = props[positional]
@@ -256,8 +172,6 @@ def _epilog(examples: Sequence[str], *extra: str) -> str:
 
 def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
     """The whole command line; tool commands come from skill.yaml and schemas/."""
-    from handlers import chat, doctor, make
-
     manifest = manifest or load_manifest()
     parser = _Parser(
         prog="videogen",
@@ -276,9 +190,9 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
         sub = subs.add_parser(
             spec.name,
             aliases=aliases,
-            help=_SHORT_HELP.get(spec.name, spec.description.split(". ")[0].rstrip(".") + "."),
+            help=spec.summary,
             description=textwrap.fill(spec.description, width=100),
-            epilog=_epilog(_EXAMPLES.get(spec.name, ()), _EXIT_CODES_HELP),
+            epilog=_epilog(spec.examples, _EXIT_CODES_HELP),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_schema_flags(sub, spec)
@@ -309,6 +223,7 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
                 "videogen serve",
                 "videogen serve --port 9000",
                 "NEMO_API_URL=http://127.0.0.1:8765 videogen credits",
+                "videogen serve --stop",
             )
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -320,12 +235,17 @@ def build_parser(manifest: Manifest | None = None) -> argparse.ArgumentParser:
     serve.add_argument(
         "--home", type=Path, default=None, help="data folder (default: $VIDEOGEN_HOME or the user data dir)"
     )
+    serve.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the data folder's background workspace server (the one behind the links tools return)",
+    )
     serve.set_defaults(_run=_run_serve)
 
     mcp = subs.add_parser(
         "mcp",
         help="Run the MCP stdio server with the same tools.",
-        description="Run an MCP server on stdin/stdout exposing the six tools with their schemas.",
+        description="Run an MCP server on stdin/stdout exposing skill.yaml's tools with their schemas.",
         epilog=_epilog(
             ("videogen mcp",),
             'host config: {"command": "python3", "args": ["<skill>/scripts/videogen", "mcp"]}',
@@ -366,7 +286,7 @@ def _tool_args(ns: argparse.Namespace, spec: ToolSpec, parser: argparse.Argument
         value = getattr(ns, prop, None)
         if value is not None:
             args[prop] = value
-    positional = _POSITIONAL.get(spec.name)
+    positional = spec.positional
     if positional is not None:
         given = getattr(ns, f"_pos_{positional}", None)
         if isinstance(given, list) and given:
@@ -378,46 +298,13 @@ def _tool_args(ns: argparse.Namespace, spec: ToolSpec, parser: argparse.Argument
     return args
 
 
-@asynccontextmanager
-async def backend_config() -> AsyncIterator[Config]:
-    """The environment's Config, with the embedded engine started once for several tool calls
-    (chat, make, the MCP server) instead of once per call."""
-    config = Config.from_env()
-    if config.backend != "embedded" or config.asgi_app is not None:
-        yield config
-        return
-    async with embedded_app(config.engine_home) as app:
-        yield dataclasses.replace(config, asgi_app=app)
-
-
-def _backend_label() -> str:
-    try:
-        return Config.from_env().label
-    except VideogenError:
-        return "unknown"
-
-
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-    sys.stdout.flush()
-
-
-def _failure(code: str, message: str, recovery: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "ok": False,
-        "backend": _backend_label(),
-        "text": f"{message}. {recovery}",
-        "error": {"code": code, "message": message, "recovery": recovery, **extra},
-    }
-
-
 def _interrupted(tool: str) -> dict[str, Any]:
-    recovery = "Run the command again when ready."
+    recovery = None
     if tool == "send_message":
         recovery = (
             "The backend may still finish the turn: do not send the message again; check with get_state."
         )
-    return _failure("interrupted", f"{tool} was interrupted", recovery)
+    return failure_result(InterruptedByUser(f"{tool} was interrupted", recovery=recovery))
 
 
 def run_tool(name: str, args: dict[str, Any], *, quiet: bool = False) -> int:
@@ -431,25 +318,21 @@ def run_tool(name: str, args: dict[str, Any], *, quiet: bool = False) -> int:
     try:
         result = anyio.run(call)
     except VideogenError as exc:  # the configuration itself is wrong (NEMO_BACKEND, the engine missing)
-        result = {
-            "ok": False,
-            "backend": _backend_label(),
-            "text": f"{exc.message}. {exc.recovery}",
-            "error": exc.to_error(),
-        }
+        result = failure_result(exc)
     except KeyboardInterrupt:
-        _print_json(_interrupted(name))
-        return EXIT_INTERRUPTED
-    _print_json(result)
+        result = _interrupted(name)
+    print_json(result)
     return exit_code(result)
 
 
 def _run_tools(ns: argparse.Namespace) -> int:
-    _print_json(definitions(ns.format))
+    print_json(definitions(ns.format))
     return EXIT_OK
 
 
 def _run_serve(ns: argparse.Namespace) -> int:
+    if ns.stop:
+        return _stop_workspace(ns.home)
     print(
         f"videogen: starting the local engine server on {ns.host}:{ns.port} (Ctrl-C stops it)",
         file=sys.stderr,
@@ -465,10 +348,24 @@ def _run_serve(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_mcp(ns: argparse.Namespace) -> int:
-    from handlers.mcp_server import main as mcp_main
+def _stop_workspace(home: Path | None) -> int:
+    try:
+        folder = engine_home(home)
+        stopped = workspace.stop(folder)
+    except VideogenError as exc:
+        print(f"videogen: {exc.message}. {exc.recovery}", file=sys.stderr)
+        return EXIT_FAILED
+    if stopped is None:
+        print(f"videogen: no workspace server runs for {folder}", file=sys.stderr)
+    else:
+        print(f"videogen: stopped the workspace server at {stopped.url} (pid {stopped.pid})", file=sys.stderr)
+    return EXIT_OK
 
-    return mcp_main()
+
+def _run_mcp(ns: argparse.Namespace) -> int:
+    from handlers import mcp_server  # the MCP SDK loads only for `videogen mcp`
+
+    return mcp_server.main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -477,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest = load_manifest()
     except VideogenError as exc:
-        _print_json({"ok": False, "backend": _backend_label(), "text": exc.message, "error": exc.to_error()})
+        print_json(failure_result(exc))
         return EXIT_FAILED
     parser = build_parser(manifest)
     try:
@@ -491,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         exc.parser.print_usage(sys.stderr)
         hint = f"Run `{exc.parser.prog} --help` for the arguments and examples."
-        _print_json(_failure("invalid_input", str(exc), hint, problems=[str(exc)]))
+        print_json(failure_result(InputError(str(exc), [str(exc)], recovery=hint)))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

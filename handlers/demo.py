@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from handlers._config import Config
+from handlers._constants import EXPORT_FORMATS
 from handlers._dispatch import acall_tool
 from handlers._errors import VideogenError
 from handlers._progress import ProgressEvent
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("out/demo"),
         help="folder for the sample media and the video (default: out/demo)",
     )
-    parser.add_argument("--format", default="mp4", choices=["mp4", "mov", "avi", "webm", "mkv"])
+    parser.add_argument("--format", default="mp4", choices=EXPORT_FORMATS)
     args = parser.parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
     try:

@@ -1,18 +1,22 @@
 """`videogen doctor`: is this machine ready to make videos? One line per check, OK or FAIL with the fix.
 
-Checks: Python >= 3.11; ffmpeg (from the imageio-ffmpeg wheel, run with -version); fonts (a Latin
-font, plus CJK and colour-emoji fallbacks for titles in any script); the data and config folders
-(writable); the backend (the embedded engine answers a credits call / the cloud URL resolves and
-answers one). Exit 0 only when every check is OK.
+Checks: Python >= 3.11; ffmpeg (the renderer's, from the imageio-ffmpeg wheel); fonts (a Latin font,
+plus CJK and colour-emoji fallbacks for titles in any script); the data and config folders (writable);
+the backend (the embedded engine answers a credits call / the cloud URL resolves and answers one).
+Exit 0 only when every check is OK.
+
+What the engine knows (its ffmpeg, its fonts, its default data folder) is asked through
+`handlers._embedded`, the one door to the engine: doctor keeps no copy of those facts. It installs
+nothing either: a missing font is reported with the exact command that installs it, and meanwhile the
+renderer draws a visible fallback box for characters no font has.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -25,7 +29,7 @@ import anyio
 
 from handlers._config import Config
 from handlers._dispatch import acall_tool
-from handlers._embedded import engine_renderer
+from handlers._embedded import EngineFonts, engine_ffmpeg, engine_fonts, engine_home
 from handlers._errors import VideogenError
 
 __all__ = ["COMMAND", "DESCRIPTION", "EPILOG", "EXAMPLES", "HELP", "Check", "configure", "run", "run_checks"]
@@ -39,29 +43,18 @@ DESCRIPTION = (
 EXAMPLES = ("videogen doctor", "videogen doctor --json", "NEMO_BACKEND=cloud videogen doctor")
 EPILOG = ("exit codes: 0 all checks OK; 1 at least one FAIL",)
 
-# The same font file names the renderer looks for (engine/render), used when it cannot be asked.
-_FONT_DIRS = (
-    "/usr/share/fonts",
-    "/usr/local/share/fonts",
-    "~/.local/share/fonts",
-    "~/.fonts",
-    "/Library/Fonts",
-    "/System/Library/Fonts",
-    "C:/Windows/Fonts",
-)
-_LATIN = ("dejavusans.ttf", "notosans-regular.ttf", "liberationsans-regular.ttf", "arial.ttf")
-_CJK = (
-    "wqy-microhei.ttc",
-    "notosanscjk-regular.ttc",
-    "notosanscjk-bold.ttc",
-    "notosanscjksc-regular.otf",
-    "wqy-zenhei.ttc",
-    "droidsansfallbackfull.ttf",
-    "droidsansfallback.ttf",
-    "pingfang.ttc",
-    "msyh.ttc",
-)
-_EMOJI = ("notocoloremoji.ttf", "apple color emoji.ttc", "seguiemj.ttf")
+# The packages that provide each font role, per package manager (the fix names only what is missing).
+_FONT_PACKAGES = {
+    "apt-get": {"latin": "fonts-dejavu-core", "cjk": "fonts-wqy-microhei", "emoji": "fonts-noto-color-emoji"},
+    "dnf": {
+        "latin": "dejavu-sans-fonts",
+        "cjk": "wqy-microhei-fonts",
+        "emoji": "google-noto-color-emoji-fonts",
+    },
+    "pacman": {"latin": "ttf-dejavu", "cjk": "wqy-microhei", "emoji": "noto-fonts-emoji"},
+}
+_INSTALL = {"apt-get": "sudo apt-get install -y", "dnf": "sudo dnf install -y", "pacman": "sudo pacman -S"}
+_ROLE_NAMES = {"latin": "DejaVu Sans", "cjk": "CJK", "emoji": "colour emoji"}
 
 
 @dataclass(frozen=True)
@@ -87,91 +80,37 @@ def check_python(version: tuple[int, int, int] | None = None) -> Check:
     )
 
 
-def _ffmpeg_path() -> str:
-    """The renderer's ffmpeg (engine.render.ffmpeg_exe when the engine is installed), else the wheel's."""
-    render = engine_renderer()
-    if render is not None and hasattr(render, "ffmpeg_exe"):
-        return str(render.ffmpeg_exe())
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-def check_ffmpeg(find: Callable[[], str] = _ffmpeg_path) -> Check:
-    fix = (
-        "reinstall the skill's environment (rm -rf <skill>/.venv, then run scripts/videogen again): "
-        "the imageio-ffmpeg wheel ships ffmpeg"
-    )
+def check_ffmpeg(find: Callable[[], tuple[str, str]] = engine_ffmpeg) -> Check:
+    """The renderer's ffmpeg runs (`find` returns its path and version line, or raises)."""
     try:
-        exe = find()
-    except Exception as exc:  # ImportError, RuntimeError (no binary for this platform), RenderError
-        return Check("ffmpeg", False, f"not found ({exc})", fix)
+        exe, version = find()
+    except VideogenError as exc:
+        return Check("ffmpeg", False, exc.message, exc.recovery)
+    return Check("ffmpeg", True, f"{' '.join(version.split()[:3])} ({exe})")
+
+
+def font_fix(missing: Sequence[str], which: Callable[[str], str | None] = shutil.which) -> str:
+    """The exact command that installs the missing font roles here, or where to put font files."""
+    manager = next((m for m in _FONT_PACKAGES if which(m)), None)
+    put = "or put .ttf/.otf files in ~/.local/share/fonts or a folder named in VIDEOGEN_FONT_DIRS"
+    if manager is None:
+        return f"install a DejaVu Sans, a CJK and a colour emoji font, {put}"
+    packages = " ".join(_FONT_PACKAGES[manager][role] for role in missing)
+    return f"run: {_INSTALL[manager]} {packages}   ({put})"
+
+
+def check_fonts(fonts: EngineFonts | None = None) -> Check:
     try:
-        done = subprocess.run(
-            [exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("ffmpeg", False, f"{exe} does not run ({exc})", fix)
-    first = (done.stdout.splitlines() or [""])[0].strip()
-    if done.returncode != 0 or not first.startswith("ffmpeg version"):
-        return Check("ffmpeg", False, f"{exe} -version failed (exit {done.returncode})", fix)
-    return Check("ffmpeg", True, f"{' '.join(first.split()[:3])} ({exe})")
-
-
-def _scan_fonts(dirs: Sequence[str]) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for root in dirs:
-        base = Path(root).expanduser()
-        if base.is_dir():
-            for path in sorted(base.rglob("*")):
-                if path.suffix.lower() in {".ttf", ".ttc", ".otf"}:
-                    found.setdefault(path.name.lower(), path)
-    return found
-
-
-def find_fonts(dirs: Sequence[str] | None = None) -> tuple[Path | None, Path | None, Path | None]:
-    """(latin, cjk, emoji) font files: the renderer's own discovery when it is there, else a scan."""
-    if dirs is None:
-        render = engine_renderer()
-        if render is not None and hasattr(render, "find_fonts"):
-            fonts = render.find_fonts()
-            return fonts.latin, (fonts.cjk[0] if fonts.cjk else None), fonts.emoji
-        extra = [p for p in os.environ.get("VIDEOGEN_FONT_DIRS", "").split(os.pathsep) if p]
-        dirs = (*extra, *_FONT_DIRS)
-    found = _scan_fonts(dirs)
-
-    def first(names: Sequence[str]) -> Path | None:
-        return next((found[n] for n in names if n in found), None)
-
-    return first(_LATIN), first(_CJK), first(_EMOJI)
-
-
-def check_fonts(fonts: tuple[Path | None, Path | None, Path | None] | None = None) -> Check:
-    latin, cjk, emoji = fonts if fonts is not None else find_fonts()
-    missing = [
-        name for name, path in (("DejaVu Sans", latin), ("CJK", cjk), ("colour emoji", emoji)) if path is None
-    ]
-    names = ", ".join(p.name for p in (latin, cjk, emoji) if p is not None)
+        fonts = fonts if fonts is not None else engine_fonts()
+    except VideogenError as exc:
+        return Check("fonts", False, exc.message, exc.recovery)
+    found = {"latin": fonts.latin, "cjk": fonts.cjk, "emoji": fonts.emoji}
+    missing = [role for role, path in found.items() if path is None]
+    names = ", ".join(p.name for p in found.values() if p is not None)
     if not missing:
         return Check("fonts", True, names)
-    fix = (
-        "install fonts-dejavu-core fonts-wqy-microhei fonts-noto-color-emoji (Debian/Ubuntu), "
-        "or put .ttf files in ~/.local/share/fonts or a folder named in VIDEOGEN_FONT_DIRS"
-    )
-    return Check("fonts", False, f"missing {', '.join(missing)}" + (f" (have {names})" if names else ""), fix)
-
-
-def data_home(env: dict[str, str] | None = None) -> Path:
-    """Where the local engine keeps its data: $VIDEOGEN_HOME, else $XDG_DATA_HOME/video-generator-ai."""
-    env = dict(os.environ) if env is None else env
-    if env.get("VIDEOGEN_HOME"):
-        return Path(env["VIDEOGEN_HOME"]).expanduser()
-    base = (
-        Path(env["XDG_DATA_HOME"]).expanduser()
-        if env.get("XDG_DATA_HOME")
-        else Path.home() / ".local" / "share"
-    )
-    return base / "video-generator-ai"
+    detail = f"missing {', '.join(_ROLE_NAMES[r] for r in missing)}" + (f" (have {names})" if names else "")
+    return Check("fonts", False, detail + "; titles show a box for what no font draws", font_fix(missing))
 
 
 def _writable(path: Path) -> str | None:
@@ -228,7 +167,7 @@ async def run_checks(config: Config | None = None) -> list[Check]:
         return [*checks, Check("backend", False, exc.message, exc.recovery)]
     checks.append(check_folder("config", config.config_dir, "XDG_CONFIG_HOME"))
     if config.backend == "embedded":
-        checks.append(check_folder("data", config.engine_home or data_home(), "VIDEOGEN_HOME"))
+        checks.append(check_folder("data", config.engine_home or engine_home(), "VIDEOGEN_HOME"))
     checks.append(await check_backend(config))
     return checks
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,16 @@ import anyio
 from handlers._config import Config
 from handlers._constants import EXPORT_FORMATS
 from handlers._dispatch import acall_tool
-from handlers._errors import VideogenError
+from handlers._errors import InputError, VideogenError
+from handlers._frontend import (
+    EXIT_USAGE,
+    InterruptedByUser,
+    StderrProgress,
+    backend_config,
+    exit_code,
+    failure_result,
+    print_json,
+)
 from handlers._progress import ProgressCallback
 
 __all__ = [
@@ -51,6 +58,14 @@ EPILOG = (
     "            2 usage error; 3 backend unreachable or timed out; 130 interrupted",
 )
 VERTICAL_HINT = "Make it vertical, 9:16."
+
+
+class NotReadyError(VideogenError):
+    code = "not_ready"
+    default_recovery = (
+        "Describe the video more concretely (length, media, style, title), "
+        "or answer the question in videogen chat."
+    )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -127,15 +142,9 @@ async def make(
     summary.update(reply=replied.get("reply", ""), track_summary=replied.get("track_summary"))
     if not replied.get("ready_for_export"):
         reply = replied.get("reply") or replied.get("text", "")
-        error = {
-            "code": "not_ready",
-            "message": f"the backend made no video from this description; it said: {reply}",
-            "recovery": (
-                "Describe the video more concretely (length, media, style, title), "
-                "or answer the question in videogen chat."
-            ),
-        }
-        return {**summary, "ok": False, "step": "send_message", "text": error["message"], "error": error}
+        error = NotReadyError(f"the backend made no video from this description; it said: {reply}")
+        fields = {k: v for k, v in summary.items() if k != "backend"}
+        return failure_result(error, summary["backend"], **fields, step="send_message")
 
     exported = await call(
         "export",
@@ -167,25 +176,14 @@ async def _call(
 
 
 def run(ns: argparse.Namespace) -> int:
-    from handlers.cli import EXIT_INTERRUPTED, EXIT_USAGE, StderrProgress, backend_config, exit_code
-
-    def emit(obj: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-        sys.stdout.flush()
-
     try:
         fmt = output_format(ns.output, ns.format)
         missing = [str(f) for f in ns.files if not Path(f).expanduser().is_file()]
         if missing:  # before a session is created for nothing
             raise ValueError(f"no such file: {', '.join(missing)}")
     except ValueError as exc:
-        error = {
-            "code": "invalid_input",
-            "message": str(exc),
-            "recovery": "Fix the arguments (files, -o, --format).",
-            "problems": [str(exc)],
-        }
-        emit({"ok": False, "backend": "unknown", "step": "arguments", "text": str(exc), "error": error})
+        error = InputError(str(exc), [str(exc)], recovery="Fix the arguments (files, -o, --format).")
+        print_json(failure_result(error, step="arguments"))
         return EXIT_USAGE
     progress = None if ns.quiet else StderrProgress()
 
@@ -206,23 +204,8 @@ def run(ns: argparse.Namespace) -> int:
     try:
         result = anyio.run(main)
     except KeyboardInterrupt:
-        error = {
-            "code": "interrupted",
-            "message": "make was interrupted",
-            "recovery": "Run it again when ready.",
-        }
-        emit({"ok": False, "backend": "unknown", "text": error["message"], "error": error})
-        return EXIT_INTERRUPTED
+        result = failure_result(InterruptedByUser("make was interrupted"))
     except VideogenError as exc:  # the configuration itself (e.g. NEMO_BACKEND) is wrong
-        emit(
-            {
-                "ok": False,
-                "backend": "unknown",
-                "step": "configuration",
-                "text": exc.message,
-                "error": exc.to_error(),
-            }
-        )
-        return exit_code({"ok": False, "error": exc.to_error()})
-    emit(result)
+        result = failure_result(exc, step="configuration")
+    print_json(result)
     return exit_code(result)

@@ -1,4 +1,4 @@
-"""`videogen mcp`: an MCP stdio server (mcp 2.x low-level `Server`) exposing the skill's six tools.
+"""`videogen mcp`: an MCP stdio server (mcp 2.x low-level `Server`) exposing skill.yaml's tools.
 
 Input and output schemas come straight from schemas/ (file references inlined, see `_tooldefs`). A
 tool's result goes back as structured content plus its JSON as text; a failed tool comes back as a
@@ -24,6 +24,7 @@ from mcp.server.stdio import stdio_server
 from handlers._config import Config
 from handlers._dispatch import acall_tool
 from handlers._errors import VideogenError
+from handlers._frontend import backend_config
 from handlers._manifest import Manifest, load_manifest
 from handlers._progress import ProgressEvent
 from handlers._tooldefs import input_schema, output_schema
@@ -33,22 +34,13 @@ __all__ = ["build_server", "error_text", "main", "serve_stdio"]
 _INSTRUCTIONS = (
     "Make videos by conversation. Start with create_session, upload the user's media, then send_message "
     "with their words; show the reply and the track summary. Requests to export, check credits, show the "
-    "status or upload use those tools, never send_message. Confirm before a long generation; never send "
-    "the same message twice. On an error, follow its 'What to do'."
+    "status or upload use those tools, never send_message. On the local engine, edit makes exact changes "
+    "(clip numbers, text ids and times from get_state's listing) when the edit is exact by nature or a "
+    "message was answered with a question you can settle; never both for one instruction. Confirm before "
+    "a long generation; never send the same message twice. On an error, follow its 'What to do'."
 )
 
 State = dict[str, Any]
-
-# Hints for hosts (auto-approval, confirmation prompts). Nothing here deletes: edits can be undone.
-_READ_ONLY = types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
-_ANNOTATIONS = {
-    "create_session": types.ToolAnnotations(title="Start a video project", destructive_hint=False),
-    "send_message": types.ToolAnnotations(title="Generate or edit the video", destructive_hint=False),
-    "upload": types.ToolAnnotations(title="Upload media", destructive_hint=False),
-    "get_state": _READ_ONLY.model_copy(update={"title": "Show the project state"}),
-    "export": types.ToolAnnotations(title="Export the video file", destructive_hint=False),
-    "credits": _READ_ONLY.model_copy(update={"title": "Show the credit balance"}),
-}
 
 
 def error_text(result: dict[str, Any]) -> str:
@@ -75,7 +67,8 @@ def build_server(manifest: Manifest | None = None, config: Config | None = None)
             description=t.description,
             input_schema=input_schema(t),
             output_schema=output_schema(t),
-            annotations=_ANNOTATIONS.get(t.name),
+            # hints for hosts (auto-approval, confirmation prompts), from skill.yaml
+            annotations=types.ToolAnnotations.model_validate(dict(t.annotations)),
         )
         for t in manifest.tools
     ]
@@ -85,8 +78,6 @@ def build_server(manifest: Manifest | None = None, config: Config | None = None)
         if config is not None:
             yield {"config": config}
             return
-        from handlers.cli import backend_config
-
         async with AsyncExitStack() as stack:
             try:
                 live: Config | None = await stack.enter_async_context(backend_config())

@@ -1,8 +1,10 @@
-# Shared by scripts/demo and scripts/test: make .venv (once) and install the project into it.
-# Re-installs only when pyproject.toml changed since the last install (a stamp holds its hash).
+# The developer environment for scripts/test: the repository's .venv with an editable install and the
+# dev tools. (The skill itself never uses this: scripts/videogen and scripts/demo keep their
+# environment in the user's cache, see scripts/_skillenv.py.) Re-installs only when pyproject.toml or
+# setup.py changed since the last install (a stamp holds their hash).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${VIDEOGEN_VENV:-$ROOT/.venv}"
+VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
@@ -14,16 +16,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "Creating $VENV ..." >&2
     "$PY" -m venv "$VENV"
 fi
-EXTRAS="${VIDEOGEN_EXTRAS-dev}"
 STAMP="$VENV/.videogen-installed"
-HASH="$(sha256sum < "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-WANT="$HASH [$EXTRAS]"
-HAVE="$(cat "$STAMP" 2>/dev/null || true)"
-# An install with extras also serves a request without them (scripts/videogen after scripts/test).
-if [ "$HAVE" != "$WANT" ] && ! { [ -z "$EXTRAS" ] && [ "${HAVE%% *}" = "$HASH" ]; }; then
-    echo "Installing video-generator-ai${EXTRAS:+[$EXTRAS]} into $VENV (once) ..." >&2
+WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1) [dev]"
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
+    echo "Installing video-generator-ai[dev] (editable) into $VENV ..." >&2
     LOG="$(mktemp)"
-    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT${EXTRAS:+[$EXTRAS]}" >"$LOG" 2>&1; then
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]" >"$LOG" 2>&1; then
         grep -v '^WARNING: Location' "$LOG" >&2 || true
         echo "Installing failed (log above). Check that PyPI is reachable, then run again." >&2
         rm -f "$LOG"
@@ -33,17 +31,3 @@ if [ "$HAVE" != "$WANT" ] && ! { [ -z "$EXTRAS" ] && [ "${HAVE%% *}" = "$HASH" ]
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
-
-# Fonts for text overlays: DejaVu (Latin) ships with most systems; colour emoji and CJK come from
-# Debian's packages. Installed here when missing and we may (root with apt-get); otherwise a note,
-# and the renderer draws a visible fallback glyph for characters no font has.
-if [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "Installing emoji and CJK fonts (fonts-noto-color-emoji, fonts-wqy-microhei) ..." >&2
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            fonts-noto-color-emoji fonts-wqy-microhei; } >/dev/null 2>&1 \
-            || echo "Could not install the emoji/CJK fonts; emoji and CJK text will show a fallback glyph." >&2
-    else
-        echo "Note: emoji/CJK fonts missing; install fonts-noto-color-emoji and fonts-wqy-microhei for full text support." >&2
-    fi
-fi

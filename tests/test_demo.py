@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import imageio_ffmpeg
@@ -25,12 +25,13 @@ def run_demo(out: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_", "SKILL_SOURCE"))}
     env.update(
         VIDEOGEN_HOME=str(home / "data"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
         XDG_CONFIG_HOME=str(home / "config"),
-        VIDEOGEN_VENV=str(Path(sys.prefix)),  # the suite's own environment: nothing to install
         COLUMNS="200",
     )
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo"), "--out", str(out)],
+        # the suite's interpreter runs this folder's code (an editable install): the launcher uses it
+        [sys.executable, str(ROOT / "scripts" / "demo"), "--out", str(out)],
         cwd=home,
         env=env,
         capture_output=True,
@@ -82,7 +83,7 @@ def text_pixels(segment: dict[str, Any]) -> list[tuple[int, int]]:
 
 
 def white_share(img: Image.Image, pixels: list[tuple[int, int]]) -> float:
-    return sum(1 for p in pixels if min(img.getpixel(p)) > 200) / len(pixels)  # type: ignore[arg-type]
+    return sum(1 for p in pixels if min(cast(tuple[int, ...], img.getpixel(p))) > 200) / len(pixels)
 
 
 @pytest.mark.slow

@@ -74,6 +74,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     env.update(
         HOME=str(home),
         VIDEOGEN_HOME=str(home / "data"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_DATA_HOME=str(home / "share"),
         VIDEOGEN_VENV=str(Path(sys.prefix)),  # the suite's environment: the install is already done
@@ -126,15 +127,17 @@ def test_every_console_command_in_the_readme_runs_and_says_what_is_shown(
 
 
 @pytest.mark.anyio
-async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_six_tools(tmp_path: Path) -> None:
+async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_seven_tools(tmp_path: Path) -> None:
     config = json.loads(blocks("json")[0].replace("/path/to/video-generator-ai", str(ROOT)))
     server = config["mcpServers"]["video-generator-ai"]
     assert server["command"] == "python3"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_"))}
     env.update(
         VIDEOGEN_HOME=str(tmp_path / "home"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
         XDG_CONFIG_HOME=str(tmp_path / "config"),
-        VIDEOGEN_VENV=str(Path(sys.prefix)),
+        PYTHON=sys.executable,  # runs this folder's code already (editable): the launcher installs nothing
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
     )
     params = StdioServerParameters(command=server["command"], args=server["args"], env=env, cwd=str(tmp_path))
     with anyio.fail_after(120):
@@ -143,6 +146,7 @@ async def test_the_mcp_config_in_the_readme_starts_a_server_with_the_six_tools(t
     assert sorted(t.name for t in tools.tools) == [
         "create_session",
         "credits",
+        "edit",
         "export",
         "get_state",
         "send_message",

@@ -5,8 +5,8 @@ No I/O and no timeline calls. The decisions, in order:
 1. nothing but blanks, emoji or punctuation → ``Noop``;
 2. undo / redo / "the first version" → ``Revision`` (on its own; mixed with edits → ``Answer``);
 3. a question about the video ("how long is it?") → ``Info``;
-4. export / credits / status / upload (the seeds' routing words, English or Chinese) → ``Answer``
-   naming the tool;
+4. export / credits / status / upload (the client's routing words, docs/protocol.md §4, English or
+   Chinese) → ``Answer`` naming the tool;
 5. an empty draft: a description → ``Generate`` (or a ``Question`` when there is nothing to show);
    an edit → ``Answer`` (no video yet); else ``Noop``;
 6. "make a new video …" → ``Generate`` again;
@@ -44,6 +44,7 @@ from engine.agent._plan import (
 from engine.agent._refs import main_refs
 from engine.agent._types import Draft, MediaRef
 from engine.agent._view import TextInfo, View, make_view, name_words, secs
+from engine.render import FORMATS
 
 __all__ = ["parse"]
 
@@ -51,7 +52,11 @@ MAX_OPERATIONS = 30  # one message, one reviewable change set
 MAX_MESSAGE_CHARS = 4000  # longer messages are read up to here (a pasted essay is not an edit list)
 
 ROUTES = (
-    ("export", "To export, use the export tool (mp4, mov, avi, webm or mkv); exporting costs no credits."),
+    (
+        "export",
+        f"To export, use the export tool ({', '.join(FORMATS[:-1])} or {FORMATS[-1]}); "
+        "exporting costs no credits.",
+    ),
     ("credits", "To see your credits, use the credits tool; generating costs 10 credits and each edit 1."),
     ("status", "To see the timeline, use the get_state tool: it shows the track summary."),
     (

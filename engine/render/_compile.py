@@ -28,10 +28,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from engine import timeline
+
 from ._ffmpeg import seconds
 from ._types import Draft, MediaInfo, OutputSettings, RenderError
 
-CANVAS_PRESETS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350)}
 PREVIEW_SHORT_SIDE = 540
 PREVIEW_FPS = 15
 ZOOM = Fraction(11, 10)  # Ken Burns: 1.0 -> 1.1 (or back), centred
@@ -123,7 +124,7 @@ def colour(value: Any, default: str = "black") -> str:
     return text
 
 
-# ---------------------------------------------------------------- draft reading (no engine.timeline)
+# ---------------------------------------------------------------- draft reading (through engine.timeline)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class StillNeed:
         return (str(self.path), self.fit, self.width, self.height, self.background)
 
 
-_MOTIONS = {"zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"}
+_MOTIONS = frozenset(timeline.MOTIONS) - {"none"}
 
 
 def still_margin(seg: MainSeg) -> Fraction:
@@ -210,34 +211,24 @@ def _tracks(draft: Draft) -> list[dict[str, Any]]:
     return [t for t in draft.get("t") or [] if isinstance(t, dict)]
 
 
-def main_track(draft: Draft) -> dict[str, Any] | None:
-    tracks = _tracks(draft)
-    return next((t for t in tracks if t.get("role") == "main"), None) or next(
-        (t for t in tracks if t.get("tt") == 0), None
-    )
+def visual_kind(track: Mapping[str, Any], seg: Mapping[str, Any], info: MediaInfo | None) -> str:
+    """image | video | color of a main-track segment.
 
-
-def timeline_end_ms(draft: Draft) -> int:
-    main = main_track(draft)
-    segs = (main or {}).get("sg") or []
-    if segs:
-        return max(int(s["st"]) + int(s["d"]) for s in segs)
-    ends = [int(s["st"]) + int(s["d"]) for t in _tracks(draft) for s in t.get("sg") or []]
-    return max(ends, default=0)
-
-
-def segment_kind(seg: Mapping[str, Any], info: MediaInfo | None) -> str:
-    meta = seg.get("m") or {}
-    kind = meta.get("kind")
-    if kind in {"image", "video", "color"}:
-        return str(kind)
-    if not seg.get("src"):
-        return "color"
-    return info.kind if info is not None and info.kind in {"image", "video"} else "image"
+    What the draft says (``engine.timeline.segment_kind``: ``m.kind``, else inferred); where the draft
+    leaves it to inference (no ``m.kind``), the probed content decides, because upload ids carry no file
+    extension to infer from, and a segment without media is a colour card.
+    """
+    if (seg.get("m") or {}).get("kind") is None:
+        if not seg.get("src"):
+            return "color"
+        if info is not None and info.kind in {"image", "video"}:
+            return info.kind
+    kind = timeline.segment_kind(dict(track), dict(seg))
+    return kind if kind in timeline.MAIN_KINDS else "image"
 
 
 def main_segments(draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo]) -> list[MainSeg]:
-    main = main_track(draft)
+    main = timeline.main_track(draft)
     fit_default = str((draft.get("m") or {}).get("fit") or "cover")
     background = colour((draft.get("m") or {}).get("background"), "black")
     out: list[MainSeg] = []
@@ -245,7 +236,7 @@ def main_segments(draft: Draft, media: Mapping[str, Path], infos: Mapping[str, M
         meta = seg.get("m") or {}
         src = seg.get("src")
         info = infos.get(src) if src else None
-        kind = segment_kind(seg, info)
+        kind = visual_kind(main or {}, seg, info)
         path = media.get(src) if src else None
         if kind != "color" and path is None:
             raise RenderError(
@@ -383,10 +374,12 @@ def _contain_blur(g: _Graph, src: str, w: int, h: int) -> str:
     return out
 
 
-def _motion_filters(motion: str, w: int, h: int, margin: Fraction, span: int) -> str:
+def _motion_filters(motion: str, w: int, h: int, margin: Fraction, span: int, first: int = 0) -> str:
     """Per-frame filters turning the fitted still (w*margin x h*margin) into a w x h moving picture
-    over ``span`` frames (the segment's whole time on screen, held part included)."""
-    p = f"min(1,n/{max(1, span - 1)})"
+    over ``span`` frames (the segment's whole time on screen, held part included), starting at the
+    segment's frame ``first`` (a chunk that begins inside the segment)."""
+    n = f"(n+{first})" if first else "n"
+    p = f"min(1,{n}/{max(1, span - 1)})"
     m = float(margin)
     if motion in {"zoom_in", "zoom_out"}:
         z = f"(1+{m - 1:.4f}*{p})" if motion == "zoom_in" else f"({m:.4f}-{m - 1:.4f}*{p})"
@@ -415,8 +408,16 @@ def _lowres_for(info: MediaInfo | None, need_w: int, need_h: int) -> int:
 
 
 def _still_pieces(
-    g: _Graph, seg: MainSeg, source: str, prepared: bool, ranges: Sequence[tuple[int, int]], span: int
+    g: _Graph,
+    seg: MainSeg,
+    source: str,
+    prepared: bool,
+    ranges: Sequence[tuple[int, int]],
+    span: int,
+    first: int,
+    stop: int,
 ) -> list[str]:
+    """The still's frames ``[first, stop)`` of its ``span``, cut into ``ranges`` (relative to ``first``)."""
     w, h = g.canvas.size
     margin = still_margin(seg)
     motion = seg.motion if seg.motion in _MOTIONS else ""
@@ -431,14 +432,14 @@ def _still_pieces(
         g.add(f"[{source}]{_fit_chain(seg.fit, mw, mh, seg.color, per_frame=False)},setsar=1[{fitted}]")
     # one loop and one per-frame motion per segment (each scaler instance keeps its own frame pool),
     # then cut into pieces by frame number: ``trim`` drops what a piece does not need without copying
-    moving = _motion_filters(motion, w, h, margin, span)
+    moving = _motion_filters(motion, w, h, margin, span, first)
     body = g.label("still")
     g.add(
-        f"[{fitted}]loop=loop={span - 1}:size=1,setpts=N/(FRAME_RATE*TB)"
+        f"[{fitted}]loop=loop={stop - first - 1}:size=1,setpts=N/(FRAME_RATE*TB)"
         + (f",{moving},setsar=1" if moving else "")
         + f",format=yuv420p[{body}]"
     )
-    return _cut(g, body, ranges, span)
+    return _cut(g, body, ranges, stop - first)
 
 
 def _cut(g: _Graph, body: str, ranges: Sequence[tuple[int, int]], span: int) -> list[str]:
@@ -500,6 +501,16 @@ def _video_pieces(
     return _cut(g, body, ranges, span)
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A stretch ``[a, b)`` of output frames: a segment's own frames, or the blend into segment ``seg``."""
+
+    kind: str  # lead | solo | blend
+    seg: int
+    a: int
+    b: int
+
+
 def _main_video(
     g: _Graph,
     segs: Sequence[MainSeg],
@@ -507,9 +518,14 @@ def _main_video(
     background: str,
     needs: Mapping[str, StillNeed],
     prepared: Mapping[tuple[str, str, int, int, str], Path],
+    window: tuple[int, int],
+    with_audio: bool,
 ) -> tuple[str, list[str]]:
-    """The main track as one stream of canvas frames; returns its label and the video clips' audio labels."""
+    """The main track's frames ``window`` as one stream of canvas frames; returns its label and the video
+    clips' audio labels. Only what the window shows is built: a chunk of a long draft costs its own
+    frames (plus, for a blend that starts before it, that blend's frames)."""
     cv = g.canvas
+    w0, w1 = window
     starts = [cv.frames(s.st) for s in segs]
     bounds = [*starts[1:], end_frame]
     # transitions, in frames, clamped so that a blend never eats more than the next segment
@@ -517,14 +533,39 @@ def _main_video(
     for i, s in enumerate(segs[:-1]):
         if s.transition != "none" and s.transition_ms > 0:
             trans[i] = max(0, min(cv.frames(s.transition_ms), bounds[i + 1] - bounds[i]))
-    pieces: list[str] = []
-    if not segs or starts[0] > 0:
-        lead = starts[0] if segs else end_frame
-        pieces += _colour_pieces(g, background, [(0, lead)])
+    plan: list[_Piece] = []
+    lead = starts[0] if segs else end_frame
+    if lead > 0:
+        plan.append(_Piece("lead", -1, 0, lead))
+    for i in range(len(segs)):
+        length = bounds[i] - starts[i]
+        head = trans[i - 1] if i > 0 else 0
+        if head:
+            plan.append(_Piece("blend", i, starts[i], starts[i] + head))
+        if length > head:
+            plan.append(_Piece("solo", i, starts[i] + head, starts[i] + length))
+    plan = [p for p in plan if p.a < w1 and p.b > w0]
+    # the frames each segment must give (segment-local ranges, in order): a blend's head and the previous
+    # segment's tail are made whole (a transition is short); a solo stretch only inside the window
+    wanted: dict[int, list[tuple[str, int, int]]] = {}
+    for p in plan:
+        if p.kind == "blend":
+            prev = p.seg - 1
+            wanted.setdefault(prev, []).append(
+                ("tail", bounds[prev] - starts[prev], bounds[prev] - starts[prev] + trans[prev])
+            )
+            wanted.setdefault(p.seg, []).append(("head", 0, trans[p.seg - 1]))
+        elif p.kind == "solo":
+            wanted.setdefault(p.seg, []).append(
+                ("solo", max(p.a, w0) - starts[p.seg], min(p.b, w1) - starts[p.seg])
+            )
+    for asked in wanted.values():
+        asked.sort(key=lambda r: r[1])
     clip_audio: list[str] = []
     # each still is an input once: a prepared (fitted) raw frame, else the original file
     groups: dict[tuple[str | int, ...], list[int]] = {}
-    for i, s in enumerate(segs):
+    for i in sorted(wanted):
+        s = segs[i]
         if s.kind == "image" and s.path is not None:
             need = needs.get(s.id)
             key: tuple[str | int, ...] = (
@@ -534,9 +575,8 @@ def _main_video(
     still_labels: dict[int, tuple[str, bool]] = {}
     for key, users in groups.items():
         if key[0] == "file":
-            first = segs[users[0]]
             margin = max(still_margin(segs[u]) for u in users)
-            lowres = _lowres_for(first.info, _even(cv.width * margin), _even(cv.height * margin))
+            lowres = _lowres_for(segs[users[0]].info, _even(cv.width * margin), _even(cv.height * margin))
             args = ["-framerate", g.fps, "-threads", "1"]
             if lowres:
                 args += ["-lowres", str(lowres)]
@@ -553,54 +593,52 @@ def _main_video(
         g.add(f"[{idx}:v]scale=in_range=pc:{_TO_TV},format=yuv420p,setsar=1[{converted}]")
         labels = g.split(converted, len(users))
         still_labels.update({u: (lb, True) for u, lb in zip(users, labels, strict=True)})
-    blends_in: dict[int, str] = {}
-    for i, s in enumerate(segs):
-        length = bounds[i] - starts[i]
-        span = length + trans[i]
-        head = trans[i - 1] if i > 0 else 0
-        ranges: list[tuple[int, int]] = []
-        if head:
-            ranges.append((0, head))
-        solo = (head, length) if length > head else None
-        if solo:
-            ranges.append(solo)
-        if trans[i]:
-            ranges.append((length, span))
+    made: dict[tuple[int, str], str] = {}
+    for i in sorted(wanted):
+        s = segs[i]
+        span = bounds[i] - starts[i] + trans[i]
+        parts = wanted[i]
         if s.kind == "image":
-            labels = _still_pieces(g, s, *still_labels[i], ranges, span)
+            first, stop = parts[0][1], max(b for _, _, b in parts)
+            ranges = [(a - first, b - first) for _, a, b in parts]
+            labels = _still_pieces(g, s, *still_labels[i], ranges, span, first, stop)
         elif s.kind == "video":
             assert s.path is not None
-            src_span_s = span / cv.fps * Fraction(s.speed)
+            stop = max(b for _, _, b in parts)
+            src_span_s = stop / cv.fps * Fraction(s.speed)
             idx = g.input(
                 "-ss", seconds(s.in_ms / 1000), "-t", seconds(float(src_span_s) + 0.5), "-i", str(s.path)
             )
-            labels = _video_pieces(g, s, idx, ranges, span)
-            has_audio = s.info is None or s.info.has_audio
-            if has_audio and s.vol > 0:
-                a = g.label("ca")
-                tempo = "".join(f",{t}" for t in _atempo(s.speed))
-                g.add(
-                    f"[{idx}:a]asetpts=PTS-STARTPTS{tempo},atrim=duration={seconds(s.d / 1000)},"
-                    f"volume={s.vol:.4f},adelay={s.st}:all=1[{a}]"
-                )
-                clip_audio.append(a)
+            labels = _video_pieces(g, s, idx, [(a, b) for _, a, b in parts], stop)
+            if (
+                with_audio
+            ):  # the one-pass render mixes the clip's sound here (a chunk and a storyboard have none)
+                clip_audio += _clip_audio(g, s, idx)
         else:
-            labels = _colour_pieces(g, s.color, ranges)
-        it = iter(labels)
-        if head:
-            incoming = next(it)
-            outgoing = blends_in.pop(i - 1)
+            labels = _colour_pieces(g, s.color, [(a, b) for _, a, b in parts])
+        made.update({(i, role): label for (role, _, _), label in zip(parts, labels, strict=True)})
+    pieces: list[str] = []
+    for p in plan:
+        if p.kind == "lead":
+            pieces += _colour_pieces(g, background, [(max(p.a, w0), min(p.b, w1))])
+        elif p.kind == "solo":
+            pieces.append(made[(p.seg, "solo")])
+        else:
+            head = p.b - p.a
             blended = g.label("x")
-            kind = TRANSITIONS[segs[i - 1].transition]
+            kind = TRANSITIONS[segs[p.seg - 1].transition]
             g.add(
-                f"[{outgoing}][{incoming}]xfade=transition={kind}:duration={seconds(float(head / cv.fps))}:"
-                f"offset=0,format=yuv420p[{blended}]"
+                f"[{made[(p.seg - 1, 'tail')]}][{made[(p.seg, 'head')]}]xfade=transition={kind}:"
+                f"duration={seconds(float(head / cv.fps))}:offset=0,format=yuv420p[{blended}]"
             )
+            if p.a < w0 or p.b > w1:
+                trimmed = g.label("p")
+                g.add(
+                    f"[{blended}]trim=start_frame={max(0, w0 - p.a)}:end_frame={min(p.b, w1) - p.a},"
+                    f"setpts=PTS-STARTPTS[{trimmed}]"
+                )
+                blended = trimmed
             pieces.append(blended)
-        if solo:
-            pieces.append(next(it))
-        if trans[i]:
-            blends_in[i] = next(it)
     out = g.label("main")
     if len(pieces) == 1:
         g.add(f"[{pieces[0]}]null[{out}]")
@@ -609,11 +647,43 @@ def _main_video(
     return out, clip_audio
 
 
-def _texts(g: _Graph, video: str, texts: Sequence[TextOverlay], end_frame: int) -> str:
+def _clip_audio(g: _Graph, s: MainSeg, idx: int) -> list[str]:
+    """A video clip's own sound, from its input ``idx``, placed at its start (nothing when muted)."""
+    has_audio = s.info is None or s.info.has_audio
+    if not has_audio or s.vol <= 0:
+        return []
+    a = g.label("ca")
+    tempo = "".join(f",{t}" for t in _atempo(s.speed))
+    g.add(
+        f"[{idx}:a]asetpts=PTS-STARTPTS{tempo},atrim=duration={seconds(s.d / 1000)},"
+        f"volume={s.vol:.4f},adelay={s.st}:all=1[{a}]"
+    )
+    return [a]
+
+
+def _clips_audio_only(g: _Graph, segs: Sequence[MainSeg]) -> list[str]:
+    """The video clips' sound without their pictures (the sound track mixed on its own)."""
+    out: list[str] = []
+    for s in segs:
+        if s.kind != "video" or s.path is None or (s.info is not None and not s.info.has_audio) or s.vol <= 0:
+            continue
+        span_s = Fraction(s.d, 1000) * Fraction(s.speed)
+        idx = g.input(
+            "-ss", seconds(s.in_ms / 1000), "-t", seconds(float(span_s) + 0.5), "-vn", "-i", str(s.path)
+        )
+        out += _clip_audio(g, s, idx)
+    return out
+
+
+def _texts(
+    g: _Graph, video: str, texts: Sequence[TextOverlay], end_frame: int, window: tuple[int, int]
+) -> str:
+    """Each text over the frames of ``window`` it shows on (frame numbers count from the window's start)."""
     cur = video
+    w0, w1 = window
     for t in sorted(texts, key=lambda t: (t.start_ms, t.segment_id)):
-        a = g.canvas.frames(t.start_ms)
-        b = min(end_frame, g.canvas.frames(t.end_ms)) - 1
+        a = max(g.canvas.frames(t.start_ms), w0) - w0
+        b = min(end_frame, g.canvas.frames(t.end_ms), w1) - 1 - w0
         if b < a:
             continue
         idx = g.input("-i", str(t.path))
@@ -699,6 +769,15 @@ class Graph:
     canvas: Canvas
     duration_s: float
     end_frame: int
+    window: tuple[int, int]
+
+
+def end_frame_of(draft: Draft, canvas: Canvas) -> int:
+    """The number of frames of the video (the end of the timeline, in frames); an empty draft is refused."""
+    end_ms = timeline.timeline_end(draft)
+    if end_ms <= 0:
+        raise RenderError("the draft is empty: nothing to render", hint="add media to the timeline first")
+    return max(1, canvas.frames(end_ms))
 
 
 def compile_graph(
@@ -710,17 +789,23 @@ def compile_graph(
     *,
     with_audio: bool = True,
     prepared: Mapping[tuple[str, str, int, int, str], Path] | None = None,
+    window: tuple[int, int] | None = None,
 ) -> Graph:
-    end_ms = timeline_end_ms(draft)
-    if end_ms <= 0:
-        raise RenderError("the draft is empty: nothing to render", hint="add media to the timeline first")
-    end_frame = max(1, canvas.frames(end_ms))
+    """The draft's graph; with ``window`` (frames ``[a, b)``) only those frames, and no sound."""
+    end_ms = timeline.timeline_end(draft)
+    end_frame = end_frame_of(draft, canvas)
+    whole = (0, end_frame)
+    window = window or whole
+    if not 0 <= window[0] < window[1] <= end_frame:
+        raise ValueError(f"window {window} is not inside the video's {end_frame} frames")
+    if window != whole and with_audio:
+        raise ValueError("a window of the video has no sound of its own: compile the sound whole")
     g = _Graph(canvas)
     background = colour((draft.get("m") or {}).get("background"), "black")
     segs = main_segments(draft, media, infos)
     needs = still_needs(draft, media, infos, canvas)
-    video, clip_audio = _main_video(g, segs, end_frame, background, needs, prepared or {})
-    video = _texts(g, video, texts, end_frame)
+    video, clip_audio = _main_video(g, segs, end_frame, background, needs, prepared or {}, window, with_audio)
+    video = _texts(g, video, texts, end_frame, window)
     final_v = g.label("vout")
     # ``copy`` gives the encoder frames from one pool: every upstream filter then holds only the frame
     # or two in flight, instead of each growing its own pool to the depth of the encoder's queue
@@ -735,8 +820,9 @@ def compile_graph(
         video=final_v,
         audio=audio,
         canvas=canvas,
-        duration_s=float(Fraction(end_frame) / canvas.fps),
+        duration_s=float(Fraction(window[1] - window[0]) / canvas.fps),
         end_frame=end_frame,
+        window=window,
     )
 
 
@@ -753,24 +839,41 @@ def codec_args(settings: OutputSettings, fmt: str) -> list[str]:
             *("-c:v", "mpeg4", "-q:v", str(_MPEG4_Q[q]), "-vtag", "xvid"),
             *("-c:a", "libmp3lame", "-q:a", "2" if q == "high" else "4"),
         ]
-    crf, preset = _X264[q]
-    if settings.preview:
-        crf, preset = max(crf, 26), "ultrafast"
-    args = [
-        *("-c:v", "libx264", "-preset", settings.preset or preset, "-crf", str(crf)),
-        *("-c:a", "aac", "-b:a", _AAC[q]),
-    ]
-    if settings.preview or q != "high":
-        # ffmpeg's default AAC coder ("twoloop") costs as much CPU as a third of an ultrafast 540p
-        # encode; "fast" is indistinguishable at these bitrates
-        args += ["-aac_coder", "fast"]
+    args = [*x264_args(settings), *aac_args(settings)]
     if fmt in {"mp4", "mov"}:
         args += ["-movflags", "+faststart"]
     return args
 
 
+def x264_args(settings: OutputSettings) -> list[str]:
+    """The H.264 encoder and its settings for ``settings`` (mp4, mov and mkv alike)."""
+    crf, preset = _X264[settings.quality]
+    if settings.preview:
+        crf, preset = max(crf, 26), "ultrafast"
+    return ["-c:v", "libx264", "-preset", settings.preset or preset, "-crf", str(crf)]
+
+
+def aac_args(settings: OutputSettings) -> list[str]:
+    """The AAC encoder and its settings for ``settings`` (mp4, mov and mkv alike)."""
+    args = ["-c:a", "aac", "-b:a", _AAC[settings.quality]]
+    if settings.preview or settings.quality != "high":
+        # ffmpeg's default AAC coder ("twoloop") costs as much CPU as a third of an ultrafast 540p
+        # encode; "fast" is indistinguishable at these bitrates
+        args += ["-aac_coder", "fast"]
+    return args
+
+
 DEFAULT_SETTINGS = OutputSettings()
-_MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm", "avi": "avi"}
+MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm", "avi": "avi"}
+QUIET = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats")
+
+
+def picture_args(canvas: Canvas) -> list[str]:
+    """The output frame rate, pixel format and colour tags every video stream is written with."""
+    return [
+        *("-r", f"{canvas.fps.numerator}/{canvas.fps.denominator}", "-pix_fmt", "yuv420p"),
+        *("-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"),
+    ]
 
 
 def compile_render(
@@ -788,16 +891,39 @@ def compile_render(
     canvas = canvas or output_canvas(draft, settings)
     graph = compile_graph(draft, media, infos, texts, canvas, prepared=prepared)
     argv = [
-        *("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"),
+        *QUIET,
+        *("-progress", "pipe:1"),
         *graph_args(graph),
         *("-map", f"[{graph.video}]", "-map", f"[{graph.audio}]"),
-        *("-r", f"{canvas.fps.numerator}/{canvas.fps.denominator}", "-pix_fmt", "yuv420p"),
-        *("-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"),
+        *picture_args(canvas),
         *codec_args(settings, settings.format),
         *("-t", seconds(graph.duration_s)),
-        *("-f", _MUXERS[settings.format], str(out)),
+        *("-f", MUXERS[settings.format], str(out)),
     ]
     return Job(argv=argv, duration_s=graph.duration_s, canvas=canvas)
+
+
+def compile_sound(
+    draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo], canvas: Canvas
+) -> Graph:
+    """The sound track alone, mixed whole: the audio tracks and the video clips' own sound, exactly as
+    long as the picture (``video`` is empty)."""
+    end_ms = timeline.timeline_end(draft)
+    end_frame = end_frame_of(draft, canvas)
+    g = _Graph(canvas)
+    total_s = seconds(float(Fraction(end_frame) / canvas.fps))
+    clips = _clips_audio_only(g, main_segments(draft, media, infos))
+    audio = _audio(g, audio_segments(draft, media, end_ms), clips, total_s)
+    return Graph(
+        input_args=[a for chunk in g.inputs for a in chunk],
+        filter_complex=";".join(g.chains),
+        video="",
+        audio=audio,
+        canvas=canvas,
+        duration_s=float(Fraction(end_frame) / canvas.fps),
+        end_frame=end_frame,
+        window=(0, end_frame),
+    )
 
 
 def graph_args(graph: Graph) -> list[str]:

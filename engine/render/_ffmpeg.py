@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from anyio.abc import ByteReceiveStream
@@ -20,6 +24,13 @@ from anyio.abc import ByteReceiveStream
 from ._types import RenderError, RenderProgress
 
 _TAIL_LINES = 30
+_INLINE_GRAPH_MAX = 16 * 1024  # a longer filter graph goes through a file (one argv string is <= 128 KB)
+
+SpawnWatch = Callable[[int, bool], None]
+spawn_watch: ContextVar[SpawnWatch | None] = ContextVar("videogen_spawn_watch", default=None)
+"""Called with (pid, True) when ffmpeg starts and (pid, False) once it has been reaped. The engine
+server sets it to record its children (engine.server._procs); each child runs in its own session,
+so its pid is its process group."""
 
 
 def ffmpeg_exe() -> str:
@@ -37,6 +48,22 @@ def ffmpeg_exe() -> str:
             hint="install the project's dependencies (the imageio-ffmpeg wheel ships ffmpeg) "
             "or set VIDEOGEN_FFMPEG",
         ) from exc
+
+
+def ffmpeg_version() -> str:
+    """The first line of `ffmpeg -version` ("ffmpeg version 7.0.2 ..."); RenderError if it does not run."""
+    exe = ffmpeg_exe()
+    hint = "reinstall the skill's environment (the imageio-ffmpeg wheel ships ffmpeg) or fix VIDEOGEN_FFMPEG"
+    try:
+        done = subprocess.run(
+            [exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"{exe} does not run ({exc})", hint=hint) from exc
+    first = (done.stdout.splitlines() or [""])[0].strip()
+    if done.returncode != 0 or not first.startswith("ffmpeg version"):
+        raise RenderError(f"{exe} -version failed (exit {done.returncode})", hint=hint)
+    return first
 
 
 @dataclass(frozen=True)
@@ -124,15 +151,24 @@ async def run(
             if key == "out_time_us" and value.strip().lstrip("-").isdigit():
                 report(max(0, int(value)) / 1e6)
 
-    try:
-        process = await anyio.open_process(argv, stdin=None)
-    except OSError as exc:
-        raise RenderError(f"could not start ffmpeg ({argv[0]})", hint=str(exc)) from exc
-    async with process:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_drain, process.stdout, on_stdout)
-            tg.start_soon(_drain, process.stderr, on_stderr)
-        code = await process.wait()
+    with tempfile.TemporaryDirectory(prefix="videogen-ffmpeg-") as scratch:
+        argv = _graph_through_file(argv, Path(scratch))
+        try:
+            process = await anyio.open_process(argv, stdin=None, start_new_session=True)
+        except OSError as exc:
+            raise RenderError("could not start ffmpeg", hint=exc.strerror or type(exc).__name__) from exc
+        watch = spawn_watch.get()
+        if watch is not None:
+            watch(process.pid, True)
+        try:
+            async with process:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_drain, process.stdout, on_stdout)
+                    tg.start_soon(_drain, process.stderr, on_stderr)
+                code = await process.wait()
+        finally:
+            if watch is not None:
+                watch(process.pid, False)
     if err_buf.strip():
         tail.append(err_buf.decode("utf-8", "replace").rstrip())
     stderr = "\n".join(tail)
@@ -147,13 +183,25 @@ async def run(
     return Completed(returncode=code, stdout=b"".join(out_chunks), stderr=stderr)
 
 
+def _graph_through_file(argv: list[str], folder: Path) -> list[str]:
+    """``-filter_complex GRAPH`` with a long graph becomes ``-/filter_complex FILE``: Linux refuses an
+    argument longer than 128 KB ("Argument list too long")."""
+    out = list(argv)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "-filter_complex" and len(out[i + 1]) > _INLINE_GRAPH_MAX:
+            script = folder / f"graph{i}.txt"
+            script.write_text(out[i + 1], encoding="utf-8")
+            out[i : i + 2] = ["-/filter_complex", str(script)]
+    return out
+
+
 async def read_header(path: str) -> str:
     """What ``ffmpeg -i path`` says about a file (it exits 1 for want of an output; that is expected)."""
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path]
     try:
-        result = await anyio.run_process(argv, check=False)
+        result = await anyio.run_process(argv, check=False, start_new_session=True)
     except OSError as exc:
-        raise RenderError(f"could not start ffmpeg ({argv[0]})", hint=str(exc)) from exc
+        raise RenderError("could not start ffmpeg", hint=exc.strerror or type(exc).__name__) from exc
     return result.stderr.decode("utf-8", "replace")
 
 

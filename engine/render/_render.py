@@ -13,6 +13,8 @@ from typing import Any
 import anyio
 from PIL import Image, ImageDraw, ImageFont
 
+from engine import timeline
+
 from . import _ffmpeg, _probe, _text
 from ._compile import (
     DEFAULT_SETTINGS,
@@ -22,10 +24,8 @@ from ._compile import (
     TextOverlay,
     compile_render,
     compile_storyboard,
-    main_track,
     output_canvas,
     still_needs,
-    timeline_end_ms,
 )
 from ._stills import fit_still
 from ._types import Draft, MediaError, MediaInfo, OutputSettings, RenderError, RenderProgress, RenderResult
@@ -52,6 +52,10 @@ def _still_by_pillow(path: Path) -> MediaInfo | None:
     Pillow does not know the content (then ffmpeg is asked). A damaged picture raises ``MediaError``."""
     try:
         img = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise MediaError(
+            f"the image '{path.name}' has too many pixels ({exc})", file=str(path), hint="scale it down"
+        ) from exc
     except (OSError, ValueError):
         return None
     with img:
@@ -133,7 +137,7 @@ async def _probe_file(path: Path, *, speech: bool) -> MediaInfo:
 
 def _media_uses(draft: Draft) -> list[tuple[str, str, str]]:
     """(segment id, src, needed kind) for every segment that uses a file."""
-    main = main_track(draft)
+    main = timeline.main_track(draft)
     uses: list[tuple[str, str, str]] = []
     for track in draft.get("t") or []:
         for seg in track.get("sg") or []:
@@ -146,6 +150,23 @@ def _media_uses(draft: Draft) -> list[tuple[str, str, str]]:
                 kind = (seg.get("m") or {}).get("kind")
                 uses.append((str(seg["id"]), str(src), str(kind) if kind in {"image", "video"} else "visual"))
     return uses
+
+
+_known: dict[tuple[str, int, int, int], MediaInfo] = {}
+
+
+async def _probe_known(path: Path) -> MediaInfo:
+    """``_probe_file`` without the voice check, remembered per (path, size, mtime, inode) in this process:
+    a conversation exports the same files again and again."""
+    try:
+        st = await anyio.Path(path).stat()
+    except OSError:
+        return await _probe_file(path, speech=False)  # says what is wrong with it
+    memo = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    info = _known.get(memo)
+    if info is None:
+        info = _known[memo] = await _probe_file(path, speech=False)
+    return info
 
 
 async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, MediaInfo]:
@@ -166,7 +187,7 @@ async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, M
     async def one(src: str) -> None:
         async with limiter:
             try:
-                infos[src] = await _probe_file(media[src], speech=False)
+                infos[src] = await _probe_known(media[src])
             except MediaError as exc:
                 errors[src] = exc
 
@@ -202,7 +223,7 @@ async def validate_media(draft: Draft, media: Mapping[str, Path]) -> dict[str, M
 
 
 def _draw_texts(draft: Draft, canvas: Canvas, folder: Path) -> list[TextOverlay]:
-    end = timeline_end_ms(draft)
+    end = timeline.timeline_end(draft)
     out: list[TextOverlay] = []
     for track in draft.get("t") or []:
         if track.get("tt") != 7:
@@ -285,7 +306,7 @@ async def _run_to(
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial_path(out)
     try:
-        job = argv_for(partial)
+        job = await anyio.to_thread.run_sync(argv_for, partial)  # compiling a long draft takes CPU
         await _ffmpeg.run(job.argv, total_s=job.duration_s, on_progress=on_progress, what="the render")
         header = await _check_output(partial, job, fmt)
         os.replace(partial, out)
@@ -294,7 +315,7 @@ async def _run_to(
         partial.unlink(missing_ok=True)
 
 
-async def render(
+async def render_whole(
     draft: Draft,
     media: Mapping[str, Path],
     out: Path,
@@ -302,9 +323,8 @@ async def render(
     *,
     on_progress: Callable[[RenderProgress], None] | None = None,
 ) -> RenderResult:
-    """Render ``draft`` to ``out`` (written under a temporary name, checked, then renamed into place).
-
-    Cancelling the calling task kills ffmpeg and leaves no output file.
+    """Render ``draft`` to ``out`` in one ffmpeg pass (written under a temporary name, checked, then
+    renamed into place). Cancelling the calling task kills ffmpeg and leaves no output file.
     """
     out = Path(out)
     media = {k: Path(v) for k, v in media.items()}
@@ -412,8 +432,10 @@ async def storyboard(draft: Draft, media: Mapping[str, Path], out: Path, *, fram
         folder = Path(tmp)
         texts = await anyio.to_thread.run_sync(_draw_texts, draft, canvas, folder)
         prepared = await _prepare_stills(still_needs(draft, media, infos, canvas), folder)
-        job, times = compile_storyboard(
-            draft, media, infos, texts, folder / "frame-%03d.png", canvas, frames, prepared
+        job, times = await anyio.to_thread.run_sync(
+            lambda: compile_storyboard(
+                draft, media, infos, texts, folder / "frame-%03d.png", canvas, frames, prepared
+            )
         )
         await _ffmpeg.run(job.argv, what="the storyboard")
         shots = _frames_in(folder)

@@ -19,6 +19,8 @@ from typing import Any
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from engine import timeline
+
 log = logging.getLogger(__name__)
 
 FontT = ImageFont.FreeTypeFont | ImageFont.ImageFont
@@ -51,17 +53,7 @@ _NOTDEF_PROBE = "\U0010fffd"  # a private-use code point no font maps: renders a
 _JOINERS = {"\u200d", "\ufe0f", "\ufe0e"} | {chr(c) for c in range(0x1F3FB, 0x1F400)}  # ZWJ, VS, skin tones
 _CJK_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
-POSITIONS = (
-    "center",
-    "top",
-    "bottom",
-    "lower_third",
-    "upper_third",
-    "top_left",
-    "top_right",
-    "bottom_left",
-    "bottom_right",
-)
+POSITIONS = timeline.POSITIONS
 
 
 @dataclass(frozen=True)
@@ -99,8 +91,13 @@ def _font_dirs() -> list[Path]:
 @functools.cache
 def find_fonts() -> FontSet:
     """The fonts this machine has for each role (searched once per process)."""
+    return scan_fonts(_font_dirs())
+
+
+def scan_fonts(dirs: Sequence[Path]) -> FontSet:
+    """The fonts under `dirs` for each role (no cache; `videogen doctor` names what is missing)."""
     by_name: dict[str, Path] = {}
-    for root in _font_dirs():
+    for root in dirs:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):

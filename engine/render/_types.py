@@ -45,6 +45,9 @@ class RenderResult:
     width: int
     height: int
     format: str
+    chunks: int = 1  # the video's chunks (1: rendered in one pass)
+    chunks_encoded: int = 1  # of which encoded by this render (the others came from the cache)
+    sound_encoded: bool = True  # False: the sound track came from the cache
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
-from engine.server._app import serve
-from engine.server.config import ServerConfig, default_home
+from engine.server._net import serve
+from engine.server.config import Limits, ServerConfig, default_home
 from engine.server.faults import FaultConfig
 
 
@@ -35,9 +36,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-private-urls", action="store_true", help="let URL uploads reach private addresses"
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer to this Host name (repeatable; loopback names and --host always work)",
+    )
+    parser.add_argument(
+        "--trust-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="believe X-Forwarded-For/-Proto from this proxy address (repeatable; default: nobody)",
+    )
+    parser.add_argument(
+        "--read-timeout", type=float, default=30.0, help="seconds for request headers and each body read"
+    )
+    limits = parser.add_argument_group("limits (defaults: $VIDEOGEN_LIMITS, else the README's table)")
+    for f in dataclasses.fields(Limits):
+        limits.add_argument(
+            "--" + f.name.replace("_", "-"), type=float if f.type == "float" else int, default=None
+        )
     args = parser.parse_args(argv)
     try:
+        overrides = {
+            f.name: getattr(args, f.name)
+            for f in dataclasses.fields(Limits)
+            if getattr(args, f.name) is not None
+        }
+        base_limits = Limits.from_env()
         config = ServerConfig(
+            limits=dataclasses.replace(base_limits, **overrides),
+            allowed_hosts=tuple(args.allow_host),
+            trusted_proxies=tuple(args.trust_proxy),
+            read_timeout_s=args.read_timeout,
             home=args.home or default_home(),
             faults=FaultConfig.from_env(),
             max_render_height=args.max_render_height,

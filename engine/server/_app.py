@@ -5,27 +5,29 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import socket
-import sys
+import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from math import gcd
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from engine.render import RenderError
 from engine.render import storyboard as draw_storyboard
-from engine.server._claim import RenderLink, claim_page, not_found_page
+from engine.server._edit import run_edit
 from engine.server._errors import (
     ENGINE_FAILURE,
     RENDER_NOT_FOUND,
@@ -41,23 +43,27 @@ from engine.server._errors import (
     missing_client_id,
     rate_limited,
     session_not_found,
+    too_large,
 )
 from engine.server._media import CONTENT_TYPES
-from engine.server._renders import RenderManager, media_map
+from engine.server._procs import ChildRegistry
+from engine.server._renders import RenderManager, check_draft_size, media_map, scrub_paths
 from engine.server._store import RATE_WINDOW_S, RateLimitedError, RenderRow, SessionRow, Store, UploadRow
 from engine.server._turns import TurnRunner
 from engine.server._uploads import IncomingFile, check_urls, fetch_url, receive_multipart, store_files
+from engine.server._workspace import Workspace
 from engine.server.config import ServerConfig
 from engine.server.faults import FaultState
 from engine.timeline import is_ready, new_draft
 
-__all__ = ["create_app", "serve"]
+__all__ = ["EXCEPTION_HANDLERS", "create_app", "parse_json"]
 
 log = logging.getLogger("engine.server")
 
 ATTRIBUTION_HEADERS: Final = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 CLAIM_TTL_S: Final = 604800
-_MAX_JSON_BYTES: Final = 16 * 1024 * 1024
+MAX_JSON_DEPTH: Final = 64
+_THREAD_PARSE_BYTES: Final = 64 * 1024  # bigger JSON bodies are parsed in a worker thread
 _RENDER_TYPES: Final = {
     "mp4": "video/mp4",
     "mov": "video/quicktime",
@@ -66,7 +72,7 @@ _RENDER_TYPES: Final = {
     "mkv": "video/x-matroska",
 }
 
-_Handler = Callable[["_Api", Request], Awaitable[Response]]
+_Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _envelope(data: Any) -> JSONResponse:
@@ -102,62 +108,130 @@ def _render_url(row: RenderRow, base: str) -> str:
 
 @dataclass
 class _Engine:
+    """What the app's lifespan opens; handlers find it in the lifespan state (``request.state.engine``)."""
+
     config: ServerConfig
     store: Store
     faults: FaultState
     turns: TurnRunner
     renders: RenderManager
+    children: ChildRegistry
 
 
-def _endpoint(name: str | None) -> Callable[[_Handler], _Handler]:
-    """Fault injection for ``name``, then the handler; API errors become their responses."""
+def _engine(request: Request) -> _Engine:
+    engine: _Engine | None = getattr(request.state, "engine", None)
+    if engine is None:
+        raise RuntimeError(
+            "the engine app was called outside its lifespan: enter app.router.lifespan_context(app)"
+        )
+    return engine
 
-    def decorate(fn: _Handler) -> _Handler:
-        async def handler(api: _Api, request: Request) -> Response:
-            engine = api.engine
-            if name is not None:
-                code = engine.faults.take_error(name)
-                if code is not None:
-                    return error_response(injected(code, name), {"X-Videogen-Fault": name})
-            try:
-                return await fn(api, request)
-            except (ApiError, HttpError) as exc:
-                return error_response(exc)
-            except ClientDisconnect:
-                # The client hung up while sending its body (an upload cut short): nothing was stored,
-                # and there is nobody left to answer.
-                log.info("%s: the client disconnected before its request was complete", request.url.path)
-                return Response(status_code=400)
-            except Exception as exc:
-                log.exception("%s failed", request.url.path)
-                return error_response(
-                    ApiError(
-                        ENGINE_FAILURE,
-                        f"the engine failed on this request ({type(exc).__name__}); details are in the "
-                        "engine's log. Check the state before trying again",
-                    )
-                )
 
-        handler.__name__ = fn.__name__
-        return handler
+def _faulted(name: str, handler: _Handler) -> _Handler:
+    """Fault injection for endpoint ``name`` (engine.server.faults), then the handler."""
 
-    return decorate
+    async def endpoint(request: Request) -> Response:
+        engine = _engine(request)
+        code = engine.faults.take_error(name)
+        if code is not None:
+            error = injected(code, name, engine.config.max_upload_bytes)
+            error.headers["X-Videogen-Fault"] = name
+            raise error
+        return await handler(request)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+# -- exception handlers (Starlette's ``exception_handlers``): the one place errors become responses --
+
+
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError | HttpError)
+    return error_response(exc)
+
+
+async def _on_disconnect(request: Request, exc: Exception) -> Response:
+    # The client hung up while sending its body (an upload cut short): nothing was stored, and
+    # there is nobody left to answer.
+    log.info("%s: the client disconnected before its request was complete", request.url.path)
+    return Response(status_code=400)
+
+
+async def _on_failure(request: Request, exc: Exception) -> Response:
+    log.error("%s failed", request.url.path, exc_info=exc)
+    return error_response(
+        ApiError(
+            ENGINE_FAILURE,
+            f"the engine failed on this request ({type(exc).__name__}); details are in the "
+            "engine's log. Check the state before trying again",
+        )
+    )
+
+
+EXCEPTION_HANDLERS: Final[dict[Any, Callable[[Request, Exception], Awaitable[Response]]]] = {
+    ApiError: _on_api_error,
+    HttpError: _on_api_error,
+    ClientDisconnect: _on_disconnect,
+    Exception: _on_failure,
+}
+
+
+# -- JSON bodies ------------------------------------------------------------------------------------
+
+
+_JSON_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS: Final = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_STEP: Final = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (strings left out), at C speed."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON, or ApiError 4000: malformed, nested deeper than ``MAX_JSON_DEPTH`` (checked
+    before parsing, so no recursion limit is ever reached here or later), or holding text that is not
+    Unicode (an escaped lone surrogate such as ``"\\ud800"``, which no UTF-8 encoder accepts)."""
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise invalid_request(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise invalid_request(f"the body is not valid JSON ({exc})") from exc
+    if _SURROGATE_ESCAPE.search(raw):  # only an escape can make a surrogate: look closer
+        stack: list[Any] = [obj]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                _check_text(value)
+            elif isinstance(value, dict):
+                stack.extend(value.keys())
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+    return obj
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid_request(
+            "the JSON body holds text that is not valid Unicode (an escaped lone surrogate such as "
+            f"\\u{ord(text[exc.start]):04x}); send the text as UTF-8"
+        ) from exc
 
 
 class _Api:
-    """Endpoint handlers; ``engine`` exists while the app's lifespan runs."""
+    """Endpoint handlers. The engine they work on is the lifespan state's (``_engine(request)``)."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._engine: _Engine | None = None
-
-    @property
-    def engine(self) -> _Engine:
-        if self._engine is None:
-            raise RuntimeError(
-                "the engine app was called outside its lifespan: enter app.router.lifespan_context(app)"
-            )
-        return self._engine
+        self.workspace = Workspace(self)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -166,7 +240,7 @@ class _Api:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise bad_token()
-        store = self.engine.store
+        store = _engine(request).store
         user = await store.run(store.user_for_token, token, self.config.clock())
         if user is None:
             raise bad_token()
@@ -178,33 +252,48 @@ class _Api:
         if missing:
             raise export_blocked(missing) if export else missing_attribution(missing)
 
-    async def _session(self, session_id: str, user_id: str) -> SessionRow:
-        store = self.engine.store
+    @staticmethod
+    async def _session(request: Request, session_id: str, user_id: str) -> SessionRow:
+        store = _engine(request).store
         session = await store.run(store.get_session, session_id, user_id)
         if session is None:
             raise session_not_found(session_id)
         return session
 
-    @staticmethod
-    async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
+    async def _json(self, request: Request, *, required: bool = True) -> dict[str, Any]:
+        """The JSON object of the body, read up to ``limits.max_json_bytes`` whatever the transfer
+        encoding (a chunked body has no Content-Length to check first)."""
+        cap = self.config.limits.max_json_bytes
+
+        def too_big() -> ApiError:
+            # the rest of the body is discarded by the server as it arrives, never held
+            return too_large("the JSON body", cap, "send less, or upload media as files")
+
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > _MAX_JSON_BYTES:
-            raise invalid_request(f"the JSON body is larger than {_MAX_JSON_BYTES // (1024 * 1024)} MB")
-        raw = await request.body()
+        if declared.isdigit() and int(declared) > cap:
+            raise too_big()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                raise too_big()
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         if not raw.strip():
             if required:
                 raise invalid_request("the request needs a JSON body")
             return {}
-        try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise invalid_request(f"the body is not valid JSON ({exc})") from exc
+        if len(raw) > _THREAD_PARSE_BYTES:
+            obj = await anyio.to_thread.run_sync(parse_json, raw)
+        else:
+            obj = parse_json(raw)
         if not isinstance(obj, dict):
             raise invalid_request("the JSON body must be an object")
         return obj
 
-    def _render_shape(self, row: RenderRow, base: str) -> dict[str, Any]:
-        progress = self.engine.renders.progress(row)
+    def _render_shape(self, request: Request, row: RenderRow, base: str) -> dict[str, Any]:
+        progress = _engine(request).renders.progress(row)
         url = _render_url(row, base) if row.status == "completed" else None
         if self.config.faults.render_status_shape == "B":
             return {
@@ -222,14 +311,13 @@ class _Api:
 
     # -- §2 auth -----------------------------------------------------------------------------------
 
-    @_endpoint("anonymous_token")
     async def anonymous_token(self, request: Request) -> Response:
         client_id = request.headers.get("x-client-id", "").strip()
         if not client_id:
             raise missing_client_id()
         if len(client_id) > 200:
             raise invalid_request("X-Client-Id is longer than 200 characters; use a UUID")
-        store, cfg = self.engine.store, self.config
+        store, cfg = _engine(request).store, self.config
         ip = request.client.host if request.client else "unknown"
         try:
             grant = await store.run(
@@ -252,7 +340,6 @@ class _Api:
             }
         )
 
-    @_endpoint("claim_token")
     async def claim_token(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request)
@@ -260,16 +347,15 @@ class _Api:
         session_id, task_id = body.get("session_id"), body.get("task_id")
         if not isinstance(session_id, str) or not session_id:
             raise invalid_request('"session_id" is required (and "task_id")')
-        session = await self._session(session_id, user)
+        session = await self._session(request, session_id, user)
         if task_id is not None and task_id != session.task_id:
             raise session_not_found(session_id)
-        store = self.engine.store
+        store = _engine(request).store
         token = await store.run(store.create_claim, session.id, self.config.clock(), CLAIM_TTL_S)
         return _envelope({"claim_token": token, "expires_in": CLAIM_TTL_S})
 
     # -- §3 sessions -------------------------------------------------------------------------------
 
-    @_endpoint("create_session")
     async def create_session(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request)
@@ -280,45 +366,12 @@ class _Api:
             raise invalid_request('"task_name" must be a string of 1-200 characters')
         if not isinstance(language, str) or not 0 < len(language) <= 35:
             raise invalid_request('"language" must be a language tag such as "en"')
-        store = self.engine.store
+        store = _engine(request).store
         session = await store.run(store.create_session, user, task_name, language, self.config.clock())
         return _envelope({"task_id": session.task_id, "session_id": session.id, "user_id": user})
 
-    async def claim(self, request: Request) -> Response:
-        store, now = self.engine.store, self.config.clock()
-        ct = request.query_params.get("ct")
-        task, sid = request.query_params.get("task"), request.query_params.get("session")
-        session: SessionRow | None = None
-        if ct:
-            session = await store.run(store.session_for_claim, ct, now)
-        elif task and sid:
-            session = await store.run(store.session_for_task, task, sid)
-        if session is None:
-            reason = "This link is unknown or has expired: ask the assistant for a new project link."
-            return HTMLResponse(not_found_page(reason), status_code=404)
-        draft = await store.run(store.draft_at, session.id, session.head)
-        rows = await store.run(store.session_renders, session.id)
-        base = _base(request)
-        links = [
-            RenderLink(
-                r.id, r.status, _render_url(r, base) if r.status == "completed" else None, r.format, r.error
-            )
-            for r in rows
-        ]
-        title = str((draft or {}).get("m", {}).get("title") or session.task_name)
-        html = claim_page(
-            title=title, task_id=session.task_id, session_id=session.id, draft=draft, renders=links
-        )
-        headers = {
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; media-src 'self'",
-        }
-        return HTMLResponse(html, headers=headers)
-
     # -- §4 messages -------------------------------------------------------------------------------
 
-    @_endpoint("run_sse")
     async def run_sse(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request)
@@ -335,33 +388,27 @@ class _Api:
         ).strip()
         if not text:
             raise invalid_request("the message has no text: put it in new_message.parts[0].text")
-        store = self.engine.store
+        self.check_message(text)
+        store = _engine(request).store
         session = await store.run(store.get_session, session_id, user)
         if session is None:
             raise HttpError(404, f"Session not found: {session_id}")
         streaming = body.get("streaming", False)
         if not isinstance(streaming, bool):
             raise invalid_request('"streaming" must be true or false')
-        return await self.engine.turns.start(session, user, text, streaming=streaming)
+        return await _engine(request).turns.start(session, user, text, streaming=streaming)
 
     # -- §5 uploads --------------------------------------------------------------------------------
 
-    @_endpoint("upload")
     async def upload(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request)
-        session = await self._session(request.path_params["session_id"], user)
-        cfg, store = self.config, self.engine.store
+        session = await self._session(request, request.path_params["session_id"], user)
+        cfg, store = self.config, _engine(request).store
         content_type = request.headers.get("content-type", "")
         files: Sequence[IncomingFile]
         if content_type.lower().startswith("multipart/form-data"):
-            files = await receive_multipart(
-                content_type,
-                request.stream(),
-                store.tmp_dir,
-                limit=cfg.max_upload_bytes,
-                max_files=cfg.max_files_per_request,
-            )
+            files = await self.receive_files(request, user)
         elif content_type.lower().startswith("application/json"):
             urls = check_urls(await self._json(request), cfg.max_urls_per_request)
             fetched: list[IncomingFile] = []
@@ -386,12 +433,14 @@ class _Api:
                 'send files as multipart/form-data ("files" parts) '
                 'or JSON {"urls": [...], "source_type": "url"}'
             )
-        rows = await store_files(files, store, session_id=session.id, user_id=user, now=cfg.clock())
+        rows = await store_files(
+            files, store, session_id=session.id, user_id=user, now=cfg.clock(), limits=cfg.limits
+        )
         base = _base(request)
         return _envelope({"files": [upload_record(r, base) for r in rows], "session_state_applied": True})
 
     async def media_file(self, request: Request) -> Response:
-        store = self.engine.store
+        store = _engine(request).store
         row = await store.run(store.upload_by_token, request.path_params["token"])
         if row is None:
             return PlainTextResponse("no such file", status_code=404)
@@ -404,20 +453,18 @@ class _Api:
 
     # -- §6 state, credits, render -----------------------------------------------------------------
 
-    @_endpoint("credits")
     async def credits(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request)
-        store = self.engine.store
+        store = _engine(request).store
         available, frozen = await store.run(store.credits, user)
         return _envelope({"available": available, "frozen": frozen, "total": available + frozen})
 
-    @_endpoint("state")
     async def state(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request)
-        session = await self._session(request.path_params["session_id"], user)
-        store, base = self.engine.store, _base(request)
+        session = await self._session(request, request.path_params["session_id"], user)
+        store, base = _engine(request).store, _base(request)
         draft = await store.run(store.draft_at, session.id, session.head)
         if draft is None:
             draft = new_draft(title=session.task_name if session.task_name != "project" else "")
@@ -443,7 +490,7 @@ class _Api:
                 "session_id": session.id,
                 "task_id": session.task_id,
                 "task_name": session.task_name,
-                "busy": self.engine.turns.is_busy(session.id)
+                "busy": _engine(request).turns.is_busy(session.id)
                 or await store.run(store.turn_running, session.id),
                 "revision": session.head,
                 "state": {
@@ -460,7 +507,6 @@ class _Api:
             }
         )
 
-    @_endpoint("storyboard")
     async def storyboard(self, request: Request) -> Response:
         """An engine extension (the cloud has none): a PNG contact sheet of the current draft.
 
@@ -468,24 +514,75 @@ class _Api:
         """
         user = await self._user(request)
         self._attribution(request)
-        session = await self._session(request.path_params["session_id"], user)
-        store = self.engine.store
+        session = await self._session(request, request.path_params["session_id"], user)
+        out = await self.storyboard_file(request, session)
+        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+
+    async def storyboard_file(self, request: Request, session: SessionRow) -> Path:
+        """The contact sheet of the session's current revision, drawn on first request."""
+        store = _engine(request).store
         draft = await store.run(store.draft_at, session.id, session.head)
         if draft is None or not is_ready(draft):
             raise invalid_request(
                 "there is nothing on the timeline to draw yet: describe the video first, then ask again"
             )
-        out = self.engine.config.home / "storyboards" / f"{session.id}-r{session.head}.png"
+        out = store.storyboards_dir / f"{session.id}-r{session.head}.png"
         if not out.is_file():
+            check_draft_size(draft, self.config.limits)
             uploads = await store.run(store.uploads, session.id)
-            media = media_map(draft, uploads, store)
+            media = await anyio.to_thread.run_sync(media_map, draft, uploads, store)
             try:
                 await draw_storyboard(draft, media, out)
             except RenderError as exc:
-                raise invalid_request(f"the storyboard could not be drawn: {exc}") from exc
-        return FileResponse(out, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
+                reason = scrub_paths(str(exc), {path: src for src, path in media.items()})
+                raise invalid_request(f"the storyboard could not be drawn: {reason}") from exc
+            await anyio.to_thread.run_sync(os.chmod, out, 0o600)
+        return out
 
-    @_endpoint("render")
+    # -- for the workspace page (engine/server/_workspace.py) ----------------------------------------
+
+    @staticmethod
+    def engine_of(request: Request) -> _Engine:
+        return _engine(request)
+
+    @staticmethod
+    def render_url(row: RenderRow, base: str = "") -> str:
+        return _render_url(row, base)
+
+    async def json_body(self, request: Request) -> dict[str, Any]:
+        return await self._json(request)
+
+    async def receive_files(self, request: Request, user: str) -> list[IncomingFile]:
+        """A multipart body's files, streamed to ``tmp/`` within the size, count and quota limits."""
+        cfg, store = self.config, _engine(request).store
+        used = await store.run(store.user_upload_bytes, user)
+        return await receive_multipart(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            store.tmp_dir,
+            limit=cfg.max_upload_bytes,
+            max_files=cfg.max_files_per_request,
+            budget=max(0, cfg.limits.upload_quota_bytes - used),
+        )
+
+    def check_message(self, text: str) -> None:
+        """A message longer than ``limits.max_message_chars`` is refused (4000), from the API or the page."""
+        cap = self.config.limits.max_message_chars
+        if len(text) > cap:
+            raise invalid_request(
+                f"the message is {len(text):,} characters long; at most {cap:,} are accepted "
+                "(limit max_message_chars): say it in fewer words, or send it in parts"
+            )
+
+    async def edit(self, request: Request) -> Response:
+        """An engine extension (the cloud has none): exact edits as JSON ops, one revision (_edit.py)."""
+        user = await self._user(request)
+        self._attribution(request)
+        session = await self._session(request, request.path_params["session_id"], user)
+        body = await self._json(request)
+        engine = _engine(request)
+        return _envelope(await run_edit(engine.store, engine.turns, session, user, body, self.config.clock))
+
     async def render(self, request: Request) -> Response:
         user = await self._user(request)
         self._attribution(request, export=True)
@@ -493,15 +590,15 @@ class _Api:
         session_id = body.get("sessionId")
         if not isinstance(session_id, str) or not session_id:
             raise invalid_request('"sessionId" (camelCase) is required')
-        session = await self._session(session_id, user)
-        row = await self.engine.renders.submit(user, session, body)
-        return JSONResponse(self._render_shape(row, _base(request)))
+        session = await self._session(request, session_id, user)
+        row = await _engine(request).renders.submit(user, session, body)
+        return JSONResponse(self._render_shape(request, row, _base(request)))
 
     async def _render_row(self, request: Request) -> RenderRow:
         user = await self._user(request)
         self._attribution(request, export=True)
         render_id = request.path_params["render_id"]
-        store = self.engine.store
+        store = _engine(request).store
         row = await store.run(store.get_render, user, render_id)
         if row is None:
             raise ApiError(
@@ -510,26 +607,24 @@ class _Api:
             )
         return row
 
-    @_endpoint("render_status")
     async def render_status(self, request: Request) -> Response:
         row = await self._render_row(request)
-        return JSONResponse(self._render_shape(row, _base(request)))
+        return JSONResponse(self._render_shape(request, row, _base(request)))
 
-    @_endpoint("download")
     async def download(self, request: Request) -> Response:
         row = await self._render_row(request)
-        return self._render_file(row, inline=False)
+        return self._render_file(request, row, inline=False)
 
-    @_endpoint("download")
     async def render_file(self, request: Request) -> Response:
-        store = self.engine.store
+        store = _engine(request).store
         row = await store.run(store.render_by_token, request.path_params["token"])
         if row is None or row.status != "completed":
             return PlainTextResponse("no such render", status_code=404)
-        return self._render_file(row, inline=True)
+        return self._render_file(request, row, inline=True)
 
-    def _render_file(self, row: RenderRow, *, inline: bool) -> Response:
-        path = self.engine.renders.output_path(row)
+    @staticmethod
+    def _render_file(request: Request, row: RenderRow, *, inline: bool) -> Response:
+        path = _engine(request).renders.output_path(row)
         if row.status != "completed" or not path.is_file():
             status = row.status if row.status != "completed" else "missing its file"
             raise ApiError(
@@ -545,27 +640,63 @@ class _Api:
             headers={"X-Content-Type-Options": "nosniff"},
         )
 
+    async def cancel_render(self, request: Request) -> Response:
+        """An engine extension: stop a pending or running render (it ends ``failed``, "cancelled")."""
+        row = await self._render_row(request)
+        row = await _engine(request).renders.cancel(row)
+        return JSONResponse(self._render_shape(request, row, _base(request)))
+
     async def health(self, request: Request) -> Response:
-        if self._engine is None:
+        if getattr(request.state, "engine", None) is None:
             return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
     def routes(self) -> list[Route]:
         return [
-            Route("/api/auth/anonymous-token", self.anonymous_token, methods=["POST"]),
-            Route("/api/auth/claim-token", self.claim_token, methods=["POST"]),
-            Route("/api/tasks/{user}/with-session/nemo_agent", self.create_session, methods=["POST"]),
-            Route("/run_sse", self.run_sse, methods=["POST"]),
-            Route("/api/upload-video/nemo_agent/{user}/{session_id}", self.upload, methods=["POST"]),
-            Route("/api/credits/balance/simple", self.credits, methods=["GET"]),
-            Route("/api/state/nemo_agent/{user}/{session_id}/latest", self.state, methods=["GET"]),
-            Route("/api/storyboard/nemo_agent/{user}/{session_id}/latest", self.storyboard, methods=["GET"]),
-            Route("/api/render/proxy/lambda", self.render, methods=["POST"]),
-            Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
-            Route("/api/render/proxy/{render_id}/download", self.download, methods=["GET"]),
-            Route("/workspace/claim", self.claim, methods=["GET"]),
+            Route(
+                "/api/auth/anonymous-token",
+                _faulted("anonymous_token", self.anonymous_token),
+                methods=["POST"],
+            ),
+            Route("/api/auth/claim-token", _faulted("claim_token", self.claim_token), methods=["POST"]),
+            Route(
+                "/api/tasks/{user}/with-session/nemo_agent",
+                _faulted("create_session", self.create_session),
+                methods=["POST"],
+            ),
+            Route("/run_sse", _faulted("run_sse", self.run_sse), methods=["POST"]),
+            Route(
+                "/api/upload-video/nemo_agent/{user}/{session_id}",
+                _faulted("upload", self.upload),
+                methods=["POST"],
+            ),
+            Route("/api/credits/balance/simple", _faulted("credits", self.credits), methods=["GET"]),
+            Route(
+                "/api/state/nemo_agent/{user}/{session_id}/latest",
+                _faulted("state", self.state),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/storyboard/nemo_agent/{user}/{session_id}/latest",
+                _faulted("storyboard", self.storyboard),
+                methods=["GET"],
+            ),
+            Route("/api/edit/nemo_agent/{user}/{session_id}", _faulted("edit", self.edit), methods=["POST"]),
+            Route("/api/render/proxy/lambda", _faulted("render", self.render), methods=["POST"]),
+            Route(
+                "/api/render/proxy/lambda/{render_id}",
+                _faulted("render_status", self.render_status),
+                methods=["GET"],
+            ),
+            Route("/api/render/proxy/lambda/{render_id}/cancel", self.cancel_render, methods=["POST"]),
+            Route(
+                "/api/render/proxy/{render_id}/download", _faulted("download", self.download), methods=["GET"]
+            ),
+            *(Route(path, handler, methods=[method]) for path, handler, method in self.workspace.routes()),
             Route("/files/media/{token}/{name:path}", self.media_file, methods=["GET"]),
-            Route("/files/renders/{token}/{name:path}", self.render_file, methods=["GET"]),
+            Route(
+                "/files/renders/{token}/{name:path}", _faulted("download", self.render_file), methods=["GET"]
+            ),
             Route("/healthz", self.health, methods=["GET"]),
         ]
 
@@ -575,12 +706,37 @@ def _aspect(width: int, height: int) -> str:
     return f"{int(width) // g}:{int(height) // g}"
 
 
+class EngineApp(Starlette):
+    """The engine's Starlette app: its lifespan state holds the engine (``request.state.engine``).
+
+    A server runs the lifespan through the ASGI protocol and copies that state into every request's
+    scope. A host that enters ``app.router.lifespan_context(app)`` itself (the embedded engine, the
+    client's tests) gets the same state: the app adds it to a scope that lacks it. Every request also
+    runs with the engine's child-process registry as the ffmpeg spawn hook (``engine.render``), so
+    ffmpeg started for it (or for a job it starts) is recorded and ended with the server.
+    """
+
+    lifespan_state: dict[str, Any] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            state = scope.setdefault("state", {})
+            if "engine" not in state and self.lifespan_state is not None:
+                state.update(self.lifespan_state)
+            engine = state.get("engine")
+            if isinstance(engine, _Engine):
+                with engine.children.watching():
+                    await super().__call__(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: ServerConfig) -> Starlette:
     """The engine as an ASGI app. Its lifespan opens the home and runs the background work: enter it."""
     api = _Api(config)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         store = await anyio.to_thread.run_sync(Store, config.home)
         try:
             recovered = await store.run(store.recover, config.clock())
@@ -597,32 +753,36 @@ def create_app(config: ServerConfig) -> Starlette:
             faults = FaultState(config.faults)
             if config.faults.active:
                 log.warning("fault emulation is on: %s", config.faults)
-            engine = _Engine(
-                config=config,
-                store=store,
-                faults=faults,
-                turns=TurnRunner(store, faults, config.ping_interval_s, config.clock),
-                renders=RenderManager(
-                    store,
-                    faults,
-                    max_concurrent=config.max_concurrent_renders,
-                    max_height=config.max_render_height,
-                    clock=config.clock,
-                ),
-            )
-            async with anyio.create_task_group() as tg:
+            async with ChildRegistry.running(store) as children, anyio.create_task_group() as tg:
+                engine = _Engine(
+                    config=config,
+                    store=store,
+                    faults=faults,
+                    turns=TurnRunner(store, faults, config.ping_interval_s, config.clock),
+                    renders=RenderManager(
+                        store,
+                        faults,
+                        max_concurrent=config.max_concurrent_renders,
+                        max_height=config.max_render_height,
+                        limits=config.limits,
+                        clock=config.clock,
+                    ),
+                    children=children,
+                )
                 engine.turns.task_group = tg
                 engine.renders.task_group = tg
-                api._engine = engine
+                state = {"engine": engine}
+                assert isinstance(app, EngineApp)
+                app.lifespan_state = state
                 try:
-                    yield
+                    yield state
                 finally:
-                    api._engine = None
+                    app.lifespan_state = None
                     tg.cancel_scope.cancel()
         finally:
             await anyio.to_thread.run_sync(store.close)
 
-    return Starlette(routes=api.routes(), lifespan=lifespan)
+    return EngineApp(routes=api.routes(), lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
 
 
 def _is_loopback(host: str) -> bool:
@@ -632,53 +792,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-class _Server(uvicorn.Server):
-    """uvicorn, announcing the address it really listens on once it is ready (port 0 works)."""
-
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._announce = announce
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._announce()
-
-
-def serve(host: str, port: int, config: ServerConfig) -> None:
-    """Run the engine over HTTP with uvicorn until interrupted (127.0.0.1 unless told otherwise).
-
-    Prints ``engine.server ready on http://HOST:PORT`` on stdout once it accepts requests.
-    """
-    if not any(not isinstance(h, logging.NullHandler) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s:     engine: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-    if not _is_loopback(host):
-        print(
-            f"warning: binding the engine to {host}, not a loopback address: anyone who can reach this "
-            "machine can get a token and use the engine, its files and its renders",
-            file=sys.stderr,
-            flush=True,
-        )
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise OSError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from exc
-    actual_port = sock.getsockname()[1]
-    shown_host = f"[{host}]" if ":" in host else host
-
-    def announce() -> None:
-        print(f"engine.server ready on http://{shown_host}:{actual_port} (home {config.home})", flush=True)
-
-    uconfig = uvicorn.Config(
-        create_app(config), lifespan="on", access_log=False, log_level="info", timeout_graceful_shutdown=5
-    )
-    _Server(uconfig, announce).run(sockets=[sock])

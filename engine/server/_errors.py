@@ -1,15 +1,17 @@
 """Errors the API answers with, and the responses they become.
 
-Two kinds, as the cloud has them (PROTOCOL §1, §8):
+Two kinds, as the cloud has them (docs/protocol.md §1, §8):
 
 - envelope errors: ``{"code": <code>, "message": <what was wrong and what to do>, "data": null}``
   with the HTTP status of ``ENVELOPE_STATUS``;
 - HTTP-status errors (400 missing X-Client-Id, 402 export blocked, 429 rate limited, and 404 for an
   unknown session on ``/run_sse``, as Google ADK's server answers): ``{"detail": <message>}``.
 
-Codes beyond PROTOCOL §8 (documented in ``engine/server/__init__.py``): 1003 session busy (HTTP 409,
+Codes beyond docs/protocol.md §8 (documented in ``engine/server/__init__.py``): 1003 session busy (HTTP 409,
 docs/contracts.md), 1004 attribution headers missing (HTTP 428), 4000 invalid request (HTTP 422),
 4004 render not found (HTTP 404), 4009 render not finished (HTTP 404), 5000 engine failure (HTTP 500).
+Connection-level refusals (``engine.server._net``) are HTTP-status errors too: 408 (a request body
+that stalls, ``Connection: close``) and 421 (a Host name the engine does not answer to).
 No other error uses HTTP 400, 402, 409 or 429, whose statuses alone mean something to the client.
 """
 
@@ -19,6 +21,8 @@ from collections.abc import Mapping
 from typing import Final
 
 from starlette.responses import JSONResponse
+
+from engine.server.config import DEFAULT_MAX_UPLOAD_BYTES
 
 __all__ = [
     "ENVELOPE_STATUS",
@@ -61,13 +65,14 @@ ACCEPTED_FORMATS: Final = "mp4 mov avi webm mkv jpg jpeg png gif webp mp3 wav m4
 
 
 class ApiError(Exception):
-    """An envelope error: ``code`` (PROTOCOL §8 or the additions above) and a message for the user."""
+    """An envelope error: ``code`` (docs/protocol.md §8 or the additions above) and a message for the user."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = ENVELOPE_STATUS[code]
+        self.headers = dict(headers or {})
 
 
 class HttpError(Exception):
@@ -84,7 +89,9 @@ def error_response(exc: ApiError | HttpError, headers: Mapping[str, str] | None 
     """The JSON response for ``exc``."""
     if isinstance(exc, ApiError):
         return JSONResponse(
-            {"code": exc.code, "message": exc.message, "data": None}, status_code=exc.status, headers=headers
+            {"code": exc.code, "message": exc.message, "data": None},
+            status_code=exc.status,
+            headers={**exc.headers, **(headers or {})},
         )
     return JSONResponse(
         {"detail": exc.message}, status_code=exc.status, headers={**exc.headers, **(headers or {})}
@@ -138,7 +145,7 @@ def export_blocked(missing: list[str]) -> HttpError:
     return HttpError(
         402,
         f"export blocked: the request lacks {', '.join(missing)}; every render request must carry "
-        "X-Skill-Source, X-Skill-Version and X-Skill-Platform (PROTOCOL §1)",
+        "X-Skill-Source, X-Skill-Version and X-Skill-Platform (docs/protocol.md §1)",
     )
 
 
@@ -146,7 +153,7 @@ def missing_attribution(missing: list[str]) -> ApiError:
     return ApiError(
         MISSING_ATTRIBUTION,
         f"the request lacks {', '.join(missing)}: every /api call and /run_sse must carry X-Skill-Source, "
-        "X-Skill-Version and X-Skill-Platform (PROTOCOL §1); add them and retry",
+        "X-Skill-Version and X-Skill-Platform (docs/protocol.md §1); add them and retry",
     )
 
 
@@ -161,8 +168,9 @@ def file_too_large(name: str, limit: int) -> ApiError:
     )
 
 
-def injected(code: int, endpoint: str) -> ApiError | HttpError:
-    """The error of fault emulation for ``code`` (same message as the real one)."""
+def injected(code: int, endpoint: str, upload_limit: int = DEFAULT_MAX_UPLOAD_BYTES) -> ApiError | HttpError:
+    """The error of fault emulation for ``code`` (same message as the real one; ``upload_limit`` is the
+    server's per-file limit, which the emulated 4002 names)."""
     if code == BAD_TOKEN:
         return bad_token()
     if code == SESSION_NOT_FOUND:
@@ -179,7 +187,9 @@ def injected(code: int, endpoint: str) -> ApiError | HttpError:
         return unsupported_file("the file is not a supported media file")
     if code == FILE_TOO_LARGE:
         return ApiError(
-            FILE_TOO_LARGE, "the file is larger than the 500 MB limit; compress or trim it, then upload again"
+            FILE_TOO_LARGE,
+            f"the file is larger than the {_size(upload_limit)} limit; "
+            "compress or trim it, then upload again",
         )
     if code == 400:
         return missing_client_id()
@@ -187,10 +197,32 @@ def injected(code: int, endpoint: str) -> ApiError | HttpError:
         return HttpError(402, "export blocked on the free plan: register to unlock export")
     if code == 429:
         return rate_limited(10, 7)
+    if code == 404:  # the cloud's answer on a route it does not have (the engine's extensions)
+        return HttpError(404, "Not Found")
     raise ValueError(f"no emulated error for code {code} on {endpoint}")
 
 
+def too_large(what: str, limit: int, advice: str) -> ApiError:
+    """4002 for something other than one uploaded file (a JSON body, a user's quota, a picture)."""
+    return ApiError(FILE_TOO_LARGE, f"{what} is larger than the {_size(limit)} limit; {advice}")
+
+
+def read_timeout(seconds: float) -> HttpError:
+    return HttpError(
+        408,
+        f"the request body did not arrive within {seconds:g} s of the last data; send it again, faster",
+        {"Connection": "close"},
+    )
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes as a short text (``500 MB``, ``64 KB``, ``1.5 GB``)."""
+    return _size(n)
+
+
 def _size(n: int) -> str:
+    if n >= 1024**3 and n % (1024**3) == 0:
+        return f"{n // 1024**3} GB"
     if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
         return f"{n // (1024 * 1024)} MB"
     if n >= 1024 and n % 1024 == 0:

@@ -6,7 +6,7 @@ in ``actions.stateDelta.draft`` (a stage without steps carries it on its text ev
 stage's text as a model text event. The turn's reply follows as the last text event, without what
 the stage texts already said (``closing_text``). A turn without stages is its reply alone.
 
-Frames are ``data: <compact JSON>\\n\\n``, no ``id:``/``retry:`` (PROTOCOL §4).
+Frames are ``data: <compact JSON>\\n\\n``, no ``id:``/``retry:`` (docs/protocol.md §4).
 """
 
 from __future__ import annotations

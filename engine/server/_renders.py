@@ -7,36 +7,69 @@ renderer's callback and is kept in memory while the job runs. A job that was pen
 when the process died is failed at the next start (``Store.recover``); one cancelled by a shutdown
 is failed at once, with the same reason. The id is the client's: a second POST with an id the user
 already used returns that job, whatever its body.
+
+Before a job is accepted, the draft is checked against ``Limits`` (segments, length) and the user's
+queue (``max_queued_renders`` pending or running); parsing, validating and compiling run in worker
+threads so that a large draft never holds the event loop. ``cancel`` stops a pending or running job:
+ffmpeg is killed and reaped before the partial file is removed, and the job ends ``failed`` with
+``CANCELLED``. Failure reasons never show the engine's paths (its home, temporary folders, ffmpeg).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
+import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 import anyio
+import anyio.to_process
+import anyio.to_thread
 from anyio.abc import TaskGroup
 
-from engine.render import OutputSettings, RenderError, RenderProgress, render
+from engine.render import (
+    FORMATS,
+    QUALITIES,
+    Format,
+    OutputSettings,
+    Quality,
+    RenderCache,
+    RenderError,
+    RenderProgress,
+    ffmpeg_exe,
+    render,
+)
 from engine.server._errors import invalid_request
 from engine.server._store import ENGINE_STOPPED, RenderRow, SessionRow, Store, UploadRow
+from engine.server.config import Limits
 from engine.server.faults import FaultState
-from engine.timeline import TimelineError, load_draft
+from engine.timeline import TimelineError, load_draft, timeline_end
 
-__all__ = ["FORMATS", "QUALITIES", "RenderManager", "media_map", "media_token", "scaled_canvas"]
+__all__ = [
+    "CANCELLED",
+    "FORMATS",
+    "QUALITIES",
+    "RenderManager",
+    "check_draft_size",
+    "media_map",
+    "media_token",
+    "scaled_canvas",
+    "scrub_paths",
+]
 
 log = logging.getLogger("engine.server")
 
-FORMATS: Final = ("mp4", "mov", "avi", "webm", "mkv")
-QUALITIES: Final = ("low", "medium", "high")
+_VALIDATE_IN_PROCESS_FROM: Final = 200  # segments
 _RENDER_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _MEDIA_URL: Final = re.compile(r"/files/media/([A-Za-z0-9_-]+)/")
+CANCELLED: Final = "the render was cancelled at the client's request; submit it again with a new id"
+_ABSOLUTE_PATH: Final = re.compile(r"(?<![\w.])(?:/[^\s'\"(),;:]+)+")
 INJECTED_FAILURE: Final = (
     "the render worker stopped unexpectedly (emulated fault render_fail_once); "
     "submit the render again with a new id"
@@ -62,16 +95,56 @@ def scaled_canvas(draft: dict[str, Any], max_height: int | None) -> dict[str, An
 
 
 def _sources(draft: Mapping[str, Any]) -> set[str]:
-    """The media files a draft uses: colour cards and text have no file (as the renderer reads them)."""
+    """Every ``src`` the renderer will open: any non-empty ``src`` outside text tracks, colour cards
+    included (the renderer probes a colour card's ``src`` when it has one, so it must be uploaded)."""
     return {
         seg["src"]
         for track in draft.get("t", [])
         if track.get("tt") != 7
         for seg in track.get("sg", [])
-        if isinstance(seg.get("src"), str)
-        and seg["src"]
-        and (seg.get("m") if isinstance(seg.get("m"), dict) else {}).get("kind") != "color"
+        if isinstance(seg.get("src"), str) and seg["src"]
     }
+
+
+def check_draft_size(raw: object, limits: Limits) -> int:
+    """How many segments a draft (not yet validated) has; ApiError 4000 when more than ``limits``
+    allow. Cheap (counts, no validation), so a huge draft is refused before any real work."""
+    tracks = raw.get("t") if isinstance(raw, dict) else None
+    if not isinstance(tracks, list):
+        return 0  # the validator says what is wrong
+    count = sum(len(t["sg"]) for t in tracks if isinstance(t, dict) and isinstance(t.get("sg"), list))
+    if count > limits.max_segments:
+        raise invalid_request(
+            f"the draft has {count} segments; this engine renders at most {limits.max_segments} "
+            "(limit max_segments): shorten it or split the video into parts"
+        )
+    return count
+
+
+async def _validated(raw: object, segments: int) -> dict[str, Any]:
+    """``load_draft(raw)`` off the event loop: in a worker process for a long draft (validation is
+    pure Python, and a thread would hold the interpreter lock in turns with the loop for seconds),
+    in a worker thread for a short one (no process to start)."""
+    if segments > _VALIDATE_IN_PROCESS_FROM:
+        return await anyio.to_process.run_sync(load_draft, raw)
+    return await anyio.to_thread.run_sync(load_draft, raw)
+
+
+def _check_length(draft: dict[str, Any], limits: Limits) -> None:
+    seconds = timeline_end(draft) / 1000
+    if seconds > limits.max_render_seconds:
+        raise invalid_request(
+            f"the video would be {seconds:,.0f} s long; this engine renders at most "
+            f"{limits.max_render_seconds:,.0f} s (limit max_render_seconds): shorten the draft"
+        )
+
+
+def scrub_paths(text: str, names: Mapping[Path, str] | None = None) -> str:
+    """``text`` without the engine's own paths: each of ``names`` becomes its display name, any other
+    absolute path (the home, a temporary file, the ffmpeg binary) its last component."""
+    for path, name in (names or {}).items():
+        text = text.replace(str(path), name)
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name or "file", text)
 
 
 def media_map(draft: Mapping[str, Any], uploads: list[UploadRow], store: Store) -> dict[str, Path]:
@@ -107,14 +180,20 @@ class RenderManager:
         max_concurrent: int,
         max_height: int | None,
         clock: Callable[[], float],
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.faults = faults
         self.max_height = max_height
         self.clock = clock
+        self.limits = limits or Limits()
         self.limiter = anyio.CapacityLimiter(max_concurrent)
+        # encoded chunks by content key: an export after an edit encodes only what the edit changed
+        self.cache = RenderCache(store.home / "cache" / "render")
         self.task_group: TaskGroup | None = None
         self._live: dict[tuple[str, str], float] = {}
+        self._scopes: dict[tuple[str, str], anyio.CancelScope] = {}
+        self._cancelled: set[tuple[str, str]] = set()
 
     async def submit(self, user_id: str, session: SessionRow, body: Mapping[str, Any]) -> RenderRow:
         """The job for ``body`` (created and started, or the user's existing job with that id)."""
@@ -145,14 +224,27 @@ class RenderManager:
             raw_draft = await self.store.run(self.store.draft_at, session.id, head.head)
             if raw_draft is None:
                 raise invalid_request('the session has no draft yet: send a message first, or pass "draft"')
+        segments = check_draft_size(raw_draft, self.limits)
         try:
-            draft = load_draft(raw_draft)
+            draft = await _validated(raw_draft, segments)
         except TimelineError as exc:
             raise invalid_request(f"the draft is not valid: {exc}") from exc
         if not any(track.get("sg") for track in draft.get("t", [])):
             raise invalid_request("the draft is empty (no track has segments): nothing to render yet")
+        await anyio.to_thread.run_sync(_check_length, draft, self.limits)
         uploads = await self.store.run(self.store.uploads, session.id)
-        media_map(draft, uploads, self.store)  # refuse unknown media now, not in the middle of the job
+        # refuse unknown media now, not in the middle of the job
+        await anyio.to_thread.run_sync(media_map, draft, uploads, self.store)
+        queued = await self.store.run(self.store.active_renders, user_id)
+        if queued >= self.limits.max_queued_renders:
+            raise invalid_request(
+                f"you have {queued} renders pending or running; at most {self.limits.max_queued_renders} "
+                "may be queued at once (limit max_queued_renders): wait for one to finish, or cancel one "
+                "with POST /api/render/proxy/lambda/<id>/cancel"
+            )
+        text = await anyio.to_thread.run_sync(
+            lambda: json.dumps(draft, ensure_ascii=False, separators=(",", ":"))
+        )
         now = self.clock()
         row = RenderRow(
             user_id=user_id,
@@ -162,7 +254,7 @@ class RenderManager:
             progress=0.0,
             format=fmt,
             quality=quality,
-            draft=json.dumps(draft, ensure_ascii=False, separators=(",", ":")),
+            draft=text,
             out_name=f"{uuid.uuid4().hex}.{fmt}",
             file_token=secrets.token_urlsafe(18),
             duration=None,
@@ -175,6 +267,25 @@ class RenderManager:
         if created:
             self.task_group.start_soon(self._run, row)
         return row
+
+    async def cancel(self, row: RenderRow) -> RenderRow:
+        """Stop ``row`` if it is pending or running (a finished job is left as it is); the job as now."""
+        key = (row.user_id, row.id)
+        if row.status in ("pending", "processing"):
+            self._cancelled.add(key)
+            scope = self._scopes.get(key)
+            if scope is not None:
+                scope.cancel()
+            else:  # not started in this process (or already gone): record the outcome directly
+                await self._set(row, "failed", row.progress, error=CANCELLED)
+            with anyio.move_on_after(30):  # the job records "failed" once ffmpeg is reaped
+                for _ in range(3000):
+                    current = await self.store.run(self.store.get_render, row.user_id, row.id)
+                    if current is None or current.status not in ("pending", "processing"):
+                        break
+                    await anyio.sleep(0.01)
+        current = await self.store.run(self.store.get_render, row.user_id, row.id)
+        return current or row
 
     def progress(self, row: RenderRow) -> int:
         """0-100: live while processing, 100 when completed."""
@@ -198,10 +309,21 @@ class RenderManager:
 
     async def _run(self, row: RenderRow) -> None:
         # A background task must never raise: that would cancel every other job of the app.
+        key = (row.user_id, row.id)
         try:
-            await self._attempt(row)
+            with anyio.CancelScope() as scope:
+                self._scopes[key] = scope
+                if key in self._cancelled:
+                    scope.cancel()
+                await self._attempt(row)
+            if scope.cancelled_caught:
+                await self._set(row, "failed", self._live.get(key, 0.0), error=CANCELLED)
         except Exception:
             log.exception("render %s: its outcome could not be recorded; the next start fails it", row.id)
+        finally:
+            self._scopes.pop(key, None)
+            self._cancelled.discard(key)
+            self._live.pop(key, None)
 
     async def _attempt(self, row: RenderRow) -> None:
         key = (row.user_id, row.id)
@@ -214,17 +336,20 @@ class RenderManager:
                     await self._set(row, "failed", 0.0, error=INJECTED_FAILURE)
                     return
                 result = await self._render(row, out)
+                await anyio.to_thread.run_sync(os.chmod, out, 0o600)
                 self._live[key] = 100.0
                 await self._set(row, "completed", 100.0, duration=result[0], size=result[1])
         except RenderError as exc:
             out.unlink(missing_ok=True)
             reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
             log.warning("render %s failed: %s", row.id, reason)
+            reason = await self._public(row, reason)
             await self._set(row, "failed", self._live.get(key, 0.0), error=reason)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
-                out.unlink(missing_ok=True)
-                await self._set(row, "failed", self._live.get(key, 0.0), error=ENGINE_STOPPED)
+                out.unlink(missing_ok=True)  # ffmpeg is reaped by now: nothing writes the file
+                if key not in self._cancelled:
+                    await self._set(row, "failed", self._live.get(key, 0.0), error=ENGINE_STOPPED)
             raise
         except Exception as exc:
             out.unlink(missing_ok=True)
@@ -233,22 +358,28 @@ class RenderManager:
                 f"the render failed inside the engine ({type(exc).__name__}: {exc}); "
                 "submit it again with a new id"
             )
-            await self._set(row, "failed", self._live.get(key, 0.0), error=reason)
-        finally:
-            self._live.pop(key, None)
+            await self._set(row, "failed", self._live.get(key, 0.0), error=await self._public(row, reason))
+
+    async def _public(self, row: RenderRow, reason: str) -> str:
+        """``reason`` with the session's media paths shown as upload names and no other engine path."""
+        uploads = await self.store.run(self.store.uploads, row.session_id)
+        names = {self.store.media_path(u.sha256, u.format): repr(u.filename) for u in uploads}
+        names[Path(ffmpeg_exe())] = "ffmpeg"
+        names[Path(tempfile.gettempdir())] = "tmp"
+        return scrub_paths(reason, names)
 
     async def _render(self, row: RenderRow, out: Path) -> tuple[float, int]:
         key = (row.user_id, row.id)
-        draft = scaled_canvas(json.loads(row.draft), self.max_height)
+        draft = scaled_canvas(await anyio.to_thread.run_sync(json.loads, row.draft), self.max_height)
         uploads = await self.store.run(self.store.uploads, row.session_id)
-        media = media_map(draft, uploads, self.store)
+        media = await anyio.to_thread.run_sync(media_map, draft, uploads, self.store)
 
         def on_progress(progress: RenderProgress) -> None:
             self._live[key] = max(0.0, min(99.0, float(progress.percent)))
 
         settings = OutputSettings(
-            format=cast(Literal["mp4", "mov", "avi", "webm", "mkv"], row.format),
-            quality=cast(Literal["low", "medium", "high"], row.quality),
+            format=cast(Format, row.format),
+            quality=cast(Quality, row.quality),
         )
-        result = await render(draft, media, out, settings, on_progress=on_progress)
+        result = await render(draft, media, out, settings, on_progress=on_progress, cache=self.cache)
         return result.duration_s, result.size

@@ -6,6 +6,10 @@ Layout of ``home``::
     media/ab/<sha256>.<fmt>  uploaded files, named by the SHA-256 of their content
     renders/            finished renders (the renderer publishes them atomically)
     tmp/                uploads and downloads while they stream in (emptied at every start)
+    storyboards/        contact sheets, one per session revision
+
+Everything is private to the user who runs the engine: folders 0700 and files 0600, enforced at
+every start on an existing home too (one made by an older version, or by hand with looser modes).
 
 Revisions are immutable rows (triggers refuse UPDATE and DELETE): every draft change appends one, and
 the session's ``head`` is the only thing that moves (undo and redo are head moves, recorded in
@@ -22,8 +26,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import sqlite3
+import stat
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,12 +51,14 @@ except ImportError:  # Windows: no advisory locks; every start recovers
 __all__ = [
     "ENGINE_STOPPED",
     "RATE_WINDOW_S",
+    "HistoryEntry",
     "HistoryTargets",
     "RateLimitedError",
     "RenderRow",
     "SessionRow",
     "Store",
     "TokenGrant",
+    "TurnRow",
     "UploadRow",
 ]
 
@@ -102,6 +112,8 @@ CREATE TABLE IF NOT EXISTS renders(
     out_name TEXT NOT NULL, file_token TEXT UNIQUE NOT NULL, duration REAL, size INTEGER,
     error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY(user_id, id));
 CREATE INDEX IF NOT EXISTS renders_by_session ON renders(session_id, created_at);
+CREATE TABLE IF NOT EXISTS children(
+    pid INTEGER PRIMARY KEY, owner INTEGER NOT NULL, started_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS claims(
     token TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id), created_at REAL NOT NULL,
     expires_at REAL NOT NULL);
@@ -186,6 +198,32 @@ class HistoryTargets:
     redo_path: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One revision with the turn that made it (the workspace page's history)."""
+
+    n: int
+    parent: int | None
+    stage: str
+    created_at: float
+    message: str
+    draft: dict[str, Any]
+    parent_draft: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TurnRow:
+    """One message of a session and how it ended (the workspace page's conversation)."""
+
+    id: str
+    message: str
+    kind: str
+    status: str
+    reply: str | None
+    error: str | None
+    started_at: float
+
+
 class Store:
     """All persistent state of one engine home. Thread-safe; see the module docstring."""
 
@@ -194,9 +232,11 @@ class Store:
         self.media_dir = home / "media"
         self.renders_dir = home / "renders"
         self.tmp_dir = home / "tmp"
-        home.mkdir(mode=0o700, parents=True, exist_ok=True)  # private when the engine creates it
-        for folder in (self.media_dir, self.renders_dir, self.tmp_dir):
-            folder.mkdir(exist_ok=True)
+        self.storyboards_dir = home / "storyboards"
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in (self.media_dir, self.renders_dir, self.tmp_dir, self.storyboards_dir):
+            folder.mkdir(mode=0o700, exist_ok=True)
+        make_private(home)
         db_path = home / "engine.sqlite3"
         try:
             self._conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10.0)
@@ -264,7 +304,10 @@ class Store:
         if fcntl is None:
             return True
         if self._home_lock is None:
-            self._home_lock = (self.home / "engine.lock").open("a+b")
+            lock_path = self.home / "engine.lock"
+            self._home_lock = os.fdopen(
+                os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b"
+            )
         try:
             fcntl.flock(self._home_lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -277,6 +320,7 @@ class Store:
             fcntl.flock(self._home_lock.fileno(), fcntl.LOCK_SH)
 
     def _recover(self, now: float) -> tuple[int, int]:
+        self._end_leftover_children()  # before any file is removed: nothing may still write it
         for leftover in self.tmp_dir.iterdir():
             if leftover.is_file():
                 leftover.unlink()
@@ -302,6 +346,34 @@ class Store:
             if path.is_file() and path.name not in finished:
                 path.unlink()
         return renders, len(stuck)
+
+    def _end_leftover_children(self) -> None:
+        """Kill the process groups of ffmpeg children a dead engine left running; wait until gone."""
+        with self._read() as db:
+            pids = [int(r["pid"]) for r in db.execute("SELECT pid FROM children").fetchall()]
+        ended = [pid for pid in pids if _end_group(pid)]
+        deadline = time.monotonic() + 10.0
+        while ended and time.monotonic() < deadline:
+            ended = [pid for pid in ended if _running(pid)]
+            if ended:
+                time.sleep(0.02)
+        with self._tx() as db:
+            db.executemany("DELETE FROM children WHERE pid=?", [(pid,) for pid in pids])
+
+    def add_child(self, pid: int, owner: int, now: float) -> None:
+        """Record a child process (its pid is its process group) of the engine process ``owner``."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO children(pid, owner, started_at) VALUES(?,?,?)", (pid, owner, now)
+            )
+
+    def remove_child(self, pid: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM children WHERE pid=?", (pid,))
+
+    def children(self) -> list[int]:
+        with self._read() as db:
+            return [int(r["pid"]) for r in db.execute("SELECT pid FROM children").fetchall()]
 
     # -- auth and credits ---------------------------------------------------------------------------
 
@@ -510,6 +582,73 @@ class Store:
             redo_path=tuple(redo_path),
         )
 
+    def history(self, session_id: str, limit: int) -> list[HistoryEntry]:
+        """The newest ``limit`` revisions, oldest first, with their turn's message and parent's draft."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT r.n, r.parent, r.stage, r.created_at, r.draft, t.message, p.draft AS parent_draft "
+                "FROM revisions r LEFT JOIN turns t ON t.id=r.turn_id "
+                "LEFT JOIN revisions p ON p.session_id=r.session_id AND p.n=r.parent "
+                "WHERE r.session_id=? ORDER BY r.n DESC LIMIT ?",
+                (session_id, limit),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                n=r["n"],
+                parent=r["parent"],
+                stage=r["stage"],
+                created_at=r["created_at"],
+                message=r["message"] or "",
+                draft=json.loads(r["draft"]),
+                parent_draft=None if r["parent_draft"] is None else json.loads(r["parent_draft"]),
+            )
+            for r in reversed(rows)
+        ]
+
+    def session_turns(self, session_id: str, limit: int) -> list[TurnRow]:
+        """The newest ``limit`` turns of a session, oldest first."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT id, message, kind, status, reply, error, started_at FROM turns "
+                "WHERE session_id=? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                (session_id, limit),
+            ).fetchall()
+        return [
+            TurnRow(
+                id=r["id"],
+                message=r["message"],
+                kind=r["kind"],
+                status=r["status"],
+                reply=r["reply"],
+                error=r["error"],
+                started_at=r["started_at"],
+            )
+            for r in reversed(rows)
+        ]
+
+    def change_mark(self, session_id: str) -> str:
+        """A fingerprint of everything the workspace page shows: it changes whenever any of it does
+        (a revision, a head move, a turn starting or ending, an upload, a render's progress), also when
+        another process on this home made the change."""
+        with self._read() as db:
+            parts = [
+                db.execute("SELECT head FROM sessions WHERE id=?", (session_id,)).fetchone(),
+                db.execute(
+                    "SELECT COUNT(*), MAX(n) FROM revisions WHERE session_id=?", (session_id,)
+                ).fetchone(),
+                db.execute("SELECT COUNT(*) FROM head_moves WHERE session_id=?", (session_id,)).fetchone(),
+                db.execute(
+                    "SELECT COUNT(*), SUM(status='running'), MAX(finished_at) FROM turns WHERE session_id=?",
+                    (session_id,),
+                ).fetchone(),
+                db.execute("SELECT COUNT(*) FROM uploads WHERE session_id=?", (session_id,)).fetchone(),
+                db.execute(
+                    "SELECT COUNT(*), MAX(updated_at), SUM(progress) FROM renders WHERE session_id=?",
+                    (session_id,),
+                ).fetchone(),
+            ]
+        return "|".join(",".join(str(v) for v in tuple(row or ())) for row in parts)
+
     def begin_turn(
         self, turn_id: str, session_id: str, user_id: str, message: str, kind: str, cost: int, now: float
     ) -> Literal["started", "busy", "no_credits"]:
@@ -648,6 +787,14 @@ class Store:
                 ],
             )
 
+    def user_upload_bytes(self, user_id: str) -> int:
+        """Bytes of all uploads the user has stored (every session)."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT COALESCE(SUM(size), 0) FROM uploads WHERE user_id=?", (user_id,)
+            ).fetchone()
+        return int(row[0])
+
     def uploads(self, session_id: str) -> list[UploadRow]:
         with self._read() as db:
             rows = db.execute(
@@ -717,6 +864,15 @@ class Store:
                 (status, progress, duration, size, error, now, user_id, render_id),
             )
 
+    def active_renders(self, user_id: str) -> int:
+        """How many of the user's renders are pending or processing."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM renders WHERE user_id=? AND status IN ('pending','processing')",
+                (user_id,),
+            ).fetchone()
+        return int(row[0])
+
     def get_render(self, user_id: str, render_id: str) -> RenderRow | None:
         with self._read() as db:
             row = db.execute(
@@ -735,6 +891,61 @@ class Store:
                 "SELECT * FROM renders WHERE session_id=? ORDER BY created_at, rowid", (session_id,)
             ).fetchall()
         return [_render(r) for r in rows]
+
+
+def make_private(home: Path) -> None:
+    """Folders 0700 and files 0600 under ``home`` (those this user owns; symlinks are not followed)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+
+    def fix(path: Path, mode: int) -> None:
+        try:
+            info = path.lstat()
+        except OSError:
+            return
+        if stat.S_ISLNK(info.st_mode) or (uid is not None and info.st_uid != uid):
+            return
+        if stat.S_IMODE(info.st_mode) != mode:
+            path.chmod(mode)
+
+    fix(home, 0o700)
+    for root, dirs, files in os.walk(home):
+        for name in dirs:
+            fix(Path(root) / name, 0o700)
+        for name in files:
+            fix(Path(root) / name, 0o600)
+
+
+def _end_group(pid: int) -> bool:
+    """SIGKILL the process group ``pid`` if it is still one of our ffmpeg children; whether it was."""
+    if not hasattr(os, "killpg") or not _running(pid):
+        return False
+    try:
+        if os.getpgid(pid) != pid:
+            return False  # the pid was reused by a process that is not a group leader
+        if sys.platform.startswith("linux"):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"ffmpeg" not in cmdline:
+                return False  # reused by another program
+        os.killpg(pid, signal.SIGKILL)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (a zombie writes nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat_file = Path(f"/proc/{pid}/stat")
+    try:
+        fields_after_name = stat_file.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True
+    return not fields_after_name or fields_after_name[0] != "Z"
 
 
 def _alive(pid: int) -> bool:

@@ -10,8 +10,14 @@ header) are the files moved to ``media/`` and their rows written, in
 one transaction: a request is stored entirely or not at all, and a server killed mid-upload leaves
 only ``tmp/`` leftovers, removed at the next start.
 
+A multipart body must end with its closing boundary: one cut short (an interrupted upload) is
+refused, never stored as if complete. A request may not take a user past ``upload_quota_bytes``
+(counted while it streams), and a picture or video frame may not have more than
+``max_image_pixels`` pixels (read from the header, before anything decodes it).
+
 URL uploads accept http(s) only, resolve the host first and refuse loopback, private, link-local
-and other non-global addresses (unless ``allow_private_urls``), connect to the address that was
+and other non-global addresses (unless ``allow_private_urls``; IPv4 addresses embedded in IPv6 ones
+count as themselves), connect to the address that was
 checked (so DNS cannot change its answer in between), follow at most 3 redirects (each checked the
 same way), and are bounded by ``max_upload_bytes`` and ``url_fetch_timeout_s``.
 """
@@ -24,6 +30,7 @@ import os
 import secrets
 import socket
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +45,19 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from engine.render import MediaError, MediaInfo, probe
-from engine.server._errors import file_too_large, invalid_request, unsupported_file
+from engine.server._errors import (
+    FILE_TOO_LARGE,
+    ApiError,
+    file_too_large,
+    invalid_request,
+    size_text,
+    too_large,
+    unsupported_file,
+)
 from engine.server._media import CONTENT_TYPES, SNIFF_BYTES, safe_display_name, sniff
+from engine.server._renders import scrub_paths
 from engine.server._store import Store, UploadRow
+from engine.server.config import Limits
 
 if TYPE_CHECKING:
     from hashlib import _Hash
@@ -50,6 +67,7 @@ __all__ = ["IncomingFile", "check_urls", "fetch_url", "receive_multipart", "stor
 _BATCH: Final = 256 * 1024
 _MAX_FIELD_BYTES: Final = 64 * 1024
 _MAX_REDIRECTS: Final = 3
+_NAT64: Final = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 @dataclass
@@ -92,17 +110,20 @@ class IncomingFile:
 def _open_tmp(tmp_dir: Path, raw_name: str | None) -> IncomingFile:
     path = tmp_dir / f"{uuid.uuid4().hex}.part"
     incoming = IncomingFile(raw_name=raw_name, tmp_path=path)
-    incoming.handle = path.open("xb")
+    incoming.handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
     return incoming
 
 
 class _MultipartSink:
     """python-multipart callbacks that write file parts to ``tmp/`` (runs in a worker thread)."""
 
-    def __init__(self, boundary: bytes, tmp_dir: Path, limit: int, max_files: int) -> None:
+    def __init__(self, boundary: bytes, tmp_dir: Path, limit: int, max_files: int, budget: int) -> None:
         self.tmp_dir = tmp_dir
         self.limit = limit
         self.max_files = max_files
+        self.budget = budget
+        self.over_budget = False
+        self.ended = False
         self.files: list[IncomingFile] = []
         self._current: IncomingFile | None = None
         self._field_bytes = 0
@@ -121,6 +142,7 @@ class _MultipartSink:
                 "on_header_value": self._header_value_cb,
                 "on_header_end": self._header_end,
                 "on_headers_finished": self._headers_finished,
+                "on_end": self._end,
             },
         )
 
@@ -154,9 +176,18 @@ class _MultipartSink:
         self._current = _open_tmp(self.tmp_dir, raw)
         self.files.append(self._current)
 
+    def _end(self) -> None:
+        self.ended = True
+
     def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.over_budget:
+            return
         if self._current is not None:
             self._current.write(data[start:end], self.limit)
+            if sum(f.size for f in self.files) > self.budget:
+                self.over_budget = True  # the quota is crossed: keep nothing, read the rest unstored
+                for incoming in self.files:
+                    incoming.discard()
         elif not self._skipping:
             self._field_bytes += end - start
             if self._field_bytes > _MAX_FIELD_BYTES:
@@ -181,16 +212,24 @@ class _MultipartSink:
 
 
 async def receive_multipart(
-    content_type: str, body: AsyncIterator[bytes], tmp_dir: Path, *, limit: int, max_files: int
+    content_type: str,
+    body: AsyncIterator[bytes],
+    tmp_dir: Path,
+    *,
+    limit: int,
+    max_files: int,
+    budget: int | None = None,
 ) -> list[IncomingFile]:
-    """Stream a multipart body's file parts to ``tmp_dir``; raises ApiError 4000/4002."""
+    """Stream a multipart body's file parts to ``tmp_dir``; raises ApiError 4000/4002.
+
+    ``limit`` bounds each file, ``budget`` (what is left of the user's quota) all of them together."""
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary:
         raise invalid_request(
             "the multipart body has no boundary in its Content-Type; send it as multipart/form-data"
         )
-    sink = _MultipartSink(boundary, tmp_dir, limit, max_files)
+    sink = _MultipartSink(boundary, tmp_dir, limit, max_files, budget if budget is not None else 1 << 62)
     try:
         pending: list[bytes] = []
         pending_size = 0
@@ -211,6 +250,15 @@ async def receive_multipart(
     except BaseException:
         sink.discard()
         raise
+    if not sink.ended:
+        sink.discard()
+        raise invalid_request(
+            "the multipart body ended before its closing boundary (an interrupted upload?); "
+            "nothing was stored: send the files again"
+        )
+    if sink.over_budget:
+        sink.discard()
+        raise over_quota(budget or 0)
     if sink.too_many:
         sink.discard()
         raise invalid_request(
@@ -226,6 +274,15 @@ async def receive_multipart(
     return sink.files
 
 
+def over_quota(left: int) -> ApiError:
+    return too_large(
+        "this upload",
+        left,
+        "that is what is left of your upload quota (limit upload_quota_bytes): "
+        "remove old projects' media or ask the engine's operator for a larger quota",
+    )
+
+
 @dataclass(frozen=True)
 class _Checked:
     incoming: IncomingFile
@@ -235,11 +292,27 @@ class _Checked:
 
 
 async def store_files(
-    files: Sequence[IncomingFile], store: Store, *, session_id: str, user_id: str, now: float
+    files: Sequence[IncomingFile],
+    store: Store,
+    *,
+    session_id: str,
+    user_id: str,
+    now: float,
+    limits: Limits | None = None,
 ) -> list[UploadRow]:
-    """Check every file by content, then store them all (or none); raises ApiError 4001."""
+    """Check every file by content, then store them all (or none); raises ApiError 4001/4002."""
+    limits = limits or Limits()
     try:
-        checked = [await _check(incoming) for incoming in files]
+        used = await store.run(store.user_upload_bytes, user_id)
+        adding = sum(f.size for f in files)
+        if used + adding > limits.upload_quota_bytes:
+            raise too_large(
+                f"this upload ({size_text(adding)}) with the {size_text(used)} you already keep",
+                limits.upload_quota_bytes,
+                "the per-user upload quota (limit upload_quota_bytes): remove old projects' media or "
+                "ask the engine's operator for a larger quota",
+            )
+        checked = [await _check(incoming, limits.max_image_pixels) for incoming in files]
         rows = await anyio.to_thread.run_sync(_publish, checked, store, session_id, now)
         await store.run(store.add_uploads, user_id, rows)
     finally:
@@ -248,15 +321,20 @@ async def store_files(
     return rows
 
 
-async def _check(incoming: IncomingFile) -> _Checked:
+async def _check(incoming: IncomingFile, max_pixels: int) -> _Checked:
     fmt = sniff(incoming.head)
     shown = safe_display_name(incoming.raw_name, "bin")
     if fmt is None:
         raise unsupported_file(
             f"{shown!r} is not a supported media file (checked by its content, not its name)"
         )
+    if CONTENT_TYPES[fmt][0] == "image":
+        size = await anyio.to_thread.run_sync(_declared_size, incoming.tmp_path)
+        _check_pixels(shown, size, max_pixels)
     try:
         info = await probe(incoming.tmp_path)
+        if info.width and info.height:
+            _check_pixels(shown, (info.width, info.height), max_pixels)
         problem = _incomplete(info)
         if problem is None and CONTENT_TYPES[fmt][0] == "image":
             problem = await anyio.to_thread.run_sync(_image_problem, incoming.tmp_path)
@@ -265,6 +343,7 @@ async def _check(incoming: IncomingFile) -> _Checked:
     except OSError as exc:  # a decoder's complaint about the content (the file itself is ours, in tmp/)
         problem = str(exc) or type(exc).__name__
     if problem is not None:
+        problem = scrub_paths(problem, {incoming.tmp_path: shown, Path(incoming.tmp_path.name): shown})
         raise unsupported_file(f"{shown!r} looks like {fmt} but cannot be read as media ({problem})")
     return _Checked(
         incoming=incoming,
@@ -279,6 +358,37 @@ async def _check(incoming: IncomingFile) -> _Checked:
             "has_audio": info.has_audio,
             "speech_like": info.speech_like,
         },
+    )
+
+
+def _declared_size(path: Path) -> tuple[int, int] | None:
+    """The picture size its header declares (nothing is decoded); None when Pillow cannot tell.
+
+    ``(0, 0)`` stands for "more than Pillow will even open" (its decompression-bomb refusal)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                return int(width), int(height)
+    except Image.DecompressionBombError:
+        return (0, 0)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _check_pixels(shown: str, size: tuple[int, int] | None, max_pixels: int) -> None:
+    """ApiError 4002 when a picture (or a video frame) of ``size`` has more than ``max_pixels``."""
+    if size is None:
+        return
+    width, height = size
+    if size != (0, 0) and width * height <= max_pixels:
+        return
+    declared = "more than 178 million" if size == (0, 0) else f"{width}x{height} = {width * height:,}"
+    raise ApiError(
+        FILE_TOO_LARGE,
+        f"{shown!r} has {declared} pixels; the engine accepts at most {max_pixels:,} per picture or "
+        "frame (limit max_image_pixels): scale it down and upload it again",
     )
 
 
@@ -310,7 +420,7 @@ def _publish(checked: Sequence[_Checked], store: Store, session_id: str, now: fl
     for item in checked:
         sha = item.incoming.digest.hexdigest()
         target = store.media_path(sha, item.fmt)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if target.exists():
             item.incoming.tmp_path.unlink(missing_ok=True)
         else:
@@ -337,17 +447,45 @@ def _publish(checked: Sequence[_Checked], store: Store, session_id: str, now: fl
 
 
 def _shown(url: str) -> str:
-    """The URL without credentials, query or fragment (safe to put in a message)."""
+    """The URL without credentials, query or fragment (safe to put in a message), even when its port
+    is not a number or out of range."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+    port = parts.netloc.rpartition("@")[2]
+    port = port.rpartition("]")[2] if port.startswith("[") else port
+    port = port.rpartition(":")[2] if ":" in port else ""
+    shown_host = f"[{host}]" if ":" in host else host
+    return urlunsplit(
+        (parts.scheme, shown_host + (f":{port[:12]}" if port else ""), parts.path[:200], "", "")
+    )
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, IPv4-compatible (``::a.b.c.d``),
+    6to4 (``2002::/16``), Teredo (server and client) and NAT64 (``64:ff9b::/96``, ``64:ff9b:1::/48``)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 or any(ip in net for net in _NAT64):
+        found.append(low32)
+    return found
 
 
 def _public(address: str) -> bool:
+    """Whether an address is one the engine may fetch from: global unicast, and every IPv4 address
+    embedded in it global too (site-local ``fec0::/10`` counts as private)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or ip.is_multicast or not ip.is_global:
+            return False
+        if any(ip in net for net in _NAT64[1:]):
+            return False  # local-use NAT64: a translator on this network
+        return all(_public(str(v4)) for v4 in _embedded_ipv4(ip))
     return ip.is_global and not ip.is_multicast
 
 

@@ -38,8 +38,10 @@ per server process. Each fault, exactly:
     Endpoints: ``ENDPOINTS``. Codes and what the client receives:
     1001 -> HTTP 401, 1002 -> HTTP 404, 2001 -> HTTP 403, 4001 -> HTTP 415, 4002 -> HTTP 413, each with
     the envelope ``{"code": <code>, "message": ..., "data": null}``; 400, 402, 429 -> that HTTP status
-    with ``{"detail": ...}`` (429 also sends ``Retry-After: 30``). The messages are the same as those
-    of the real errors. Injected errors carry the response header ``X-Videogen-Fault: <endpoint>``.
+    with ``{"detail": ...}`` (429 also sends ``Retry-After: 30``); 404 -> ``{"detail": "Not Found"}``,
+    what the cloud answers for a route it does not have (the ``edit`` extension). The messages are the
+    same as those of the real errors. Injected errors carry the response header
+    ``X-Videogen-Fault: <endpoint>``.
     ``download`` covers both ``output.url`` and ``GET /api/render/proxy/<id>/download``.
 
 ``render_fail_once``
@@ -99,8 +101,9 @@ ENDPOINTS: Final = (
     "render_status",
     "download",
     "storyboard",
+    "edit",
 )
-ERROR_CODES: Final = (1001, 1002, 2001, 4001, 4002, 400, 402, 429)
+ERROR_CODES: Final = (1001, 1002, 2001, 4001, 4002, 400, 402, 404, 429)
 
 GUI_PHRASES: Final = (
     "Click the Export button to download your video.",

@@ -1,4 +1,4 @@
-"""create_session: a new project (PROTOCOL.md §3) and its browser link."""
+"""create_session: a new project (docs/protocol.md §3) and its browser link."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""credits: the balance (PROTOCOL.md §6) and the seeds' advice (check before generating; export is free)."""
+"""credits: the balance and the advice of docs/protocol.md §6 (check before generating; export is free)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""export: render the draft, wait for it, download and verify the file (PROTOCOL.md §6).
+"""export: render the draft, wait for it, download and verify the file (docs/protocol.md §6).
 
 Submit `{"id": "render_<ms>", "sessionId", "draft", "output"}`, poll (status shape A or B; every 30 s and
 at most 10 polls against the cloud, every second against the engine), retry once with a new id when the
@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from handlers import _clock
 from handlers._context import ToolContext
-from handlers._draftview import duration_ms, fmt_s, is_ready
+from handlers._draftview import duration_ms, fmt_s, fmt_size, is_ready
 from handlers._errors import (
     DownloadFailedError,
     NothingToExportError,
@@ -132,19 +134,31 @@ async def _render_once(
     await ctx.api.call("POST", "/api/render/proxy/lambda", json=body, idempotency_key=new_idempotency_key())
     ctx.emit("render", "Rendering…", 0.0)
     policy = ctx.config.render_poll
-    await _clock.pause(policy.first_wait_s)
-    for poll in range(policy.max_polls):
-        if poll:
-            await _clock.pause(policy.interval_s)
-        status = parse_render_status(await ctx.api.call("GET", f"/api/render/proxy/lambda/{rid}"))
-        if status.status in {"completed", "failed"}:
-            return status
-        if status.progress is not None:
-            ctx.emit("render", f"Rendering {status.progress:.0f}%", status.progress)
+    try:
+        await _clock.pause(policy.first_wait_s)
+        for poll in range(policy.max_polls):
+            if poll:
+                await _clock.pause(policy.interval_s)
+            status = parse_render_status(await ctx.api.call("GET", f"/api/render/proxy/lambda/{rid}"))
+            if status.status in {"completed", "failed"}:
+                return status
+            if status.progress is not None:
+                ctx.emit("render", f"Rendering {status.progress:.0f}%", status.progress)
+    except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
+        await _cancel_render(ctx, rid)  # Ctrl-C: nobody waits for this render any more
+        raise
     raise RenderFailedError(
         f"the render {rid} did not finish after {policy.max_polls} status checks",
         recovery="It may still finish: call export again in a few minutes (export is free).",
     )
+
+
+async def _cancel_render(ctx: ToolContext, rid: str) -> None:
+    """Ask the local engine to stop ``rid`` (bounded, best effort; the cloud has no such endpoint)."""
+    if not ctx.config.is_engine:
+        return
+    with anyio.CancelScope(shield=True), anyio.move_on_after(5), contextlib.suppress(VideogenError):
+        await ctx.api.call("POST", f"/api/render/proxy/lambda/{rid}/cancel")
 
 
 async def _download(ctx: ToolContext, status: RenderStatus, rid: str, dest: Path, fmt: str) -> int:
@@ -217,7 +231,7 @@ async def export(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     )
     ctx.emit("render", "Video ready", 100.0)
     text = (
-        f"✅ Video ready: {dest} ({size / 1024 / 1024:.1f} MB, {fmt_s(duration_s * 1000)}s, {fmt}). "
+        f"✅ Video ready: {dest} ({fmt_size(size)}, {fmt_s(duration_s * 1000)}s, {fmt}). "
         f"Open the project in the browser: {browser}"
     )
     return ctx.ok(
@@ -228,7 +242,8 @@ async def export(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         size=size,
         duration_s=duration_s,
         format=fmt,
-        url=status.url,
+        # The embedded engine's URLs name an in-process host nobody can open: give the file itself.
+        url=dest.as_uri() if ctx.config.backend == "embedded" else status.url,
         browser_url=browser,
         attempts=attempts,
     )

@@ -1,4 +1,5 @@
-"""get_state: track summary, uploads, canvas, duration, readiness (the whole draft only when asked)."""
+"""get_state: track summary, uploads, canvas, duration, readiness, the compact listing the edit tool
+addresses (clip numbers and ids, text ids and words, audio by role), and the whole draft only when asked."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers._context import ToolContext
-from handlers._draftview import canvas, duration_ms, fmt_s, is_ready, track_summary
+from handlers._draftview import canvas, duration_ms, fmt_s, is_ready, listing, sentences, track_summary
 from handlers._errors import DownloadFailedError
 from handlers._state import fetch_state
 
@@ -67,11 +68,11 @@ async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         lines.append("A message is still being worked on: check again in a minute before sending another.")
     if draft is not None:
         lines.append(
-            f"Duration {fmt_s(duration_s * 1000)}s."
-            + (" Ready for export." if ready else " Not ready for export yet.")
+            f"Duration {fmt_s(duration_s * 1000)}s. "
+            + ("Ready for export." if ready else "Not ready for export yet.")
         )
     result = ctx.ok(
-        " ".join(lines),
+        sentences(lines),
         session_id=view.session_id,
         title=title,
         track_summary=summary,
@@ -79,6 +80,10 @@ async def get_state(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         canvas=size,
         duration_s=duration_s,
         ready_for_export=ready,
+        listing=listing(draft),
+        browser_url=await ctx.browser_url(
+            ref if ref.task_id or not view.task_id else type(ref)(ref.session_id, view.task_id)
+        ),
     )
     if view.busy is not None:
         result["busy"] = view.busy

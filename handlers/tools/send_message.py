@@ -1,4 +1,4 @@
-"""send_message: one conversational turn over `/run_sse` (PROTOCOL.md §4), with every client rule.
+"""send_message: one conversational turn over `/run_sse` (docs/protocol.md §4), with every client rule.
 
 - Routing first: "export" / "credits" / "status" / "upload" messages are answered by those tools.
 - The message is POSTed once and NEVER re-sent: not after a timeout, not after a dropped stream.
@@ -22,7 +22,7 @@ import anyio
 
 from handlers import _clock
 from handlers._constants import APP_NAME
-from handlers._context import ToolContext, failure
+from handlers._context import ToolContext
 from handlers._draftview import describe_changes, is_ready, track_summary
 from handlers._errors import (
     InputError,
@@ -38,9 +38,16 @@ from handlers._routing import route_message
 from handlers._sse import DraftUpdate, ErrorEvent, KeepAlive, TextEvent, ToolCall, TurnLog, parse_frame
 from handlers._state import StateView, fetch_state
 
-__all__ = ["TurnOutcome", "classify_stage", "run_body", "send_message"]
+__all__ = ["EDIT_HINT", "TurnOutcome", "classify_stage", "run_body", "send_message"]
 
 Stage = Literal["none", "edit", "raw_video", "complete"]
+# After the local engine's conversation asked a question or declined (a reply, no change): the agent
+# can often settle it from context, and then the exact tool is the way, instead of a second message.
+EDIT_HINT = (
+    "If you can settle this from context, make the change exactly with the edit tool instead "
+    "(this local engine has it: clips by number, texts by id or words, times in seconds; get_state "
+    "lists them). Do not also send the instruction again."
+)
 _GENERATE = re.compile(r"generat|create_video|make_video|text_to_video|raw_cut|storyboard", re.IGNORECASE)
 _SECOND = re.compile(r"music|bgm|audio|title|caption|text|soundtrack|music_and_title", re.IGNORECASE)
 _SECOND_STAGE_TEXT = re.compile(
@@ -49,7 +56,7 @@ _SECOND_STAGE_TEXT = re.compile(
 
 
 def run_body(session_id: str, message: str) -> dict[str, Any]:
-    """The /run_sse body, exactly PROTOCOL.md §4 (snake_case)."""
+    """The /run_sse body, exactly docs/protocol.md §4 (snake_case)."""
     return {
         "app_name": APP_NAME,
         "user_id": "me",
@@ -221,7 +228,7 @@ async def _routed(
     try:
         result: dict[str, Any] = await ctx.call_tool(tool, args)
     except VideogenError as exc:
-        return {**failure(exc, ctx.backend), "routed_to": tool}
+        return ctx.failed(exc, routed_to=tool)
     if not result.get("ok"):
         return {**result, "routed_to": tool}
     return ctx.ok(
@@ -322,6 +329,8 @@ async def send_message(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]
     if recovered:
         text += "\n(The stream dropped; this was read from the project's state. The message was sent once.)"
     text += state_note
+    if texts and not changes and not errors and ctx.config.label != "cloud":
+        text += "\n" + EDIT_HINT  # the local conversation asked or declined: the exact way through
     return ctx.ok(
         text,
         session_id=ref.session_id,

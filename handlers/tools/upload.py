@@ -1,4 +1,4 @@
-"""upload: local files (streamed multipart, checked first) and URLs into a session (PROTOCOL.md §5)."""
+"""upload: local files (streamed multipart, checked first) and URLs into a session (docs/protocol.md §5)."""
 
 from __future__ import annotations
 

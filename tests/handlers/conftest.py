@@ -108,6 +108,13 @@ class Engine:
     progress: list[ProgressEvent]
     root: Path
 
+    @property
+    def cwd(self) -> Path:
+        """The client's working directory (where exports and storyboards are saved)."""
+        if self.config.cwd is None:
+            raise AssertionError("the engine fixture always sets the client's cwd")
+        return self.config.cwd
+
     def on_progress(self, event: ProgressEvent) -> None:
         self.progress.append(event)
 

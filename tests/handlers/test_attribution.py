@@ -1,4 +1,4 @@
-"""Attribution (PROTOCOL.md §9): read from SKILL.md at run time; the platform from env or install path."""
+"""Attribution (docs/protocol.md §9): read from SKILL.md at run time; the platform from env or the path."""
 
 from __future__ import annotations
 

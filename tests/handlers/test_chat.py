@@ -25,6 +25,7 @@ def chat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_", "SKILL_SOURCE"))}
     env.update(
         VIDEOGEN_HOME=str(tmp_path / "home"),
+        VIDEOGEN_WORKSPACE="off",  # no background workspace server left behind
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         NO_COLOR="1",
         TERM="dumb",

@@ -21,7 +21,7 @@ from handlers._manifest import load_manifest
 from handlers._progress import ProgressEvent
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:
@@ -196,14 +196,14 @@ def test_stderr_progress_throttles_heartbeats_and_renders_in_steps() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["openai", "anthropic", "mcp"])
-def test_tools_prints_the_six_definitions_with_self_contained_schemas(
+def test_tools_prints_the_seven_definitions_with_self_contained_schemas(
     fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["tools", "--format", fmt]) == 0
     printed = json.loads(capsys.readouterr().out)
     if fmt == "openai":
         names = [t["function"]["name"] for t in printed]
-        inputs, outputs = [t["function"]["parameters"] for t in printed], []
+        inputs, outputs = [t["function"]["parameters"] for t in printed], list[Any]()
     elif fmt == "anthropic":
         names, inputs, outputs = [t["name"] for t in printed], [t["input_schema"] for t in printed], []
     else:
@@ -222,20 +222,22 @@ def test_tools_prints_the_six_definitions_with_self_contained_schemas(
     assert upload["description"].endswith("Send at least one of: files or urls.")
 
 
-def test_the_launcher_runs_under_python3_and_bash(isolated: Path) -> None:
-    env = {**os.environ, "PYTHON": sys.executable}
-    for argv in (["python3", str(ROOT / "scripts/videogen")], ["bash", str(ROOT / "scripts/videogen")]):
+def test_the_launcher_runs_under_python3_and_as_an_executable(isolated: Path) -> None:
+    # PYTHON: the suite's interpreter, which runs this folder's code already (an editable install)
+    env = {**os.environ, "PYTHON": sys.executable, "XDG_CACHE_HOME": str(isolated / "cache")}
+    for argv in (["python3", str(ROOT / "scripts/videogen")], [str(ROOT / "scripts/videogen")]):
         done = subprocess.run(
             [*argv, "credits", "-q"], capture_output=True, text=True, env=env, timeout=60, check=False
         )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["ok"] is True
+    assert not (isolated / "cache").exists()  # nothing to install for a developer's own checkout
 
 
 def test_the_launcher_refuses_an_old_python_with_a_message(isolated: Path) -> None:
-    env = {**os.environ, "PYTHON": "/bin/false", "VIDEOGEN_VENV": str(isolated / "venv")}
+    env = {**os.environ, "PYTHON": "/bin/false", "XDG_CACHE_HOME": str(isolated / "cache")}
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts/videogen"), "--version"],
+        ["python3", str(ROOT / "scripts/videogen"), "--version"],
         capture_output=True,
         text=True,
         env=env,
@@ -244,8 +246,8 @@ def test_the_launcher_refuses_an_old_python_with_a_message(isolated: Path) -> No
     )
     assert done.returncode == 2
     assert done.stdout == ""
-    assert "needs Python 3.11 or newer" in done.stderr
-    assert not (isolated / "venv").exists()
+    assert "PYTHON=/bin/false is not Python 3.11 or newer; point PYTHON at one that is." in done.stderr
+    assert not (isolated / "cache").exists()
 
 
 def test_ctrl_c_during_a_turn_exits_130_and_says_not_to_resend(isolated: Path) -> None:

@@ -1,4 +1,4 @@
-"""Client id and token cache on disk (PROTOCOL.md §2): 0600 files, a UUID and nothing else."""
+"""Client id and token cache on disk (docs/protocol.md §2): 0600 files, a UUID and nothing else."""
 
 from __future__ import annotations
 
@@ -96,5 +96,5 @@ def test_the_registration_link_is_only_for_anonymous_users() -> None:
     assert anonymous.register_url() == "http://127.0.0.1:8765/register?bind=anon_42"
     env_token = ApiClient(Config.from_env({"NEMO_TOKEN": "t"}))
     assert env_token.register_url() is None  # a registered user tops up
-    env_token.user_id = "anon_7"  # an anonymous token kept in NEMO_TOKEN, as the seeds suggest
+    env_token.user_id = "anon_7"  # an anonymous token kept in NEMO_TOKEN, as the cloud's recipes suggest
     assert env_token.register_url() == "https://nemovideo.com/register?bind=anon_7"

@@ -1,4 +1,4 @@
-"""DESIGN.md's dependency rules, checked on the source: one HTTP chokepoint, one door to the engine."""
+"""The dependency rules of docs/contracts.md, checked on the source: one HTTP chokepoint, one engine door."""
 
 from __future__ import annotations
 

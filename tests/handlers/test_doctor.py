@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from handlers import cli
-from handlers.doctor import check_ffmpeg, check_folder, check_fonts, check_python, find_fonts
+from handlers._embedded import engine_fonts
+from handlers.doctor import check_ffmpeg, check_folder, check_fonts, check_python, font_fix
 
 
 def test_a_healthy_machine_passes_every_check(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,27 +52,50 @@ def test_an_old_python_fails() -> None:
     assert "fix: install Python 3.11" in check.line()
 
 
-def test_ffmpeg_that_is_missing_or_broken_fails_with_the_fix() -> None:
-    def missing() -> str:
-        raise RuntimeError("no ffmpeg binary for this platform")
-
-    check = check_ffmpeg(missing)
-    assert not check.ok
-    assert "no ffmpeg binary" in check.detail
-    assert "imageio-ffmpeg" in check.fix
-    broken = check_ffmpeg(lambda: sys.executable)  # runs, but is not ffmpeg
+def test_ffmpeg_that_is_missing_or_broken_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDEOGEN_FFMPEG", str(Path(sys.executable)))  # runs, but is not ffmpeg
+    broken = check_ffmpeg()
     assert not broken.ok
     assert "-version failed" in broken.detail
+    assert "imageio-ffmpeg" in broken.fix
+    monkeypatch.setenv("VIDEOGEN_FFMPEG", "/nonexistent/ffmpeg")
+    missing = check_ffmpeg()
+    assert not missing.ok
+    assert "does not run" in missing.detail
 
 
-def test_missing_fonts_name_the_packages_to_install(tmp_path: Path) -> None:
-    check = check_fonts(find_fonts([str(tmp_path)]))
+def test_missing_fonts_name_the_exact_install_command_and_only_what_is_missing(tmp_path: Path) -> None:
+    check = check_fonts(engine_fonts([tmp_path]))
     assert not check.ok
-    assert check.detail == "missing DejaVu Sans, CJK, colour emoji"
-    assert "fonts-noto-color-emoji" in check.fix
+    assert check.detail.startswith("missing DejaVu Sans, CJK, colour emoji;")
+    apt = font_fix(
+        ["latin", "cjk", "emoji"], which=lambda name: "/usr/bin/apt-get" if name == "apt-get" else None
+    )
+    assert apt.startswith(
+        "run: sudo apt-get install -y fonts-dejavu-core fonts-wqy-microhei fonts-noto-color-emoji "
+    )
     (tmp_path / "DejaVuSans.ttf").write_bytes(b"")
-    partial = check_fonts(find_fonts([str(tmp_path)]))
-    assert partial.detail == "missing CJK, colour emoji (have DejaVuSans.ttf)"
+    partial = check_fonts(engine_fonts([tmp_path]))
+    assert partial.detail.startswith("missing CJK, colour emoji (have DejaVuSans.ttf)")
+    dnf = font_fix(["emoji"], which=lambda name: "/usr/bin/dnf" if name == "dnf" else None)
+    assert dnf.startswith("run: sudo dnf install -y google-noto-color-emoji-fonts ")
+    assert "VIDEOGEN_FONT_DIRS" in font_fix(["cjk"], which=lambda name: None)
+
+
+def test_doctor_keeps_no_copy_of_the_engines_facts_and_spawns_nothing() -> None:
+    import handlers.doctor
+
+    source = Path(handlers.doctor.__file__).read_text(encoding="utf-8")
+    for fact in (
+        "/usr/share/fonts",
+        "dejavusans.ttf",
+        "notocoloremoji",
+        "video-generator-ai",
+        "XDG_DATA_HOME",
+    ):
+        assert fact not in source
+    assert "subprocess" not in source
+    assert "imageio_ffmpeg" not in source
 
 
 def test_a_data_folder_that_cannot_be_created_fails(tmp_path: Path) -> None:

@@ -1,11 +1,21 @@
-"""The client's own track summary and draft diff (PROTOCOL.md §6)."""
+"""The client's own track summary and draft diff (docs/protocol.md §6)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from handlers._draftview import canvas, describe_changes, duration_ms, is_ready, track_summary
+import pytest
+
+from handlers._draftview import (
+    canvas,
+    describe_changes,
+    duration_ms,
+    fmt_size,
+    is_ready,
+    sentences,
+    track_summary,
+)
 
 SEED: dict[str, Any] = {
     "m": {"title": "Urban Dreams", "width": 1920, "height": 1080, "fps": 30},
@@ -32,7 +42,7 @@ SEED: dict[str, Any] = {
 }
 
 
-def test_the_track_summary_has_exactly_the_seeds_shape() -> None:
+def test_the_track_summary_has_exactly_the_protocols_shape() -> None:
     assert track_summary(SEED) == (
         "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
         '3. Title: "Urban Dreams" (0-3s)'
@@ -97,3 +107,22 @@ def test_a_first_timeline_is_reported_with_its_summary() -> None:
 
 def test_no_change_means_an_empty_diff() -> None:
     assert describe_changes(SEED, copy.deepcopy(SEED)) == []
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (812, "812 bytes"),
+        (44_032, "43 KB"),
+        (5_000, "4.9 KB"),
+        (1_572_864, "1.5 MB"),
+        (734_003_200, "700 MB"),
+    ],
+)
+def test_sizes_read_as_a_person_says_them(size: int, text: str) -> None:
+    assert fmt_size(size) == text
+
+
+def test_text_parts_become_sentences() -> None:
+    parts = ["Timeline (0 tracks): empty", "Duration 0s. Not ready for export yet.", "Done!"]
+    assert sentences(parts) == "Timeline (0 tracks): empty. Duration 0s. Not ready for export yet. Done!"

@@ -1,4 +1,4 @@
-"""GUI-speak translation (PROTOCOL.md §7): GUI actions become tool advice, content is kept."""
+"""GUI-speak translation (docs/protocol.md §7): GUI actions become tool advice, content is kept."""
 
 from __future__ import annotations
 

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 import yaml
+from mcp import Client
 
 import handlers
+from handlers import cli
 from handlers._attribution import SKILL_ROOT
 from handlers._errors import InputError, ManifestError
+from handlers._tooldefs import definitions
+from handlers.mcp_server import build_server
 
-TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits")
+TOOLS = ("create_session", "send_message", "upload", "get_state", "export", "credits", "edit")
 
 
 def copy_skill(tmp_path: Path) -> Path:
     root = tmp_path / "skill"
     root.mkdir()
     shutil.copy(SKILL_ROOT / "skill.yaml", root / "skill.yaml")
-    shutil.copy(SKILL_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(SKILL_ROOT / "SKILL.md", root / "SKILL.md")
     shutil.copytree(SKILL_ROOT / "schemas", root / "schemas")
     return root
 
@@ -30,7 +36,7 @@ def edit_yaml(root: Path, change: object) -> None:
     (root / "skill.yaml").write_text(yaml.safe_dump(data))
 
 
-def test_the_real_manifest_loads_six_tools_with_handlers_and_schemas() -> None:
+def test_the_real_manifest_loads_seven_tools_with_handlers_and_schemas() -> None:
     manifest = handlers.load_manifest()
     assert manifest.names == TOOLS
     assert manifest.version == "0.1.0"
@@ -41,22 +47,22 @@ def test_the_real_manifest_loads_six_tools_with_handlers_and_schemas() -> None:
         assert spec.description
 
 
-def test_a_skill_md_beside_the_manifest_must_carry_the_same_version(tmp_path: Path) -> None:
+def test_the_version_and_name_come_from_skill_md_and_skill_yaml_repeats_no_version(
+    tmp_path: Path,
+) -> None:
     root = copy_skill(tmp_path)
-    (root / "SKILL.md").write_text("---\nname: video-generator-ai\nmetadata:\n  version: 0.2.0\n---\n")
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.2.0\n---\n")
+    manifest = handlers.load_manifest(root)
+    assert (manifest.name, manifest.version) == ("renamed-skill", "0.2.0")
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\n---\n")
     with pytest.raises(ManifestError) as caught:
         handlers.load_manifest(root)
-    assert "0.2.0" in caught.value.message
-    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.1.0\n---\n")
-    assert handlers.load_manifest(root).name == "renamed-skill"
-
-
-def test_a_version_differing_from_pyproject_is_refused(tmp_path: Path) -> None:
-    root = copy_skill(tmp_path)
-    edit_yaml(root, lambda d: d.update(version="9.9.9"))
+    assert "has no metadata.version" in caught.value.message
+    (root / "SKILL.md").write_text("---\nname: renamed-skill\nmetadata:\n  version: 0.2.0\n---\n")
+    edit_yaml(root, lambda d: d.update(version="0.2.0"))
     with pytest.raises(ManifestError) as caught:
         handlers.load_manifest(root)
-    assert "pyproject.toml's 0.1.0" in caught.value.message
+    assert "skill.yaml carries a version: remove it" in caught.value.message
 
 
 def test_a_handler_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
@@ -110,7 +116,7 @@ def test_an_unknown_tool_names_the_tools_there_are() -> None:
     result = handlers.call_tool("render", {})
     assert result["error"]["code"] == "unknown_tool"
     assert (
-        "use one of create_session, send_message, upload, get_state, export, credits"
+        "use one of create_session, send_message, upload, get_state, export, credits, edit"
         in result["error"]["problems"][0]
     )
 
@@ -126,3 +132,68 @@ def test_a_failure_result_matches_every_output_schema(tool: str) -> None:
     }
     assert spec.output_problems(failure) == []
     assert spec.output_problems({"ok": False, "backend": "local", "text": "x"}) != []
+
+
+def test_the_cli_and_mcp_fields_of_each_tool_are_checked_when_the_manifest_loads(tmp_path: Path) -> None:
+    root = copy_skill(tmp_path)
+
+    def spoil(data: dict[str, Any]) -> None:
+        tools = {t["name"]: t for t in data["tools"]}
+        tools["send_message"]["positional"] = "words"
+        tools["get_state"]["annotations"]["readOnly"] = True
+        tools["credits"]["annotations"]["idempotentHint"] = "yes"
+        del tools["upload"]["summary"]
+
+    edit_yaml(root, spoil)
+    with pytest.raises(ManifestError) as caught:
+        handlers.load_manifest(root)
+    problems = caught.value.problems
+    assert any("send_message: positional 'words' is not an input property" in p for p in problems)
+    assert any("get_state: unknown annotation 'readOnly'" in p and "readOnlyHint" in p for p in problems)
+    assert any("credits: annotation idempotentHint must be true or false" in p for p in problems)
+    assert any("upload lacks summary" in p for p in problems)
+
+
+def test_a_new_tool_needs_only_its_skill_yaml_entry_its_schemas_and_its_handler(
+    tmp_path: Path, isolated: Path
+) -> None:
+    """skill.yaml is the one list: the CLI, the MCP server and `tools` pick a new entry up unchanged."""
+    root = copy_skill(tmp_path)
+    for kind in ("input", "output"):
+        shutil.copy(
+            root / "schemas" / "tools" / f"credits.{kind}.json",
+            root / "schemas" / "tools" / f"balance.{kind}.json",
+        )
+
+    def add(data: dict[str, Any]) -> None:
+        data["tools"].append(
+            {
+                "name": "balance",
+                "handler": "handlers.tools.credits:credits",
+                "description": "The credit balance, by another name.",
+                "input": "schemas/tools/balance.input.json",
+                "output": "schemas/tools/balance.output.json",
+                "summary": "Show the balance.",
+                "examples": ["videogen balance"],
+                "annotations": {"title": "Balance", "readOnlyHint": True},
+            }
+        )
+
+    edit_yaml(root, add)
+    manifest = handlers.load_manifest(root)
+    assert manifest.names[-1] == "balance"
+    assert "Show the balance." in cli.build_parser(manifest).format_help()
+    assert "balance" in [t["function"]["name"] for t in definitions("openai", manifest)]
+    server_tools = {t.name: t for t in _mcp_tools(manifest)}
+    assert server_tools["balance"].annotations is not None
+    assert server_tools["balance"].annotations.read_only_hint is True
+    assert server_tools["balance"].annotations.title == "Balance"
+
+
+def _mcp_tools(manifest: handlers.Manifest) -> list[Any]:
+    async def listed() -> list[Any]:
+        with anyio.fail_after(30):
+            async with Client(build_server(manifest, config=handlers.Config.from_env())) as client:
+                return list((await client.list_tools()).tools)
+
+    return anyio.run(listed)

@@ -16,7 +16,7 @@ from handlers._tooldefs import input_schema
 from handlers.mcp_server import build_server, error_text
 
 pytestmark = pytest.mark.anyio
-TOOLS = {"create_session", "send_message", "upload", "get_state", "export", "credits"}
+TOOLS = {"create_session", "send_message", "upload", "get_state", "export", "credits", "edit"}
 
 
 def text_of(result: types.CallToolResult) -> str:
@@ -24,7 +24,7 @@ def text_of(result: types.CallToolResult) -> str:
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-async def test_lists_the_six_tools_with_their_schemas(isolated: Path, mode: Any) -> None:
+async def test_lists_the_seven_tools_with_their_schemas(isolated: Path, mode: Any) -> None:
     manifest = load_manifest()
     with anyio.fail_after(30):
         async with Client(build_server(), mode=mode) as client:
@@ -112,7 +112,7 @@ async def test_a_bad_setting_is_reported_by_every_call_not_a_crash(
         async with Client(build_server(), mode="legacy") as client:
             listed = await client.list_tools()
             result = await client.call_tool("credits", {})
-    assert len(listed.tools) == 6
+    assert len(listed.tools) == len(TOOLS)
     assert result.is_error is True
     assert "Error (config_error): NEMO_BACKEND='mars' is not understood" in text_of(result)
     assert "What to do: Set NEMO_BACKEND to local or cloud." in text_of(result)

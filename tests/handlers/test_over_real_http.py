@@ -18,6 +18,7 @@ import uvicorn
 from engine.server import FaultConfig, ServerConfig, create_app
 from handlers import acall_tool, call_tool
 from handlers._config import Config
+from tests._support import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -38,11 +39,7 @@ async def uvicorn_engine(home: Path, faults: FaultConfig) -> AsyncIterator[str]:
     )
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve, [sock])
-        with anyio.fail_after(20):
-            for _ in range(2000):
-                if server.started:
-                    break
-                await anyio.sleep(0.01)
+        await eventually(lambda: server.started, "uvicorn starts", limit_s=20, every_s=0.01)
         try:
             yield f"http://127.0.0.1:{sock.getsockname()[1]}"
         finally:

@@ -1,4 +1,4 @@
-"""Every recovery path of PROTOCOL.md §4, §6 and §8, driven by the engine's fault emulation over HTTP."""
+"""Every recovery path of docs/protocol.md §4, §6 and §8, driven by the engine's fault emulation over HTTP."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ async def test_streamed_partials_are_not_shown_twice(engine: EngineFactory, medi
     expected = (await plain.call("send_message", {"message": GENERATE}))["reply"]
     eng = await prepared(engine, media, FaultConfig(streaming_partials=True))
     result = await eng.call("send_message", {"message": GENERATE})
-    assert result["reply"] == expected.replace(plain.config.cwd.name, eng.config.cwd.name)
+    assert result["reply"] == expected.replace(plain.cwd.name, eng.cwd.name)
 
 
 @pytest.mark.parametrize("form", ["json", "unescaped"])
@@ -232,7 +232,7 @@ async def test_a_refused_client_id_is_replaced_and_the_token_call_retried(engine
     assert (eng.config.config_dir / "client_id").read_text().strip() == ids[1]
 
 
-async def test_without_a_claim_token_the_browser_link_takes_the_seeds_form(engine: EngineFactory) -> None:
+async def test_without_a_claim_token_the_browser_link_takes_the_long_form(engine: EngineFactory) -> None:
     eng = await engine(FaultConfig(errors={"claim_token": 400}))
     session = await eng.call("create_session")
     assert session["ok"], session

@@ -1,4 +1,4 @@
-"""Client-side routing (the seeds' table): these messages are answered by other tools, not run_sse."""
+"""Client-side routing (docs/protocol.md §4): these messages are answered by other tools, not run_sse."""
 
 from __future__ import annotations
 

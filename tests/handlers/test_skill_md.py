@@ -21,18 +21,12 @@ FRONT: dict[str, Any] = yaml.safe_load(FRONT_TEXT)
 
 # Names read as environment variables: os.environ / os.getenv / an `env` mapping, with a literal name.
 _ENV_READ = re.compile(r"""(?:environ|getenv|\benv)(?:\.get)?\s*[\(\[]\s*["']([A-Z][A-Z0-9_]+)["']""")
-_SHELL_READ = re.compile(r"\$\{([A-Z][A-Z0-9_]+)(?::?[-+=])")
-_SHELL_SET = re.compile(r"^([A-Z][A-Z0-9_]+)=", re.MULTILINE)
-_LAUNCHER = (ROOT / "scripts/videogen", ROOT / "scripts/_env.sh")
+_LAUNCHER = ROOT / "scripts/_skillenv.py"  # what scripts/videogen runs before the skill's code
 
 
 def env_vars_read() -> set[str]:
-    names: set[str] = set()
-    for folder in ("handlers", "engine"):
-        for path in (ROOT / folder).rglob("*.py"):
-            names |= set(_ENV_READ.findall(path.read_text(encoding="utf-8")))
-    shell = "\n".join(p.read_text(encoding="utf-8") for p in _LAUNCHER)
-    return names | (set(_SHELL_READ.findall(shell)) - set(_SHELL_SET.findall(shell)))
+    paths = [*(ROOT / "handlers").rglob("*.py"), *(ROOT / "engine").rglob("*.py"), _LAUNCHER]
+    return {name for path in paths for name in _ENV_READ.findall(path.read_text(encoding="utf-8"))}
 
 
 def commands() -> list[str]:
@@ -45,33 +39,41 @@ def commands() -> list[str]:
     return [c.strip() for c in [*lines, *inline] if "scripts/videogen" in c and not c.startswith("[")]
 
 
-def test_frontmatter_keys_are_only_the_agentskills_ones() -> None:
+def test_frontmatter_keys_are_only_those_both_agentskills_and_openclaw_allow() -> None:
     assert TEXT.startswith("---\n")
-    assert set(FRONT) <= {"name", "description", "license", "compatibility", "metadata"}
+    # AgentSkills: name description license compatibility allowed-tools metadata; OpenClaw's
+    # quick_validate.py: name description homepage license allowed-tools metadata and its own keys.
+    assert set(FRONT) <= {"name", "description", "license", "allowed-tools", "metadata"}
     assert FRONT["name"] == "video-generator-ai"
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", FRONT["name"])
 
 
-def test_description_says_what_and_when_within_the_limits() -> None:
+def test_description_says_what_and_when_in_a_few_lines() -> None:
     description = FRONT["description"]
-    assert 0 < len(description) <= 1024
+    assert 0 < len(description) <= 300  # hosts list it; the body carries the detail (limit 1024)
     assert "<" not in description
     assert ">" not in description
     assert "Use when" in description
-    assert len(FRONT["compatibility"]) <= 500
 
 
-def test_version_matches_pyproject_and_skill_yaml() -> None:
+def test_the_version_is_written_once_in_the_frontmatter_and_pyproject_reads_it() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    manifest = yaml.safe_load((ROOT / "skill.yaml").read_text(encoding="utf-8"))
-    assert FRONT["metadata"]["version"] == pyproject["project"]["version"] == manifest["version"] == "0.1.0"
+    assert FRONT["metadata"]["version"] == "0.1.0"
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]  # setup.py reads SKILL.md
+    assert "version" not in yaml.safe_load((ROOT / "skill.yaml").read_text(encoding="utf-8"))
 
 
-def test_openclaw_metadata_declares_python_and_optional_env_vars() -> None:
+def test_openclaw_metadata_declares_python_the_systems_and_optional_env_vars() -> None:
     claw = FRONT["metadata"]["openclaw"]
     assert claw["emoji"]
-    assert claw["requires"] == {"bins": ["python3"]}  # no requires.env: every variable is optional
+    assert claw["homepage"].startswith("https://")
+    assert claw["os"] == ["linux", "darwin"]
+    # the launcher is Python only (no bash); no requires.env: every variable is optional
+    assert claw["requires"] == {"bins": ["python3"]}
     assert claw["primaryEnv"] == "NEMO_TOKEN"
+    # what OpenClaw offers when python3 is missing: a kind its loader accepts, providing that binary
+    assert [(i["kind"], i["bins"]) for i in claw["install"]] == [("brew", ["python3"])]
     for var in claw["envVars"]:
         assert set(var) <= {"name", "required", "description"}
         assert var["required"] is False
@@ -129,7 +131,7 @@ def test_routing_table_keeps_export_credits_status_and_upload_out_of_messages() 
     }
 
 
-def test_interaction_patterns_from_the_seeds_are_stated() -> None:
+def test_the_interaction_patterns_are_stated() -> None:
     for rule in (
         "Confirm before a long generation",
         "Never send the same message twice",
@@ -164,8 +166,8 @@ def test_error_table_covers_every_protocol_code_and_every_error_kind() -> None:
 def test_every_endpoint_the_client_calls_is_in_the_endpoint_table() -> None:
     table = BODY.split("## Network endpoints", 1)[1].split("\n## ", 1)[0]
     paths: set[str] = set()
-    for path in (ROOT / "handlers").rglob("*.py"):
-        paths |= set(re.findall(r"""f?["'](/(?:api|run_sse)[^"' ]*)["']""", path.read_text(encoding="utf-8")))
+    for src in (ROOT / "handlers").rglob("*.py"):
+        paths |= set(re.findall(r"""f?["'](/(?:api|run_sse)[^"' ]*)["']""", src.read_text(encoding="utf-8")))
     assert len(paths) >= 8
     for path in paths:
         pattern = re.escape(path).replace(r"\{APP_NAME\}", "nemo_agent")
@@ -181,7 +183,7 @@ def test_every_file_the_client_keeps_is_in_the_files_table() -> None:
     assert {"client_id", "token.json", "sessions.json"} <= names
     for name in names:
         assert f"nemovideo/{name}`" in table, name
-    for also in ("{baseDir}/.venv/", "$VIDEOGEN_HOME", "./videogen-output/", "0600"):
+    for also in ("$XDG_CACHE_HOME/video-generator-ai/envs/", "$VIDEOGEN_HOME", "./videogen-output/", "0600"):
         assert also in table
 
 

@@ -1,4 +1,4 @@
-"""SSE frames → typed events → one turn's texts, tool calls and draft (PROTOCOL.md §4)."""
+"""SSE frames → typed events → one turn's texts, tool calls and draft (docs/protocol.md §4)."""
 
 from __future__ import annotations
 

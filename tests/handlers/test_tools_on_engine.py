@@ -1,26 +1,28 @@
-"""The six tools over HTTP against the local engine (in-process, through the streaming transport)."""
+"""The tools over HTTP against the local engine (in-process, through the streaming transport)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.server import FaultConfig
-from tests.handlers.conftest import EngineFactory, file_head, file_size, rewrite
+from handlers._draftview import fmt_size
+from tests.handlers.conftest import Engine, EngineFactory, file_head, file_size, rewrite
 
 pytestmark = pytest.mark.anyio
 
 GENERATE = "make a 3-second reel from these images with the music and a title 'Aurora'"
 
 
-async def upload_all(eng: object, media: dict[str, Path]) -> dict[str, object]:
+async def upload_all(eng: Engine, media: dict[str, Path]) -> dict[str, Any]:
     result = await eng.call(
         "upload", {"files": [str(media[k]) for k in ("still1", "still2", "still3", "music")]}
-    )  # type: ignore[attr-defined]
+    )
     assert result["ok"], result
     return result
 
@@ -66,18 +68,24 @@ async def test_a_conversation_makes_a_verified_video_file(
     assert state["title"] == "Aurora"
     assert state["canvas"]["width"] > 0
     assert "draft" not in state
+    # sentences, not run-ons: "...(0-3s). Uploads (4): a, b. Duration 2.5s. Ready for export."
+    assert f"{state['track_summary']}. Uploads (4): product_front.jpg, " in state["text"]
+    ending = r"\.jpg, [^.]+\.wav\. Duration [\d.]+s\. Ready for export\.$"
+    assert re.search(ending, state["text"]), state["text"]
     assert (await eng.call("get_state", {"include_draft": True}))["draft"]["t"]
 
     exported = await eng.call("export", {"quality": "low"})
     assert exported["ok"], exported
     path = Path(exported["path"])
-    assert path.parent == eng.config.cwd / "videogen-output"
+    assert path.parent == eng.cwd / "videogen-output"
     assert path.name == f"aurora-{exported['render_id']}.mp4"
     assert file_size(path) == exported["size"] > 0
     assert file_head(path)[4:8] == b"ftyp"
     assert exported["duration_s"] == pytest.approx(2.5, abs=0.6)
     assert exported["attempts"] == 1
     assert str(path) in exported["text"]
+    assert f"({fmt_size(exported['size'])}, " in exported["text"]
+    assert exported["url"] == path.as_uri()  # a link a person can open (a file:// URI)
     assert any(e.kind == "render" and e.percent == 100.0 for e in eng.progress)
 
     [first_turn, _second] = [r for r in eng.recorder.requests if r.path == "/run_sse"]
@@ -251,7 +259,8 @@ async def test_an_upload_is_streamed_in_chunks_never_read_whole(
 
         def read(self, n: int = -1) -> bytes:
             reads.append(n)
-            return self._handle.read(n)
+            data: bytes = self._handle.read(n)
+            return data
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self._handle, name)
@@ -284,7 +293,7 @@ async def test_get_state_can_fetch_a_storyboard_png_of_the_timeline(
     state = await eng.call("get_state", {"storyboard": True})
     assert state["ok"], state
     path = Path(state["storyboard_path"])
-    assert path.parent == eng.config.cwd / "videogen-output"
+    assert path.parent == eng.cwd / "videogen-output"
     assert file_head(path)[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"Storyboard: {path}" in state["text"]
     again = await eng.call("get_state", {"storyboard": True})
@@ -301,7 +310,7 @@ async def test_a_backend_without_storyboards_says_so_instead_of_failing(
     assert state["ok"], state
     assert "storyboard_path" not in state
     assert "offers no storyboard" in state["text"]
-    assert not list((eng.config.cwd / "videogen-output").glob("*.part"))
+    assert not list((eng.cwd / "videogen-output").glob("*.part"))
 
 
 async def test_a_blank_message_is_refused_before_anything_is_sent(engine: EngineFactory) -> None:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from bench import corpus as CORPUS
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "bench" / "corpus.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_corpus"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-CORPUS = _runner()
 
 
 @pytest.mark.parametrize(
@@ -57,9 +44,8 @@ def test_the_runner_reports_a_failed_expectation(tmp_path: Path, capsys: pytest.
 
 
 _DIGEST = """
-import hashlib, json, sys
-sys.path.insert(0, sys.argv[1])
-import corpus
+import hashlib, json
+from bench import corpus
 h = hashlib.sha256()
 for case in corpus.load([corpus.SHARED, corpus.EXTRA]):
     _problems, s = corpus.run_case(case)
@@ -76,7 +62,7 @@ def test_every_reply_and_draft_is_the_same_whatever_the_hash_seed() -> None:
     for seed in ("1", "987654"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(
-            [sys.executable, "-c", _DIGEST, str(ROOT / "bench")],
+            [sys.executable, "-c", _DIGEST],
             env=env,
             capture_output=True,
             text=True,

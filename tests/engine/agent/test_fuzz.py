@@ -110,6 +110,7 @@ def test_nothing_inside_quotes_is_split_or_read(words: str, joiner: str) -> None
     assert not [op for op in outcome.ops if op.name == "remove_segment"]
 
 
+@pytest.mark.no_cover  # timed: coverage's tracer would slow it several times over
 @pytest.mark.parametrize(
     "message",
     [

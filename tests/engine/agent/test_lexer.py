@@ -117,6 +117,7 @@ def test_a_comma_between_digits_is_a_list_unless_a_unit_makes_it_a_decimal() -> 
     assert _durations("1,000 ms") == [1000]
 
 
+@pytest.mark.no_cover  # timed: coverage's tracer would slow it several times over
 @pytest.mark.parametrize("opener", ["“", '"', "'", "「", "«"])
 def test_thousands_of_unclosed_quotes_are_read_in_linear_time(opener: str) -> None:
     import time

@@ -98,7 +98,7 @@ def test_nonsense_is_a_noop(promo: Setup, message: str) -> None:
     ("message", "tool"),
     [("导出", "export"), ("积分", "credits"), ("余额", "credits"), ("状态", "get_state"), ("上传", "upload")],
 )
-def test_the_seeds_chinese_keywords_say_which_tool_does_it(promo: Setup, message: str, tool: str) -> None:
+def test_the_chinese_routing_keywords_say_which_tool_does_it(promo: Setup, message: str, tool: str) -> None:
     outcome = parse(message, *promo)
     assert isinstance(outcome, Answer)
     assert tool in outcome.text

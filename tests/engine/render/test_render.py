@@ -20,6 +20,7 @@ from engine.render import (
     storyboard,
 )
 from engine.render._text import find_fonts
+from engine.render._types import Format
 from tests.engine.render._pixels import pixels
 
 from .conftest import copy_bytes, draft, file_names, file_size, frame_at, image_seg
@@ -53,7 +54,7 @@ def media(still: Path, tone_wav: Path, clip: Path, still_b: Path) -> dict[str, P
     ],
 )
 async def test_each_format_renders_a_video_with_picture_and_sound_of_the_right_length(
-    fmt: str, codecs: tuple[str, str], media: dict[str, Path], tmp_path: Path
+    fmt: Format, codecs: tuple[str, str], media: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / f"video.{fmt}"
     with anyio.fail_after(60):
@@ -212,6 +213,16 @@ async def test_media_missing_from_the_mapping_is_named(media: dict[str, Path], t
     d = draft([image_seg("s1", 0, 1000, src="nowhere")])
     with anyio.fail_after(30), pytest.raises(MediaError, match="'s1' uses 'nowhere'"):
         await render(d, media, tmp_path / "out.mp4")
+
+
+async def test_a_storyboard_of_a_clip_with_sound_leaves_its_sound_out(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    d = draft([{"id": "c1", "st": 0, "d": 1500, "src": "clip", "m": {"kind": "video"}}])
+    with anyio.fail_after(60):
+        path = await storyboard(d, media, tmp_path / "board.png", frames=2)
+    with Image.open(path) as sheet:
+        assert sheet.width > 2 * 100
 
 
 async def test_an_empty_draft_cannot_be_rendered(media: dict[str, Path], tmp_path: Path) -> None:

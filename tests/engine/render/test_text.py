@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import pytest
 from PIL import Image
@@ -87,7 +88,7 @@ def test_size_is_a_fraction_of_the_canvas_height() -> None:
 def test_the_outline_keeps_descenders_inside_the_image() -> None:
     placed = render_text("gjpqy", TextStyle(size=0.3), (320, 180))
     alpha = placed.image.getchannel("A")
-    bottom_row = [alpha.getpixel((x, placed.image.height - 1)) for x in range(placed.image.width)]
+    bottom_row = [cast(int, alpha.getpixel((x, placed.image.height - 1))) for x in range(placed.image.width)]
     assert max(bottom_row) < 255  # nothing clipped at the bottom edge
 
 

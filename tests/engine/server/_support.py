@@ -19,6 +19,7 @@ import uvicorn
 from PIL import Image
 
 from engine.server import ServerConfig, create_app
+from tests._support import eventually
 
 ATTRIBUTION = {
     "X-Skill-Source": "video-generator-ai",
@@ -50,12 +51,13 @@ async def running_server(config: ServerConfig) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def serve_app(app: Any) -> AsyncIterator[str]:
-    """Any ASGI app served by uvicorn on a free loopback port; yields the base URL."""
+async def serve_app(app: Any, config: uvicorn.Config | None = None) -> AsyncIterator[str]:
+    """Any ASGI app served by uvicorn on a free loopback port (with ``config`` when given, whose app
+    is then the one served); yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    server = _Server(config or uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
     stopped = anyio.Event()
 
     async def run() -> None:
@@ -101,6 +103,24 @@ async def new_session(http: httpx2.AsyncClient, token: str) -> str:
     )
     assert response.status_code == 200, response.text
     sid: str = response.json()["data"]["session_id"]
+    return sid
+
+
+async def upload_project_media(
+    http: httpx2.AsyncClient, token: str, sid: str, colour: tuple[int, int, int] = (60, 90, 20)
+) -> httpx2.Response:
+    """Upload three small stills (shades of ``colour``) and a second of music into the session."""
+    r, g, b = colour
+    files = [("files", (f"p{i}.png", image_bytes("PNG", (r * i, g, b)))) for i in range(3)]
+    files.append(("files", ("music.wav", wav_bytes(1.0))))
+    return await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+
+
+async def new_project(http: httpx2.AsyncClient, token: str) -> str:
+    """A new session holding three stills and some music; returns its id."""
+    sid = await new_session(http, token)
+    response = await upload_project_media(http, token, sid)
+    assert response.status_code == 200, response.text
     return sid
 
 
@@ -201,15 +221,17 @@ async def wait_render(
     http: httpx2.AsyncClient, token: str, render_id: str, *, limit_s: float = 90.0
 ) -> dict[str, Any]:
     """Poll the render until it is completed or failed (bounded by count and time)."""
-    with anyio.fail_after(limit_s):
-        for _ in range(int(limit_s / 0.05)):
-            response = await http.get(f"/api/render/proxy/lambda/{render_id}", headers=auth(token))
-            assert response.status_code == 200, response.text
-            job: dict[str, Any] = response.json()
-            if job.get("status", job.get("data", {}).get("status")) in ("completed", "failed"):
-                return job
-            await anyio.sleep(0.05)
-    raise AssertionError(f"render {render_id} did not finish")
+    job: dict[str, Any] = {}
+
+    async def finished() -> bool:
+        response = await http.get(f"/api/render/proxy/lambda/{render_id}", headers=auth(token))
+        assert response.status_code == 200, response.text
+        job.clear()
+        job.update(response.json())
+        return job.get("status", job.get("data", {}).get("status")) in ("completed", "failed")
+
+    await eventually(finished, f"render {render_id} finishes", limit_s=limit_s, every_s=0.05)
+    return job
 
 
 # -- tiny media -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from anyio.abc import Process
 
 from engine.server._store import ENGINE_STOPPED
+from tests._support import eventually
 
 from ._support import (
     MESSAGE,
@@ -27,7 +28,7 @@ from ._support import (
     new_session,
     send_message,
     state,
-    wav_bytes,
+    upload_project_media,
 )
 
 pytestmark = pytest.mark.anyio
@@ -72,24 +73,13 @@ def kill_group(process: Process) -> None:
     os.killpg(process.pid, signal.SIGKILL)
 
 
-async def _wait_for(predicate: Any, what: str, limit_s: float = 30.0) -> None:
-    with anyio.fail_after(limit_s):
-        for _ in range(int(limit_s / 0.02)):
-            if await predicate():
-                return
-            await anyio.sleep(0.02)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with engine_process(home) as (process, base), client(base) as http:
         token = await get_token(http, "crash-client")
         sid = await new_session(http, token)
         other = await new_session(http, token)
-        files = [("files", (f"p{i}.png", image_bytes("PNG", (70 * i, 20, 90)))) for i in range(3)]
-        files.append(("files", ("music.wav", wav_bytes(1.0))))
-        uploaded = await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
+        uploaded = await upload_project_media(http, token, sid, colour=(70, 20, 90))
         assert uploaded.status_code == 200
         await send_message(http, token, sid, MESSAGE)
         generated = (await state(http, token, sid))["state"]["draft"]
@@ -109,7 +99,7 @@ async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path
             assert job["status"] != "completed", "the render finished before the kill; make it slower"
             return bool(job["status"] == "processing")
 
-        await _wait_for(processing, "the render is processing")
+        await eventually(processing, "the render is processing")
 
         release = anyio.Event()
 
@@ -133,7 +123,7 @@ async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(upload_forever)
-            await _wait_for(partial_upload_on_disk, "the upload is streaming to disk")
+            await eventually(partial_upload_on_disk, "the upload is streaming to disk")
             kill_group(process)
             with anyio.fail_after(10):
                 await process.wait()
@@ -165,7 +155,7 @@ async def test_a_killed_engine_restarts_with_everything_finished_intact(tmp_path
 
 
 def before_base(snapshot: dict[str, Any]) -> str:
-    url = snapshot["state"]["video_infos"][0]["cdn_url"]
+    url: str = snapshot["state"]["video_infos"][0]["cdn_url"]
     return url.split("/files/")[0]
 
 
@@ -187,7 +177,7 @@ async def test_a_render_running_at_a_clean_shutdown_is_failed_at_once_without_a_
             assert job["status"] != "completed", "the render finished before the shutdown; make it slower"
             return bool(job["status"] == "processing")
 
-        await _wait_for(processing, "the render is processing")
+        await eventually(processing, "the render is processing")
         process.terminate()
         with anyio.fail_after(20):
             await process.wait()  # uvicorn re-raises SIGTERM after its clean shutdown

@@ -4,12 +4,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 
 from engine.server import FaultConfig, ServerConfig
 from engine.server.faults import GUI_PHRASES, TEMPORARY_ISSUE_TEXT
+from tests._support import eventually
 
 from ._support import (
     MESSAGE,
@@ -17,24 +17,15 @@ from ._support import (
     client,
     get_token,
     image_bytes,
+    new_project,
     new_session,
     running_server,
     send_message,
     state,
     wait_render,
-    wav_bytes,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-async def _project(http: httpx2.AsyncClient, token: str) -> str:
-    sid = await new_session(http, token)
-    files = [("files", (f"p{i}.png", image_bytes("PNG", (60 * i, 90, 20)))) for i in range(3)]
-    files.append(("files", ("music.wav", wav_bytes(1.0))))
-    response = await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
-    assert response.status_code == 200, response.text
-    return sid
 
 
 def _config(tmp_path: Path, **faults: Any) -> ServerConfig:
@@ -46,7 +37,7 @@ def _config(tmp_path: Path, **faults: Any) -> ServerConfig:
 async def test_a_silent_turn_has_no_text_but_the_work_is_done(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, silent_rate=1.0)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         assert turn.texts == []
         drafts = [e["actions"]["stateDelta"]["draft"] for e in turn.events if e["actions"]["stateDelta"]]
@@ -57,7 +48,7 @@ async def test_a_silent_turn_has_no_text_but_the_work_is_done(tmp_path: Path) ->
 async def test_gui_speak_is_added_to_every_text(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, gui_speak=True)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         assert len(turn.texts) >= 2
         assert [t.endswith(GUI_PHRASES[i % 3]) for i, t in enumerate(turn.texts)] == [True] * len(turn.texts)
@@ -67,7 +58,7 @@ async def test_gui_speak_is_added_to_every_text(tmp_path: Path) -> None:
 async def test_a_keepalive_stretch_comes_before_any_event(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, keepalive_only_s=0.3)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         first_event = next(i for i, f in enumerate(turn.frames) if f.data and f.data[0].startswith('{"id"'))
         before = turn.frames[:first_event]
@@ -82,16 +73,17 @@ async def test_a_keepalive_stretch_comes_before_any_event(tmp_path: Path) -> Non
 async def test_a_dropped_stream_breaks_mid_turn_and_the_turn_still_completes(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, drop_stream_after=2)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         assert turn.broken
         assert len(turn.events) == 2
-        with anyio.fail_after(10):
-            for _ in range(200):
-                latest = await state(http, token, sid)
-                if not latest["busy"]:
-                    break
-                await anyio.sleep(0.05)
+        latest: dict[str, Any] = {}
+
+        async def turn_over() -> bool:
+            latest.update(await state(http, token, sid))
+            return not latest["busy"]
+
+        await eventually(turn_over, "the turn ends after the dropped stream", limit_s=10, every_s=0.05)
         assert latest["revision"] == 2
         assert latest["state"]["draft"]["t"]
 
@@ -99,7 +91,7 @@ async def test_a_dropped_stream_breaks_mid_turn_and_the_turn_still_completes(tmp
 async def test_a_trailing_temporary_issue_follows_the_normal_events(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, trailing_temporary_issue=True)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         assert turn.texts[-1] == TEMPORARY_ISSUE_TEXT
         assert any("Timeline (" in t for t in turn.texts[:-1])
@@ -108,7 +100,7 @@ async def test_a_trailing_temporary_issue_follows_the_normal_events(tmp_path: Pa
 async def test_streaming_partials_come_before_one_final_event_with_the_same_id(tmp_path: Path) -> None:
     async with running_server(_config(tmp_path, streaming_partials=True)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         partials = [e for e in turn.events if e.get("partial")]
         finals = [
@@ -128,7 +120,7 @@ async def test_a_stream_error_fails_the_turn_inside_the_stream_and_changes_nothi
 ) -> None:
     async with running_server(_config(tmp_path, stream_error=style)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         before = (await http.get("/api/credits/balance/simple", headers=auth(token))).json()["data"]
         turn = await send_message(http, token, sid, MESSAGE)
         assert turn.status == 200
@@ -221,7 +213,7 @@ async def test_each_injected_error_answers_with_its_code_and_status_then_stops(t
 
 async def _rendered_session(http: httpx2.AsyncClient) -> tuple[str, str, dict[str, Any]]:
     token = await get_token(http)
-    sid = await _project(http, token)
+    sid = await new_project(http, token)
     await send_message(http, token, sid, MESSAGE)
     await send_message(http, token, sid, "make the video 2 seconds long")
     draft = (await state(http, token, sid))["state"]["draft"]

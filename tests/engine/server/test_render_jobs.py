@@ -11,6 +11,7 @@ import pytest
 from engine.server._renders import RenderManager
 from engine.server._store import Store
 from engine.server.faults import FaultConfig, FaultState
+from tests._support import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -54,10 +55,9 @@ async def test_a_job_whose_outcome_cannot_be_stored_is_logged_and_the_others_car
             async with anyio.create_task_group() as tg:
                 manager.task_group = tg
                 await manager.submit(grant.user_id, session, {"id": "r1", "draft": COLOR_DRAFT})
-                for _ in range(500):
-                    if "could not be recorded" in caplog.text:
-                        break
-                    await anyio.sleep(0.01)
+                await eventually(
+                    lambda: "could not be recorded" in caplog.text, "the failure is logged", every_s=0.01
+                )
                 survived = True
         assert survived
         assert "render r1: its outcome could not be recorded" in caplog.text

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-import anyio
 import pytest
 
 from engine.server import ServerConfig
+from tests._support import eventually
 
 from ._support import (
     MESSAGE,
@@ -143,14 +143,14 @@ async def test_renders_beyond_the_concurrency_limit_wait_their_turn(tmp_path: Pa
             last[rid] = job["status"]
             return str(job["status"])
 
-        with anyio.fail_after(90):
-            for _ in range(1800):
-                a1, b, a2 = await poll("r_a"), await poll("r_b"), await poll("r_a")
-                b1, a, b2 = await poll("r_b"), await poll("r_a"), await poll("r_b")
-                overlaps += (a1 == b == a2 == "processing") + (b1 == a == b2 == "processing")
-                if all(last[r] in ("completed", "failed") for r in ("r_a", "r_b")):
-                    break
-                await anyio.sleep(0.02)
+        async def both_finished() -> bool:
+            nonlocal overlaps
+            a1, b, a2 = await poll("r_a"), await poll("r_b"), await poll("r_a")
+            b1, a, b2 = await poll("r_b"), await poll("r_a"), await poll("r_b")
+            overlaps += (a1 == b == a2 == "processing") + (b1 == a == b2 == "processing")
+            return all(last[r] in ("completed", "failed") for r in ("r_a", "r_b"))
+
+        await eventually(both_finished, "both renders finish", limit_s=90)
         assert last == {"r_a": "completed", "r_b": "completed"}
         assert overlaps == 0
         assert all(0 <= p <= 100 for p in progress)

@@ -1,4 +1,4 @@
-"""The seeds' curl flow, end to end, over real HTTP on 127.0.0.1: token to a playable download."""
+"""The curl flow of docs/protocol.md §2-6 over real HTTP on 127.0.0.1: token to a playable download."""
 
 from pathlib import Path
 
@@ -127,7 +127,6 @@ async def test_a_client_written_for_the_cloud_makes_a_video_from_uploads(tmp_pat
         page = await http.get("/workspace/claim", params={"ct": claim.json()["data"]["claim_token"]})
         assert page.status_code == 200
         assert "Timeline (3 tracks)" in page.text
-        assert f'<video controls preload="metadata" src="{job["output"]["url"]}">' in page.text
         by_ids = await http.get("/workspace/claim", params={"task": latest["task_id"], "session": sid})
-        assert by_ids.text == page.text
+        assert by_ids.status_code == 404  # the project page needs the claim token (issue 12, finding 13)
         assert (await http.get("/workspace/claim", params={"ct": "clm_unknown"})).status_code == 404

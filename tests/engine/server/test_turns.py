@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 
 from engine.server import FaultConfig, ServerConfig
@@ -19,24 +18,14 @@ from ._support import (
     auth,
     client,
     get_token,
-    image_bytes,
+    new_project,
     new_session,
     running_server,
     send_message,
     state,
-    wav_bytes,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-async def _project(http: httpx2.AsyncClient, token: str) -> str:
-    sid = await new_session(http, token)
-    files = [("files", (f"p{i}.png", image_bytes("PNG", (60 * i, 90, 20)))) for i in range(3)]
-    files.append(("files", ("music.wav", wav_bytes(1.0))))
-    response = await http.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=auth(token), files=files)
-    assert response.status_code == 200, response.text
-    return sid
 
 
 def _drafts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -46,7 +35,7 @@ def _drafts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def test_a_turn_streams_calls_responses_and_texts_and_its_texts_make_the_reply(tmp_path: Path) -> None:
     async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         turn = await send_message(http, token, sid, MESSAGE)
         kinds = []
         for event in turn.events:
@@ -80,7 +69,7 @@ async def test_a_message_during_a_running_turn_gets_409_and_changes_nothing(tmp_
         client(base) as http,
     ):
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         started = anyio.Event()
         frames: list[str] = []
 
@@ -126,7 +115,7 @@ async def test_a_message_during_a_running_turn_gets_409_and_changes_nothing(tmp_
 async def test_undo_redo_and_first_version_move_the_head_along_the_revisions(tmp_path: Path) -> None:
     async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         await send_message(http, token, sid, MESSAGE)
         generated = (await state(http, token, sid))["state"]["draft"]
         edit = await send_message(http, token, sid, "make the video 6 seconds long")
@@ -151,7 +140,7 @@ async def test_undo_redo_and_first_version_move_the_head_along_the_revisions(tmp
 async def test_undo_and_redo_of_several_steps_move_the_head_that_many_revisions(tmp_path: Path) -> None:
     async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         await send_message(http, token, sid, MESSAGE)
         generated = (await state(http, token, sid))["state"]["draft"]
         for message in ("make the video 6 seconds long", "make it square", "remove the last clip"):
@@ -170,7 +159,7 @@ async def test_undo_and_redo_of_several_steps_move_the_head_that_many_revisions(
 async def test_the_conversation_remembers_the_last_edit_across_a_restart(tmp_path: Path) -> None:
     async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         await send_message(http, token, sid, MESSAGE)
         await send_message(http, token, sid, "add the text 'Hello' at 1 second")
     async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
@@ -228,7 +217,7 @@ async def test_a_turn_that_costs_more_than_the_credits_left_gets_2001_before_the
 ) -> None:
     async with running_server(ServerConfig(home=tmp_path, initial_credits=5)) as base, client(base) as http:
         token = await get_token(http)
-        sid = await _project(http, token)
+        sid = await new_project(http, token)
         refused = await http.post(
             "/run_sse",
             headers=auth(token),

@@ -1,0 +1,1 @@
+"""Benchmarks and the conversation-corpus runner (scripts, also importable by the tests)."""
