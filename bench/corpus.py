@@ -2,8 +2,10 @@
 
     python bench/corpus.py [--core | --tools] [-v] [FILE.jsonl ...]
 
-Default files: the user's corpus (``$CORPUS``, else the live copy when one sits beside the checkout,
-else the committed copy tests/engine/agent/corpus_shared.jsonl) and tests/engine/agent/corpus_extra.jsonl.
+Default files: the user's corpora edits.jsonl and edits2.jsonl (``$CORPUS`` / ``$CORPUS2``, else the
+live copies when they sit beside the checkout, else the committed copies
+tests/engine/agent/corpus_shared.jsonl and corpus_shared2.jsonl) and tests/engine/agent/corpus_extra.jsonl.
+The hold-out set is measured on request: ``python bench/corpus.py tests/engine/agent/holdout.jsonl``.
 
 - ``--core`` (the default): pure, in process: fixture MediaRefs matching the corpus README's setups
   and ``engine.agent.respond`` directly, with undo/redo/first-version revisions kept here, as the
@@ -13,8 +15,9 @@ else the committed copy tests/engine/agent/corpus_shared.jsonl) and tests/engine
   (``NEMO_BACKEND=local``, a temporary ``VIDEOGEN_HOME``), ``upload``, ``send_message`` per message,
   then ``get_state`` for the draft. Slower: about 2 s a case (minutes for the whole corpus).
 
-Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then ``N passed, M failed``;
-exits 1 when a case fails.
+Prints ``PASS <id>`` or ``FAIL <id>: <expectation> ...`` per case, then how the failures split (a
+*wrong edit*: the last message changed the draft; a *no edit*: it left it as it was, a question or a
+refusal where an edit was expected), then ``N passed, M failed``; exits 1 when a case fails.
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ from engine.agent import History, MediaRef, Turn, respond  # noqa: E402
 SHARED_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared.jsonl"
 _LIVE = ROOT.parent / "shared" / "corpus" / "edits.jsonl"
 SHARED = Path(os.environ.get("CORPUS") or (_LIVE if _LIVE.is_file() else SHARED_COPY))
+SHARED2_COPY = ROOT / "tests" / "engine" / "agent" / "corpus_shared2.jsonl"
+_LIVE2 = ROOT.parent / "shared" / "corpus" / "edits2.jsonl"
+SHARED2 = Path(os.environ.get("CORPUS2") or (_LIVE2 if _LIVE2.is_file() else SHARED2_COPY))
 EXTRA = ROOT / "tests" / "engine" / "agent" / "corpus_extra.jsonl"
+HOLDOUT = ROOT / "tests" / "engine" / "agent" / "holdout.jsonl"
 PROMO_MESSAGE = "Combine these images and audio into a 30-second promotional video with text overlays"
 CLIPS_MESSAGE = "Make a 20-second video from these clips with background music"
 
@@ -85,6 +92,7 @@ class Session:
     revisions: list[Draft] = field(default_factory=list)
     pointer: int = -1
     last: Turn | None = None
+    start: Draft | None = None  # the draft before the case's last message
 
     @property
     def draft(self) -> Draft | None:
@@ -96,14 +104,18 @@ class Session:
             undo=self.revisions[p - 1] if p > 0 else None,
             redo=self.revisions[p + 1] if 0 <= p < len(self.revisions) - 1 else None,
             first=self.revisions[0] if p > 0 else None,
+            undo_chain=tuple(self.revisions[k] for k in range(p - 1, max(-1, p - 11), -1) if k >= 0),
+            redo_chain=tuple(self.revisions[p + 1 : p + 11]) if p >= 0 else (),
         )
 
     def send(self, message: str) -> Turn:
         turn = respond(message, self.draft, self.media, self.history())
         if turn.kind == "revision":
-            self.pointer = {"undo": self.pointer - 1, "redo": self.pointer + 1, "first": 0}[
-                turn.revision or "undo"
-            ]
+            self.pointer = {
+                "undo": self.pointer - turn.steps,
+                "redo": self.pointer + turn.steps,
+                "first": 0,
+            }[turn.revision or "undo"]
         elif turn.stages:
             del self.revisions[self.pointer + 1 :]
             self.revisions.append(turn.stages[-1].draft)
@@ -264,6 +276,7 @@ class ToolSession:
         self.sid = str(created["session_id"])
         self.media: list[MediaRef] = []
         self.last: ToolReply | None = None
+        self.start: Draft | None = None
         if files:
             uploaded = self._tool("upload", {"files": [str(f) for f in files], "session_id": self.sid})
             for u in uploaded["uploads"]:
@@ -339,6 +352,7 @@ def run_case(
     for message in case.get("then", []):
         before = s.draft
         s.send(message)
+    s.start = before
     return check(case.get("expect", {}), s, before), s
 
 
@@ -353,7 +367,7 @@ def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
 
 def run_all(cases: Sequence[dict[str, Any]], files: dict[str, Path] | None, verbose: bool) -> int:
     """Run every case, print PASS/FAIL lines and the totals; the number of failed cases."""
-    passed = failed = 0
+    passed = failed = wrong = 0
     for case in cases:
         try:
             problems, s = run_case(case, files)
@@ -363,12 +377,17 @@ def run_all(cases: Sequence[dict[str, Any]], files: dict[str, Path] | None, verb
             continue
         if problems:
             failed += 1
-            print(f"FAIL {case['id']}: " + " | ".join(problems))
+            changed = s.draft != s.start
+            wrong += changed
+            print(
+                f"FAIL {case['id']}: " + " | ".join(problems) + (" [wrong edit]" if changed else " [no edit]")
+            )
             if verbose and s.last is not None:
                 print(f"     last reply ({s.last.kind}): {s.last.reply!r}")
         else:
             passed += 1
             print(f"PASS {case['id']}")
+    print(f"right {passed}, wrong edits {wrong}, questions or refusals instead of an edit {failed - wrong}")
     print(f"{passed} passed, {failed} failed")
     return failed
 
@@ -381,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--tools", action="store_true", help="end to end through the tools on the local engine")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the last reply of failed cases")
     args = ap.parse_args(argv)
-    cases = load(args.files or [p for p in (SHARED, EXTRA) if p.exists()])
+    cases = load(args.files or [p for p in (SHARED, SHARED2, EXTRA) if p.exists()])
     if not args.tools:
         return 1 if run_all(cases, None, args.verbose) else 0
     import tempfile

@@ -29,6 +29,11 @@ _KIND_NOUN = {
 }
 
 
+def kind_noun(kind: str) -> str:
+    """The word for a kind of clip, the same in every reply and summary ("color" → "colour card")."""
+    return _KIND_NOUN.get(kind, kind)
+
+
 # --------------------------------------------------------------------------------------------------
 # words for numbers and names
 

@@ -207,7 +207,8 @@ def _reorder(d: Draft, a: dict[str, Any]) -> Draft:
 
 
 def _duplicate(d: Draft, a: dict[str, Any]) -> Draft:
-    return eo.apply_op(d, eo.DuplicateClip(resolve_main(d, a["target"])[0]))
+    to = a.get("to")
+    return eo.apply_op(d, eo.DuplicateClip(resolve_main(d, a["target"])[0], None if to is None else int(to)))
 
 
 def _split(d: Draft, a: dict[str, Any]) -> Draft:
@@ -408,6 +409,10 @@ def _edit_text(d: Draft, a: dict[str, Any]) -> Draft:
         if st is not None and tl.main_segments(d) and st >= end:
             raise ValueError(f"{secs(st)} is past the end of the video ({secs(end)})")
         dur, end_ms = a.get("d_ms"), a.get("end_ms")
+        if a.get("grow_ms") is not None:  # "2 seconds longer"
+            dur = int(seg["d"]) + int(a["grow_ms"])
+            if dur < tl.MIN_TEXT_MS:
+                raise ValueError(f"it is on screen for {secs(int(seg['d']))}, so that would leave too little")
         d = eo.apply_op(
             d,
             eo.UpdateText(
@@ -552,6 +557,7 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
     d = draft
     steps: list[ToolStep] = []
     trimmed: list[str] = []  # clips given a length in this message keep it when the total changes
+    focus: dict[str, Any] | None = None
     for op in ops:
         before = d
         args = dict(op.args)
@@ -565,12 +571,73 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
             raise ApplyError(op.phrase or op.name, humanize(str(exc), d)) from exc
         changes = sm.describe_changes(before, d)
         steps.append(ToolStep(op.name, _step_args(op), "; ".join(changes) or "no change"))
+        focus = touched(before, d, op) or focus
     names = {op.name for op in ops}
     if names & _KEEPS_TARGET and "set_total_duration" not in names:
         d, step = _keep_target(draft, d, trimmed)
         if step is not None:
             steps.append(step)
+    if ops:
+        meta = {k: v for k, v in d["m"].items() if k != FOCUS_KEY}
+        d = {**d, "m": meta if focus is None else {**meta, FOCUS_KEY: focus}}
     return d, steps
+
+
+# The conversation's memory: what the last edit touched, kept in the draft's metadata (m.focus) so
+# that it is stored with the revision (undo brings back the memory of that revision, and it
+# survives a restart of the engine). "it", "that text", "the one I just added", "the copy" refer to it.
+FOCUS_KEY = "focus"
+_AUDIO_OPS = frozenset({"set_audio", "remove_audio", "set_loop"})
+
+
+def touched(before: Draft, after: Draft, op: Op) -> dict[str, Any] | None:
+    """What one operation touched: {"kind": "text"|"clip"|"audio", "ids": [...]} (None: the video)."""
+    old_texts = {str(t["id"]) for t in tl.text_segments(before)}
+    new_texts = [str(t["id"]) for t in tl.text_segments(after) if str(t["id"]) not in old_texts]
+    old_main = {str(s["id"]) for s in _mains(before)}
+    new_main = [str(s["id"]) for s in _mains(after) if str(s["id"]) not in old_main]
+    if new_texts and not new_main:
+        return {"kind": "text", "ids": new_texts}
+    if new_main and not new_texts and op.name != "split_segment":
+        return {"kind": "clip", "ids": new_main}
+    target = op.args.get("target")
+    try:
+        if isinstance(target, TextRef) and op.name != "remove_text":
+            return {"kind": "text", "ids": resolve_text(before, target)}
+        if isinstance(target, MainRef) and op.name != "remove_segment":
+            ids = resolve_main(before, target)
+            return {"kind": "clip", "ids": ids, **_neighbours(after, ids), **_repeatable(op)}
+        removed = [
+            str(s["id"]) for s in _mains(before) if str(s["id"]) not in {str(x["id"]) for x in _mains(after)}
+        ]
+        if op.name == "remove_segment" and len(removed) == 1:  # "and the one after it too"
+            return {"kind": "removed", "ids": [], **_neighbours(before, removed), **_repeatable(op)}
+    except ValueError:
+        return None
+    role = op.args.get("role") if op.name in _AUDIO_OPS else target
+    if isinstance(role, str) and role in tl.AUDIO_ROLES and op.name != "remove_audio":
+        return {"kind": "audio", "ids": [role]}
+    return None
+
+
+def _neighbours(d: Draft, ids: list[str]) -> dict[str, str]:
+    """The clips just before and after the one touched ("the one after it")."""
+    order = [str(s["id"]) for s in _mains(d)]
+    if len(ids) != 1 or ids[0] not in order:
+        return {}
+    i = order.index(ids[0])
+    out = {}
+    if i > 0:
+        out["prev"] = order[i - 1]
+    if i + 1 < len(order):
+        out["next"] = order[i + 1]
+    return out
+
+
+def _repeatable(op: Op) -> dict[str, Any]:
+    """The last clip operation, without its target, so "do the same for the last one" can repeat it."""
+    args = {k: v for k, v in op.args.items() if isinstance(v, int | float | str | bool) and k != "target"}
+    return {"op": {"name": op.name, "args": args}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,9 +668,7 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     counts: dict[str, int] = {}
     for v in {(v.media or str(i), v.kind): v for i, v in enumerate(plan.visuals)}.values():
         counts[v.kind] = counts.get(v.kind, 0) + 1
-    what = ", ".join(
-        f"{n} {'colour card' if k == 'color' else k}{'s' if n > 1 else ''}" for k, n in counts.items()
-    )
+    what = ", ".join(f"{n} {sm.kind_noun(k)}{'s' if n > 1 else ''}" for k, n in counts.items())
     if len(plan.visuals) > sum(counts.values()):
         what += f" in {len(plan.visuals)} cuts"  # an energetic slideshow shows the photos again
     raw_steps = [
@@ -635,7 +700,9 @@ def build_generation(plan: GenPlan) -> tuple[Draft, list[ToolStep], Draft, list[
     if plan.bgm is not None:
         before = d
         bgm = plan.bgm
-        d = eo.apply_op(d, eo.SetAudio("bgm", bgm.media, name=bgm.name, source_d=bgm.source_d, loop=True))
+        d = eo.apply_op(
+            d, eo.SetAudio("bgm", bgm.media, name=bgm.name, source_d=bgm.source_d, loop=True, vol=bgm.vol)
+        )
         steps.append(
             ToolStep(
                 "set_audio",

@@ -16,7 +16,7 @@ from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import GenSpec
 from engine.agent._types import MediaRef
-from engine.agent._view import is_voice_like, name_words, secs
+from engine.agent._view import is_voice_like, name_words, pick_audio, secs
 
 __all__ = [
     "GenPlan",
@@ -143,6 +143,9 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
     times = c.times
     dur_toks = [t for t in c.toks if t.kind is Kind.DUR]
     duration = times.any_length or (round(dur_toks[0].value) if dur_toks else None)
+    per_item = _per_item(c)
+    if per_item is not None:
+        duration = None
     if duration is None and c.has_word("short", "quick", "brief", "shorter"):
         duration = SHORT_MS
     preset = next((p for p, names in lx.ASPECT_WORDS if words & names), None)
@@ -165,6 +168,8 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
     music_files = [f for f in c.files if (m := _named(media, f)) is not None and m.kind == "audio"]
     want_music = False if "nomusic" in words else (True if c.has("music") else None)
     want_voice = False if "novoice" in words else (True if c.has("voiceover") else None)
+    if _silent(c):  # "with no sound at all", "silent": neither music nor voiceover
+        want_music = want_voice = False
     if words & {"only", "just"}:  # "with the voiceover only", "just music"
         if want_voice and not want_music:
             want_music = False
@@ -184,7 +189,29 @@ def read_spec(c: Clause, media: Sequence[MediaRef]) -> GenSpec:
         want_voiceover=want_voice,
         topic=_topic(c),
         visuals=_chosen_visuals(c, media),
+        per_item_ms=per_item,
+        music_vol=c.percents[0] if c.percents and c.has("music") and 0 <= c.percents[0] <= 1 else None,
     )
+
+
+def _per_item(c: Clause) -> int | None:
+    """ "3 seconds each" / "2s per photo": the length of every visual, not of the video."""
+    toks = c.toks
+    for i, t in enumerate(toks[:-1]):
+        if t.kind is Kind.DUR and toks[i + 1].is_word("each", "per", "apiece", "a"):
+            if toks[i + 1].is_word("a") and not (i + 2 < len(toks) and toks[i + 2].norm in _PER_NOUNS):
+                continue
+            return round(t.value)
+    return None
+
+
+_PER_NOUNS = frozenset({"photo", "image", "picture", "pic", "clip", "shot", "slide", "piece"})
+
+
+def _silent(c: Clause) -> bool:
+    words = set(c.words)
+    no_sound = bool(words & {"no", "without"}) and bool(words & {"sound", "audio"})
+    return no_sound or bool(words & {"silent", "muted", "soundless"})
 
 
 _STILL_WORDS = _ws("photo photos image images picture pictures pics stills still slides")
@@ -206,6 +233,9 @@ def _chosen_visuals(c: Clause, media: Sequence[MediaRef]) -> tuple[str, ...]:
         ]
         if picked:
             return tuple(m.id for m in picked)
+    said = _shots_said(c, visuals)
+    if said:
+        return tuple(m.id for m in visuals if m.id in said)
     stills = [m for m in visuals if m.kind == "image"]
     clips = [m for m in visuals if m.kind == "video"]
     if stills and clips:
@@ -214,6 +244,32 @@ def _chosen_visuals(c: Clause, media: Sequence[MediaRef]) -> tuple[str, ...]:
         if words & _CLIP_WORDS and not words & _STILL_WORDS:
             return tuple(m.id for m in clips)
     return ()
+
+
+_SHOT_NOUNS = _STILL_WORDS | _CLIP_WORDS | _ws("shot view views one ones clip video")
+
+
+def _shots_said(c: Clause, visuals: Sequence[MediaRef]) -> set[str]:
+    """ "the detail shot and both lifestyle photos", "front and side photos": uploads named by a word of
+    their file name that a shot noun follows (a list "X and Y photos" shares the noun)."""
+    toks = c.toks
+    picked: set[str] = set()
+    for i, t in enumerate(toks):
+        if t.kind is not Kind.WORD or len(t.norm) < 2 or t.norm in _SHOT_NOUNS:
+            continue
+        owners = [m for m in visuals if t.norm in name_words(m.filename)]
+        if not owners or len(owners) == len(visuals):
+            continue
+        for x in toks[i + 1 : i + 5]:
+            if x.kind is Kind.WORD and x.norm in _SHOT_NOUNS:
+                picked |= {m.id for m in owners}
+                break
+            listed = x.kind is Kind.WORD and (
+                x.norm in ("and", "both", "or") or any(x.norm in name_words(m.filename) for m in visuals)
+            )
+            if not listed and not (x.kind is Kind.PUNCT and x.norm == ","):
+                break
+    return picked
 
 
 def _named(media: Sequence[MediaRef], name: str) -> MediaRef | None:
@@ -253,6 +309,7 @@ class AudioItem:
     name: str
     source_d: int | None
     loop: bool
+    vol: float | None = None
 
 
 @dataclass(frozen=True)
@@ -331,25 +388,7 @@ def _caption_from_name(filename: str) -> str | None:
 def _pick_music(spec: GenSpec, musics: Sequence[MediaRef]) -> MediaRef | None:
     if not musics:
         return None
-    if spec.music_file:
-        hit = next((m for m in musics if m.filename.lower() == spec.music_file.lower()), None)
-        if hit is not None:
-            return hit
-    wanted = spec.music_words - {"music", "track", "song", "background", "audio", "with", "the", "and", "a"}
-    for m in musics:
-        if wanted & set(name_words(m.filename)):
-            return m
-    for group in lx.MUSIC_MOODS:
-        if wanted & group:
-            for m in musics:
-                if group & set(name_words(m.filename)):
-                    return m
-    mood_group = {"energetic": lx.MUSIC_MOODS[0], "calm": lx.MUSIC_MOODS[1]}.get(spec.mood)
-    if mood_group is not None:
-        for m in musics:
-            if mood_group & set(name_words(m.filename)):
-                return m
-    return musics[0]
+    return pick_audio(musics, spec.music_words, spec.music_file, spec.mood) or musics[0]
 
 
 def card_words(spec: GenSpec) -> list[str]:
@@ -382,7 +421,9 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
         "energetic": ("zoom_in", "pan_left", "zoom_out", "pan_right"),
     }.get(spec.mood, ("zoom_in", "pan_right", "zoom_out", "pan_left"))
     if visuals:
-        if spec.duration_ms is not None:
+        if spec.per_item_ms is not None:
+            target = spec.per_item_ms * len(visuals)
+        elif spec.duration_ms is not None:
             target = spec.duration_ms
         elif stills and not clips_total:
             target = min(60000, max(10000, stills * per_image))
@@ -483,7 +524,7 @@ def plan_generation(spec: GenSpec, media: Sequence[MediaRef]) -> GenPlan:
     bgm = None
     music = _pick_music(spec, musics) if spec.want_music is not False else None
     if music is not None:
-        bgm = AudioItem(music.id, music.filename, music.duration_ms, True)
+        bgm = AudioItem(music.id, music.filename, music.duration_ms, True, spec.music_vol)
     elif spec.want_music:
         notes.append("no music was uploaded (AI music generation needs the NemoVideo cloud)")
     voice = None

@@ -1,18 +1,24 @@
-"""The intent table: what a clause asks for, and the slot filling that turns it into operations.
+"""The grammar: named rules as data, and the slot filling that turns a clause into operations.
 
-``INTENTS`` is read top to bottom; the first intent whose trigger matches a clause fills it. A trigger
-names concepts of ``_lexicon.CONCEPTS`` (any of ``any_of``, and any of ``also`` when given, none of
-``unless``) plus an optional extra test. A filler returns operations, or a ``Question`` (the clause is
-ambiguous: nothing changes, one focused question) or an ``Answer`` (it cannot be done, and why).
+Each :class:`Rule` is one row of ``RULES``: its name and family, the concepts of
+``_lexicon.CONCEPTS`` that trigger it (any of ``triggers``, any of ``also`` when given, none of
+``unless``) plus an optional extra test on the slots, an explicit ``priority``, the operations it
+produces (the applier's step names, each applied through :mod:`engine.ops`), and its own examples
+and counter-examples: messages it must read and messages it must leave to another rule.
+``tests/engine/agent/test_rules.py`` runs them all and fails on a rule that no example reaches.
 
-To teach the agent a new instruction: add words to the lexicon, and a row here.
+``match`` tries the rules whose triggers fire from the highest priority down; the first one that
+fills the clause wins. A filler returns operations, or a ``Question`` (the clause is ambiguous:
+nothing changes, one focused question) or an ``Answer`` (it cannot be done, and why).
+
+To teach the agent a new instruction: add words to the lexicon, and a rule with its examples here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, unquoted_text
@@ -21,8 +27,9 @@ from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
 from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
 from engine.agent._types import MediaRef
 from engine.agent._view import TextInfo, View, is_voice_like, name_words, secs
+from engine.agent._when import middle_is_time, spoken_span
 
-__all__ = ["AI_TEXT", "CAN_DO", "INTENTS", "Fill", "Intent", "match"]
+__all__ = ["AI_TEXT", "CAN_DO", "RULES", "Fill", "Rule", "match"]
 
 Fill = list[Op] | Question | Answer
 
@@ -40,17 +47,27 @@ _SIZE_DOWN = frozenset({"smaller", "tiny", "small", "little"})
 _STYLE_WORDS = _SIZE_UP | _SIZE_DOWN | set(lx.COLORS) | {"bold", "font", "size", "outline", "color", "colour"}
 
 
+Family = Literal["text", "clips", "audio", "canvas", "length", "look", "ask", "decline"]
+
+
 @dataclass(frozen=True)
-class Intent:
+class Rule:
+    """One reading of a clause: what triggers it, what it fills, what it produces, and its examples."""
+
     name: str
-    any_of: frozenset[str]
+    triggers: frozenset[str]
     fill: Callable[[Clause, View], Fill]
     also: frozenset[str] = frozenset()
     unless: frozenset[str] = frozenset()
     test: Callable[[Clause, View], bool] | None = None
+    priority: int = 0
+    family: Family = "clips"
+    produces: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    counter: tuple[str, ...] = ()
 
     def matches(self, c: Clause, v: View) -> bool:
-        if self.any_of and not c.has(*self.any_of):
+        if self.triggers and not c.has(*self.triggers):
             return False
         if self.also and not c.has(*self.also):
             return False
@@ -322,7 +339,22 @@ def _shift(c: Clause) -> int | None:
     return -ms if c.has_word("earlier", "sooner", "backward", "backwards") else ms
 
 
+def _grow(c: Clause) -> int | None:
+    """ "2 seconds longer" → +2000, "a second shorter" → -1000 (a length that changes by an amount)."""
+    if not c.has_word("longer", "shorter", "more", "less", "extra") or c.has_word(
+        "later", "earlier", "sooner"
+    ):
+        return None
+    durs = c.of_kind(Kind.DUR)
+    if len(durs) != 1:
+        return None
+    ms = round(durs[0].value)
+    return -ms if c.has_word("shorter", "less") else ms
+
+
 def _text_move_test(c: Clause, v: View) -> bool:
+    if _grow(c) is not None:
+        return False
     asked = c.has("move", "make", "change", "set", "add") or c.has_word(
         "appear", "appears", "start", "starts", "begin", "begins", "come", "comes", "keep", "stay", "stays"
     )
@@ -365,15 +397,16 @@ def _text_move(c: Clause, v: View) -> Fill:
 
 
 def _text_time_test(c: Clause, v: View) -> bool:
-    return (
-        bool(v.texts) and _targets_text(c, v) and c.times.any_length is not None and not _text_add_test(c, v)
-    )
+    timed = c.times.any_length is not None or _grow(c) is not None
+    return bool(v.texts) and _targets_text(c, v) and timed and not _text_add_test(c, v)
 
 
 def _text_time(c: Clause, v: View) -> Fill:
     choice = text_ref(c, v)
     if choice.ref is None:
         return Question(f"Which text should I change: {_text_list(choice.options)}?")
+    if (grow := _grow(c)) is not None:
+        return [_op(c, "edit_text", target=choice.ref, grow_ms=grow)]
     length = c.times.any_length
     return [_op(c, "edit_text", target=choice.ref, d_ms=length)]
 
@@ -406,8 +439,38 @@ def _text_add(c: Clause, v: View) -> Fill:
     end = v.end_ms
     position = _position(c) or ("center" if role == "title" else "bottom")
     on_clip = next((r for r in _refs(c, v) if r.every is None), None)
+    span = spoken_span(c, v) if times.range_ is None else None
+    if span is None and times.at is None and times.range_ is None:
+        unplaced = len(c.of_kind(Kind.DUR)) - (times.for_ is not None)
+        timed = c.has_word("when", "once", "halfway", "midpoint", "until") or middle_is_time(c)
+        if unplaced > 0 or timed:
+            return Question(
+                f'When should "{new[0]}" appear, and for how long (e.g. "at 10s for 3 seconds", '
+                '"for the last 5 seconds", "during the second shot")?'
+            )
     ops: list[Op] = []
     for k, text in enumerate(new):
+        if span is not None:
+            d = span.d_ms or times.for_ or DEFAULT_TEXT_MS
+            if span.clip is not None:
+                ops.append(
+                    _op(
+                        c,
+                        "add_text",
+                        text=text,
+                        st=0,
+                        d_ms=d,
+                        position=position,
+                        role=role,
+                        anchor=span.clip,
+                        offset_ms=k * d,
+                    )
+                )
+            else:
+                ops.append(
+                    _op(c, "add_text", text=text, st=span.st + k * d, d_ms=d, position=position, role=role)
+                )
+            continue
         if on_clip is not None and times.at is None and times.range_ is None:
             # "caption 'Fresh look' on the third image": shown on that clip, and it follows the clip
             ops.append(
@@ -450,7 +513,10 @@ def _audio_role(c: Clause, v: View) -> str:
 
 
 def _audio_remove_test(c: Clause, v: View) -> bool:
-    return c.has("remove", "cut") or c.has_word("nomusic", "novoice")
+    if c.percents or c.has_word("volume", "level"):
+        return False  # "drop the music to 20%": a verb of removal with a level is a volume
+    unwanted = c.has_word("want", "need") and c.has_word("don't", "dont", "not")  # "I don't want the music"
+    return c.has("remove", "cut") or c.has_word("nomusic", "novoice") or unwanted
 
 
 def _audio_remove(c: Clause, v: View) -> Fill:
@@ -715,7 +781,7 @@ def _speed_test(c: Clause, v: View) -> bool:
         c.has("speedup")
         or _slower(c)
         or split_up
-        or (bool(c.multipliers) and _length_factor(c) is None)  # "2x" is a speed, "2x longer" a length
+        or (bool(c.multipliers) and _length_factor(c) is None and not _shown_again(c))  # "2x": a speed
         or c.has_word("speed", "normal_speed", "slowmo")
     )
 
@@ -805,13 +871,20 @@ def _split(c: Clause, v: View) -> Fill:
     return [_op(c, "split_segment", target=None, at_ms=at, relative=False, half=False)]
 
 
+def _shown_again(c: Clause) -> bool:
+    """ "show the first photo twice", "play clip 2 again at the end": a clip seen again is a copy."""
+    again = 2.0 in c.multipliers or c.has_word("again")
+    return again and c.has_word("show", "see", "play", "display", "use", "include") and not c.quotes
+
+
 def _duplicate(c: Clause, v: View) -> Fill:
     target = _one_target(c, v, "duplicate")
     if isinstance(target, Question):
         return target
     if target is None:
         return Question(f"Which clip should I duplicate: {_clip_list(v)}?")
-    return [_op(c, "duplicate_segment", target=target)]
+    to = -1 if c.has_word("at_end", "to_end") else 0 if c.has_word("at_start", "to_start") else None
+    return [_op(c, "duplicate_segment", target=target, to=to)]
 
 
 def _bare_numbers(c: Clause) -> list[int]:
@@ -846,8 +919,22 @@ def _reorder(c: Clause, v: View) -> Fill:
     )
 
 
+def _leads_with(c: Clause) -> int | None:
+    """ "lead with clip C", "open with the detail shot" → 0; "end on / close with the front shot" → -1."""
+    words = c.words
+    for i, w in enumerate(words[:-1]):
+        if words[i + 1] not in ("with", "on"):
+            continue
+        if w in ("lead", "open", "begin", "start", "starts", "opens", "leads", "kick"):
+            return 0
+        if w in ("end", "close", "finish", "ends", "closes", "finishes", "wrap"):
+            return -1
+    return None
+
+
 def _move_test(c: Clause, v: View) -> bool:
-    return bool(_refs(c, v)) and (c.has("move") or _ends_with_place(c))
+    placed = c.has("move") or _ends_with_place(c) or _leads_with(c) is not None
+    return bool(_refs(c, v)) and placed
 
 
 def _ends_with_place(c: Clause) -> bool:
@@ -868,6 +955,11 @@ def _ends_with_place(c: Clause) -> bool:
 def _move(c: Clause, v: View) -> Fill:
     found = main_refs(c, v)
     pos, target = found[0]
+    if (lead := _leads_with(c)) is not None:
+        group = [r for p, r in found if p == pos]
+        if len(group) > 1:
+            return [_op(c, "move_segments", targets=tuple(group if lead == -1 else reversed(group)), to=lead)]
+        return [_op(c, "move_segment", target=target, to=lead, after=None, before=None)]
     dest = destination(c, v, pos)
     if dest is None:
         return Question(
@@ -878,6 +970,20 @@ def _move(c: Clause, v: View) -> Fill:
         order = group if dest.index == -1 else list(reversed(group))
         return [_op(c, "move_segments", targets=tuple(order), to=dest.index)]
     return [_op(c, "move_segment", target=target, to=dest.index, after=dest.after, before=dest.before)]
+
+
+def _unwanted_test(c: Clause, v: View) -> bool:
+    """ "I don't want the lifestyle photos in there": clips the user does not want are removed."""
+    negated = c.has_word("want", "need") and c.has_word("don't", "dont", "not", "no")
+    return negated and bool(_refs(c, v)) and not c.has("text", "title", "music", "voiceover")
+
+
+def _photo_background(c: Clause, v: View) -> Fill:
+    return Answer(
+        "I can't cut out or replace what is behind the subject of a photo with the local engine. The "
+        'closest I can do is how a photo fills the frame: "fit the photos with a blurred background" or '
+        '"fill the frame".'
+    )
 
 
 def _remove_clip_test(c: Clause, v: View) -> bool:
@@ -1044,7 +1150,7 @@ def _length_factor(c: Clause) -> float | None:
     """ "half as long" → 0.5, "twice as long" / "double the length" → 2, "3x longer" → 3."""
     if not c.has_word("long", "longer", "length", "duration", "short", "shorter"):
         return None
-    if c.has_word("half"):
+    if c.has_word("half", "halve", "halved", "halving"):
         return 0.5
     if c.has_word("double", "doubled"):
         return 2.0
@@ -1091,7 +1197,27 @@ def _edge_trim(c: Clause, v: View, edge: tuple[int, int]) -> Fill:
     return ops
 
 
+_ENDS = ("finish", "finishes", "end", "ends", "stop", "stops", "cut", "out")
+
+
+def _ends_at(c: Clause, v: View) -> list[Op] | None:
+    """ "the opening shot should finish at 0:04": one clip ends at a time → its new length."""
+    at = c.times.at
+    refs = [r for r in _refs(c, v) if r.every is None and r.index is not None]
+    if at is None or len(refs) != 1 or not c.has_word(*_ENDS) or c.times.range_ is not None:
+        return None
+    index = refs[0].index or 0
+    if not -len(v.mains) <= index < len(v.mains):
+        return None
+    start = v.mains[index].st
+    if at <= start:
+        return None
+    return [_op(c, "trim_segment", target=refs[0], d_ms=at - start, change_ms=None)]
+
+
 def _trim_test(c: Clause, v: View) -> bool:
+    if _ends_at(c, v) is not None:
+        return True
     if _edge(c) is not None and (c.has("shorten", "remove", "cut", "use", "make") or c.has_word("keep")):
         return True
     refs = _refs(c, v)
@@ -1108,6 +1234,8 @@ def _trim_test(c: Clause, v: View) -> bool:
 
 
 def _trim(c: Clause, v: View) -> Fill:
+    if (ends := _ends_at(c, v)) is not None:
+        return ends
     if (edge := _edge(c)) is not None:
         return _edge_trim(c, v, edge)
     if (span := _span_trim(c, v)) is not None:
@@ -1219,10 +1347,41 @@ def _generic_clip_test(c: Clause, v: View) -> bool:
 _TEXT = _fs("text title caption")
 _AUDIO = _fs("music voiceover")
 
-INTENTS: tuple[Intent, ...] = (
-    Intent("ai_footage", _fs("ai"), _ai, unless=_fs("text title")),
-    Intent("speech", frozenset(), _speech, test=_speech_test),
-    Intent(
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "ai_footage",
+        _fs("ai"),
+        _ai,
+        unless=_fs("text title"),
+        priority=1000,
+        family="decline",
+        produces=(),
+        examples=("add a dancing robot", "generate AI footage of a beach"),
+        counter=("add a title 'Robot sale'",),
+    ),
+    Rule(
+        "photo_background",
+        frozenset(),
+        _photo_background,
+        test=lambda c, v: c.has_word("background", "backdrop", "backgrounds") and not c.has("music", "fit"),
+        priority=980,
+        family="decline",
+        produces=(),
+        examples=("remove the background from the product photos", "replace the backdrop of the photos"),
+        counter=("remove the background music",),
+    ),
+    Rule(
+        "speech",
+        frozenset(),
+        _speech,
+        test=_speech_test,
+        priority=960,
+        family="decline",
+        produces=(),
+        examples=("add automatic captions from the voiceover",),
+        counter=("add a caption 'Hi' at 2s",),
+    ),
+    Rule(
         "vague",
         _fs("quality"),
         _quality,
@@ -1232,75 +1391,430 @@ INTENTS: tuple[Intent, ...] = (
             and not c.has("text", "title", "music", "voiceover", "transition", "motion", "aspect")
             and (c.has_word(*_ASKS_BETTER) or c.has("make", "change", "generate"))  # "looks great" is praise
         ),
+        priority=940,
+        family="ask",
+        produces=(),
+        examples=("make it better", "can you improve the video"),
+        counter=("make the music better",),
     ),
-    Intent("add_card", frozenset(), _add_card, test=_card_test),
-    Intent("rename", _fs("rename"), _rename, test=lambda c, v: not _text_change_test(c, v) or c.has("video")),
-    Intent("text_change", frozenset(), _text_change, test=_text_change_test),
-    Intent(
+    Rule(
+        "add_card",
+        frozenset(),
+        _add_card,
+        test=_card_test,
+        priority=920,
+        family="clips",
+        produces=("add_main", "add_text"),
+        examples=("add a black card saying 'The end' at the end",),
+        counter=("add the text 'The end' at 28s",),
+    ),
+    Rule(
+        "rename",
+        _fs("rename"),
+        _rename,
+        test=lambda c, v: not _text_change_test(c, v) or c.has("video"),
+        priority=900,
+        family="text",
+        produces=("set_title", "edit_text"),
+        examples=("rename the video to Aurora",),
+        counter=("rename the caption 'Lifestyle' to 'Home'",),
+    ),
+    Rule(
+        "text_change",
+        frozenset(),
+        _text_change,
+        test=_text_change_test,
+        priority=880,
+        family="text",
+        produces=("edit_text",),
+        examples=("change the text 'Lifestyle' to 'At home'",),
+        counter=("change the music to the calm one",),
+    ),
+    Rule(
         "text_remove",
         _fs("remove cut"),
         _text_remove,
         test=lambda c, v: _targets_text(c, v) and not c.has("music", "voiceover"),
+        priority=860,
+        family="text",
+        produces=("remove_text",),
+        examples=("remove the caption 'Lifestyle'", "delete all the captions"),
+        counter=("remove the last photo",),
     ),
-    Intent("no_text", frozenset(), _no_text, test=lambda c, v: c.has_word("notext")),
-    Intent("text_style", frozenset(), _text_style, test=_style_test),
-    Intent("text_add", frozenset(), _text_add, test=_text_add_test),
-    Intent("text_move", frozenset(), _text_move, test=_text_move_test),
-    Intent("text_time", frozenset(), _text_time, test=_text_time_test),
-    Intent("canvas", frozenset(), _canvas, test=lambda c, v: c.has("aspect") or bool(c.ratios)),
-    Intent("clip_volume", frozenset(), _clip_volume, test=_clip_volume_test),
-    Intent(
+    Rule(
+        "no_text",
+        frozenset(),
+        _no_text,
+        test=lambda c, v: c.has_word("notext"),
+        priority=840,
+        family="text",
+        produces=("remove_text",),
+        examples=("no text",),
+        counter=("no music",),
+    ),
+    Rule(
+        "text_style",
+        frozenset(),
+        _text_style,
+        test=_style_test,
+        priority=820,
+        family="text",
+        produces=("edit_text",),
+        examples=("make the captions bigger", "make the text yellow"),
+        counter=("make the music louder",),
+    ),
+    Rule(
+        "text_add",
+        frozenset(),
+        _text_add,
+        test=_text_add_test,
+        priority=800,
+        family="text",
+        produces=("add_text", "set_title"),
+        examples=("add the text 'Sale' at 5s", "for the last 5 seconds show 'Tap to shop'"),
+        counter=("move the caption 'Lifestyle' to 20s",),
+    ),
+    Rule(
+        "text_move",
+        frozenset(),
+        _text_move,
+        test=_text_move_test,
+        priority=780,
+        family="text",
+        produces=("edit_text",),
+        examples=("move the caption 'Lifestyle' to 20s", "show the caption 'Product side' 2 seconds later"),
+        counter=("make the caption 'Lifestyle' 2 seconds longer",),
+    ),
+    Rule(
+        "text_time",
+        frozenset(),
+        _text_time,
+        test=_text_time_test,
+        priority=760,
+        family="text",
+        produces=("edit_text",),
+        examples=(
+            "make the caption 'Lifestyle' 2 seconds longer",
+            "keep the caption 'Product front' on for 5 seconds",
+        ),
+        counter=("move the caption 'Lifestyle' to 20s",),
+    ),
+    Rule(
+        "canvas",
+        frozenset(),
+        _canvas,
+        test=lambda c, v: c.has("aspect") or bool(c.ratios),
+        priority=740,
+        family="canvas",
+        produces=("set_canvas",),
+        examples=("make it vertical", "format this for YouTube Shorts", "resize it to 1080 x 1080 pixels"),
+        counter=("make it 20 seconds",),
+    ),
+    Rule(
+        "clip_volume",
+        frozenset(),
+        _clip_volume,
+        test=_clip_volume_test,
+        priority=720,
+        family="audio",
+        produces=("set_volume",),
+        examples=("clips3: mute the first clip's own sound", "clips3: lower the original audio to 20%"),
+        counter=("lower the music to 20%",),
+    ),
+    Rule(
         "audio_remove",
         frozenset(),
         _audio_remove,
         test=lambda c, v: (c.has(*_AUDIO) or c.has_word("nomusic", "novoice")) and _audio_remove_test(c, v),
+        priority=700,
+        family="audio",
+        produces=("remove_audio",),
+        examples=("remove the music", "kill the voiceover"),
+        counter=("drop the music to 20%",),
     ),
-    Intent("audio_dislike", _AUDIO, _dislike_audio, test=_dislike_test),
-    Intent("audio_timing", _AUDIO, _audio_timing, test=_audio_timing_test),
-    Intent("audio_loop", _AUDIO, _loop, test=lambda c, v: c.has_word("loop", "looping", "loops", "repeat")),
-    Intent("audio_fade", _fs("fade_in fade_out fade"), _audio_fade, also=_AUDIO),
-    Intent(
+    Rule(
+        "audio_dislike",
+        _AUDIO,
+        _dislike_audio,
+        test=_dislike_test,
+        priority=680,
+        family="audio",
+        produces=("set_audio",),
+        examples=("I don't like the music",),
+        counter=("I don't want the lifestyle photos in there",),
+    ),
+    Rule(
+        "audio_timing",
+        _AUDIO,
+        _audio_timing,
+        test=_audio_timing_test,
+        priority=660,
+        family="audio",
+        produces=("trim_segment", "set_audio"),
+        examples=("start the music at 10 seconds into the song",),
+        counter=("start the video with the detail shot",),
+    ),
+    Rule(
+        "audio_loop",
+        _AUDIO,
+        _loop,
+        test=lambda c, v: c.has_word("loop", "looping", "loops", "repeat"),
+        priority=640,
+        family="audio",
+        produces=("set_loop",),
+        examples=("don't loop the music", "loop the music"),
+        counter=("loop the intro",),
+    ),
+    Rule(
+        "audio_fade",
+        _fs("fade_in fade_out fade"),
+        _audio_fade,
+        also=_AUDIO,
+        priority=620,
+        family="audio",
+        produces=("set_fade",),
+        examples=("fade out the music", "fade in the music over 3 seconds"),
+        counter=("fade out the video",),
+    ),
+    Rule(
         "audio_volume",
         _AUDIO | _fs("audio"),
         _volume,
         test=lambda c, v: _volume_test(c, v) and not (c.has("mute", "unmute") and _refs(c, v)),
+        priority=600,
+        family="audio",
+        produces=("set_volume",),
+        examples=("set the music to 20%", "drop the background track down to 12 percent"),
+        counter=("remove the music",),
     ),
-    Intent("audio_set", _AUDIO, _audio_set, test=_audio_set_test),
-    Intent(
+    Rule(
+        "audio_set",
+        _AUDIO,
+        _audio_set,
+        test=_audio_set_test,
+        priority=580,
+        family="audio",
+        produces=("set_audio",),
+        examples=("use the calm music", "would you mind swapping in the calm music?"),
+        counter=("use the detail shot first",),
+    ),
+    Rule(
         "audio_file",
         frozenset(),
         _audio_set,
         test=lambda c, v: any((m := v.media_named(f)) is not None and m.kind == "audio" for f in c.files),
+        priority=560,
+        family="audio",
+        produces=("set_audio",),
+        examples=("music_calm.mp3 please",),
+        counter=("product_side.jpg first",),
     ),
-    Intent("transition", frozenset(), _transition, test=_transition_test),
-    Intent("video_fade", _fs("fade_in fade_out fade"), _video_fade, unless=_fs("transition")),
-    Intent("motion", _fs("motion"), _motion, unless=_fs("speedup slowdown")),
-    Intent("speed", frozenset(), _speed, test=_speed_test),
-    Intent("mute_clip", _fs("mute unmute"), _mute_clip),
-    Intent("split", _fs("split"), _split),
-    Intent(
+    Rule(
+        "transition",
+        frozenset(),
+        _transition,
+        test=_transition_test,
+        priority=540,
+        family="look",
+        produces=("set_transition",),
+        examples=("use wipe transitions", "make the transitions longer"),
+        counter=("fade out the music",),
+    ),
+    Rule(
+        "video_fade",
+        _fs("fade_in fade_out fade"),
+        _video_fade,
+        unless=_fs("transition"),
+        priority=520,
+        family="look",
+        produces=("set_fade",),
+        examples=("fade out the end of the video",),
+        counter=("fade out the music",),
+    ),
+    Rule(
+        "motion",
+        _fs("motion"),
+        _motion,
+        unless=_fs("speedup slowdown"),
+        priority=500,
+        family="look",
+        produces=("set_motion",),
+        examples=("add a slow zoom to the photos", "no zoom on the images"),
+        counter=("speed up the first photo",),
+    ),
+    Rule(
+        "speed",
+        frozenset(),
+        _speed,
+        test=_speed_test,
+        priority=480,
+        family="clips",
+        produces=("set_speed", "trim_segment"),
+        examples=("clips3: speed up the first clip 2x", "clips3: play clip 2 in slow motion"),
+        counter=("show the first photo twice",),
+    ),
+    Rule(
+        "mute_clip",
+        _fs("mute unmute"),
+        _mute_clip,
+        priority=460,
+        family="audio",
+        produces=("set_volume",),
+        examples=("clips3: mute the clip",),
+        counter=("mute the music",),
+    ),
+    Rule(
+        "split",
+        _fs("split"),
+        _split,
+        priority=440,
+        family="clips",
+        produces=("split_segment",),
+        examples=("split the first clip in half", "chop the first clip into two equal halves"),
+        counter=("halve the total length",),
+    ),
+    Rule(
         "duplicate",
-        _fs("duplicate"),
+        frozenset(),
         _duplicate,
-        test=lambda c, v: not c.has_word("double_speed") and _length_factor(c) is None,
+        test=lambda c, v: (
+            (c.has("duplicate") or _shown_again(c))
+            and not c.has_word("double_speed")
+            and _length_factor(c) is None
+        ),
+        priority=420,
+        family="clips",
+        produces=("duplicate_segment",),
+        examples=(
+            "duplicate the second photo",
+            "show the first photo twice",
+            "show the last photo again at the end",
+        ),
+        counter=("double the length of the first clip",),
     ),
-    Intent("replace_clip", frozenset(), _replace_clip, test=_replace_clip_test),
-    Intent(
-        "swap", _fs("swap"), _swap, test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2
+    Rule(
+        "replace_clip",
+        frozenset(),
+        _replace_clip,
+        test=_replace_clip_test,
+        priority=400,
+        family="clips",
+        produces=("add_main", "remove_segment"),
+        examples=("two: replace the first photo with product_detail.jpg",),
+        counter=("replace the music with music_calm.mp3",),
     ),
-    Intent("reorder", _fs("reorder reverse"), _reorder),
-    Intent("add_clip", _fs("add"), _add_clip, test=_add_clip_test),
-    Intent("move", frozenset(), _move, test=_move_test),
-    Intent("remove_clip", _fs("remove cut"), _remove_clip, test=_remove_clip_test),
-    Intent("mood", frozenset(), _mood, test=_mood_test),
-    Intent("trim", frozenset(), _trim, test=_trim_test),
-    Intent("total_duration", frozenset(), _total, test=_total_test),
+    Rule(
+        "swap",
+        _fs("swap"),
+        _swap,
+        test=lambda c, v: _generic_clip_test(c, v) or len(_bare_numbers(c)) == 2,
+        priority=380,
+        family="clips",
+        produces=("swap_segments",),
+        examples=("swap the first and last photos", "swap the side view with the detail shot"),
+        counter=("swap the music",),
+    ),
+    Rule(
+        "reorder",
+        _fs("reorder reverse"),
+        _reorder,
+        unless=_fs("text title music voiceover"),
+        priority=360,
+        family="clips",
+        produces=("reorder_segments",),
+        examples=("reverse the order of the clips",),
+        counter=("reverse the text",),
+    ),
+    Rule(
+        "add_clip",
+        _fs("add"),
+        _add_clip,
+        test=_add_clip_test,
+        priority=340,
+        family="clips",
+        produces=("add_main",),
+        examples=("add product_side.jpg at the end",),
+        counter=("add the text 'Hi' at 3s",),
+    ),
+    Rule(
+        "move",
+        frozenset(),
+        _move,
+        test=_move_test,
+        priority=320,
+        family="clips",
+        produces=("move_segment", "move_segments"),
+        examples=("move the detail shot to the start", "clips3: lead with clip C please"),
+        counter=("move the caption 'Lifestyle' to 20s",),
+    ),
+    Rule(
+        "remove_clip",
+        _fs("remove cut"),
+        _remove_clip,
+        test=_remove_clip_test,
+        priority=300,
+        family="clips",
+        produces=("remove_segment",),
+        examples=("remove the last photo", "get rid of the detail shot"),
+        counter=("remove the caption 'Lifestyle'",),
+    ),
+    Rule(
+        "unwanted_clips",
+        frozenset(),
+        _remove_clip,
+        test=_unwanted_test,
+        priority=280,
+        family="clips",
+        produces=("remove_segment",),
+        examples=("I don't want the lifestyle photos in there",),
+        counter=("I don't want music",),
+    ),
+    Rule(
+        "mood",
+        frozenset(),
+        _mood,
+        test=_mood_test,
+        priority=260,
+        family="look",
+        produces=("set_transition", "set_audio", "set_motion"),
+        examples=("make it more energetic", "make it calmer"),
+        counter=("make the music calmer",),
+    ),
+    Rule(
+        "trim",
+        frozenset(),
+        _trim,
+        test=_trim_test,
+        priority=240,
+        family="clips",
+        produces=("trim_segment",),
+        examples=(
+            "make the first photo 3 seconds",
+            "would it be possible for the opening shot to finish at 0:04?",
+            "make the closing shot twice as long",
+        ),
+        counter=("make it 20 seconds",),
+    ),
+    Rule(
+        "total_duration",
+        frozenset(),
+        _total,
+        test=_total_test,
+        priority=220,
+        family="length",
+        produces=("set_total_duration",),
+        examples=("make it 20 seconds", "halve the total length", "honestly 16 seconds total is all I need"),
+        counter=("make the first photo 3 seconds",),
+    ),
 )
 
 
-def match(c: Clause, v: View) -> tuple[Intent, Fill] | None:
+_BY_PRIORITY: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda r: -r.priority))
+
+
+def match(c: Clause, v: View) -> tuple[Rule, Fill] | None:
     """The first intent of the table that matches the clause, with its filling."""
-    for intent in INTENTS:
+    for intent in _BY_PRIORITY:
         if intent.matches(c, v):
             fill = intent.fill(c, v)
             if isinstance(fill, list) and not fill:

@@ -301,14 +301,17 @@ def _scan(s: str) -> Iterator[_Raw]:
 # pass 2: merging
 
 
-def _first_pass(raws: Sequence[_Raw]) -> list[Tok]:
+def _first_pass(raws: Sequence[_Raw], *, typos: bool = True) -> list[Tok]:
     toks: list[Tok] = []
     for r in raws:
         if r.kind == "word":
             norm = r.text.lower().replace("’", "'")
             if norm.endswith("'s") and norm[:-2] in lx.NOUN_WORDS:
                 norm = norm[:-2]
-            norm = lx.correct(norm) or norm  # "trasition" → "transition"
+            if typos:
+                norm = (
+                    lx.lemma(norm) or lx.correct(norm) or norm
+                )  # "swapping" → swap, "trasition" → transition
             toks.append(Tok(Kind.WORD, norm, r.start, r.end))
         elif r.kind == "cjkword":
             toks.append(Tok(Kind.WORD, r.text, r.start, r.end))
@@ -327,6 +330,38 @@ def _first_pass(raws: Sequence[_Raw]) -> list[Tok]:
                 norm = "-"
             toks.append(Tok(Kind.PUNCT, norm, r.start, r.end))
     return toks
+
+
+def _is_spanish(raws: Sequence[_Raw]) -> bool:
+    return any(r.kind == "word" and r.text.lower() in lx.ES_MARKERS for r in raws)
+
+
+def _spanish(toks: list[Tok]) -> list[Tok]:
+    """Spanish words → the English words of the vocabulary (phrases first), keeping their place."""
+    out: list[Tok] = []
+    longest = max(len(k) for k in lx.ES_PHRASES)
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if t.kind is not Kind.WORD:
+            out.append(t)
+            i += 1
+            continue
+        english: str | None = None
+        length = 1
+        for size in range(min(longest, n - i), 1, -1):
+            window = toks[i : i + size]
+            if all(w.kind is Kind.WORD for w in window):
+                english = lx.ES_PHRASES.get(tuple(w.norm for w in window))
+                if english is not None:
+                    length = size
+                    break
+        if english is None:
+            english = lx.ES_WORDS.get(t.norm, t.norm)
+        end = toks[i + length - 1].end
+        out += [Tok(Kind.WORD, w, t.start, end) for w in english.split()]
+        i += length
+    return out
 
 
 def _abbreviations(toks: list[Tok]) -> list[Tok]:
@@ -589,6 +624,9 @@ def _cjk_times(toks: list[Tok]) -> list[Tok]:
     return out
 
 
+_PHRASE_STARTS = frozenset(k[0] for k in lx.PHRASES)
+
+
 def _phrases(toks: list[Tok]) -> list[Tok]:
     """Multi-word phrases of the lexicon become one word ("background music" → background_music)."""
     out: list[Tok] = []
@@ -596,7 +634,7 @@ def _phrases(toks: list[Tok]) -> list[Tok]:
     n = len(toks)
     while i < n:
         matched = False
-        if toks[i].kind is Kind.WORD:
+        if toks[i].kind is Kind.WORD and toks[i].norm in _PHRASE_STARTS:
             for length in range(min(lx.MAX_PHRASE, n - i), 1, -1):
                 window = toks[i : i + length]
                 if all(w.kind is Kind.WORD for w in window):
@@ -620,7 +658,9 @@ def tokenize(text: str) -> list[Tok]:
         raws.append(raw)
         if len(raws) >= _MAX_TOKENS:
             break
-    toks = _phrases(_abbreviations(_first_pass(raws)))
+    spanish = _is_spanish(raws)
+    first = _first_pass(raws, typos=not spanish)
+    toks = _phrases(_abbreviations(_spanish(first) if spanish else first))
     toks = _number_words(toks)
     toks = _seconds(toks)
     toks = _units(toks)

@@ -270,6 +270,186 @@ PHRASES: dict[tuple[str, ...], str] = {
 }
 MAX_PHRASE = max(len(k) for k in PHRASES)
 
+# Spanish → the English words of the vocabulary, the same translate-to-one-core approach as Chinese:
+# a message with a Spanish marker word is read word by word (phrases first) into English, then parsed
+# by the one grammar. Values may be several words, or "" (a word with no meaning here).
+ES_PHRASES: dict[tuple[str, ...], str] = {
+    ("voz", "en", "off"): "voiceover",
+    ("música", "de", "fondo"): "music",
+    ("musica", "de", "fondo"): "music",
+    ("en", "el", "segundo"): "at",
+    ("a", "los"): "at",
+    ("a", "la", "mitad"): "halfway",
+    ("por", "la", "mitad"): "halfway",
+    ("al", "final"): "at_end",
+    ("al", "principio"): "at_start",
+    ("al", "inicio"): "at_start",
+    ("por", "favor"): "please",
+    ("más", "corto"): "shorter",
+    ("más", "largo"): "longer",
+    ("más", "alto"): "louder",
+    ("más", "bajo"): "quieter",
+}
+ES_WORDS: dict[str, str] = {
+    "elimina": "remove",
+    "eliminar": "remove",
+    "elimínala": "remove it",
+    "quita": "remove",
+    "quitar": "remove",
+    "quítale": "remove",
+    "borra": "remove",
+    "borrar": "remove",
+    "saca": "remove",
+    "sacar": "remove",
+    "acorta": "shorten",
+    "acortar": "shorten",
+    "recorta": "trim",
+    "recortar": "trim",
+    "alarga": "lengthen",
+    "alargar": "lengthen",
+    "agrega": "add",
+    "agregar": "add",
+    "añade": "add",
+    "añadir": "add",
+    "anade": "add",
+    "pon": "set",
+    "poner": "set",
+    "ponlo": "set it",
+    "ponla": "set it",
+    "coloca": "put",
+    "colocar": "put",
+    "mete": "add",
+    "muestra": "show",
+    "mostrar": "show",
+    "hazlo": "make it",
+    "hazla": "make it",
+    "haz": "make",
+    "hacer": "make",
+    "cambia": "change",
+    "cambiar": "change",
+    "mueve": "move",
+    "mover": "move",
+    "intercambia": "swap",
+    "duplica": "duplicate",
+    "divide": "split",
+    "deshaz": "undo",
+    "deshacer": "undo",
+    "rehaz": "redo",
+    "rehacer": "redo",
+    "baja": "lower",
+    "bajar": "lower",
+    "sube": "raise",
+    "subir": "raise",
+    "silencia": "mute",
+    "usa": "use",
+    "usar": "use",
+    "deja": "make",
+    "música": "music",
+    "musica": "music",
+    "canción": "song",
+    "voz": "voice",
+    "narración": "narration",
+    "locución": "voiceover",
+    "texto": "text",
+    "título": "title",
+    "titulo": "title",
+    "subtítulo": "caption",
+    "subtitulo": "caption",
+    "foto": "photo",
+    "fotos": "photos",
+    "imagen": "image",
+    "imágenes": "images",
+    "imagenes": "images",
+    "escena": "scene",
+    "toma": "shot",
+    "vídeo": "video",
+    "duración": "duration",
+    "volumen": "volume",
+    "transición": "transition",
+    "transiciones": "transitions",
+    "segundos": "seconds",
+    "segundo": "second",
+    "minutos": "minutes",
+    "cuadrado": "square",
+    "cuadrada": "square",
+    "apaisado": "landscape",
+    "primeros": "first",
+    "primeras": "first",
+    "primer": "first",
+    "primero": "first",
+    "primera": "first",
+    "últimos": "last",
+    "últimas": "last",
+    "ultimos": "last",
+    "último": "last",
+    "última": "last",
+    "ultimo": "last",
+    "ultima": "last",
+    "penúltima": "penultimate",
+    "penúltimo": "penultimate",
+    "tercera": "third",
+    "tercero": "third",
+    "tercer": "third",
+    "cuarta": "fourth",
+    "cuarto": "fourth",
+    "quinta": "fifth",
+    "quinto": "fifth",
+    "mitad": "halfway",
+    "principio": "start",
+    "inicio": "start",
+    "final": "end",
+    "durante": "during",
+    "desde": "from",
+    "hasta": "until",
+    "al": "to",
+    "el": "the",
+    "la": "the",
+    "los": "the",
+    "las": "the",
+    "lo": "it",
+    "de": "of",
+    "del": "of the",
+    "y": "and",
+    "con": "with",
+    "sin": "without",
+    "en": "in",
+    "porfa": "please",
+    "tranquila": "calm",
+    "tranquilo": "calm",
+    "alegre": "upbeat",
+    "más": "more",
+    "menos": "less",
+    "segunda": "second",
+    "dos": "two",
+    "tres": "three",
+    "cuatro": "four",
+    "cinco": "five",
+    "seis": "six",
+    "siete": "seven",
+    "ocho": "eight",
+    "nueve": "nine",
+    "diez": "ten",
+    "veinte": "twenty",
+    "treinta": "thirty",
+    "sí": "",
+    "a": "to",
+    "un": "a",
+    "una": "a",
+    "otra": "another",
+    "otro": "another",
+    "vez": "time",
+}
+# Words that only Spanish has: one of them makes a message Spanish ("a", "con", "final"... do not).
+ENGLISH_LOOKALIKES = frozenset({"me", "sin", "sube", "menos", "lo"})
+_ES_SHARED = frozenset(
+    {"a", "con", "final", "total", "video", "de", "y", "en", "al", "un", "dos", "divide", "vez"}
+)
+ES_MARKERS = frozenset(
+    w
+    for w in (*ES_WORDS, *(k for p in ES_PHRASES for k in p))
+    if w not in _ES_SHARED and w not in ENGLISH_LOOKALIKES
+)
+
 # Chinese words → English words of the vocabulary (the tokenizer looks up the longest match).
 CJK_WORDS = {
     "第": "第",
@@ -400,6 +580,10 @@ CJK_WORDS = {
     "片尾": "outro",
     "最后一个": "last",
     "最后": "last",
+    "播放到一半": "halfway",
+    "到一半": "halfway",
+    "一半的时候": "halfway",
+    "前": "first",
     "到": "to",
     "至": "to",
     "从": "from",
@@ -494,7 +678,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
     "swap": _words("swap switch exchange flip interchange trade"),
     "replace": _words("replace"),
     "use": _words("use pick choose apply"),
-    "move": _words("move shift put place bring push relocate reposition come comes go goes"),
+    "move": _words("move shift nudge put place bring push relocate reposition come comes go goes"),
     "duplicate": _words("duplicate copy repeat clone double"),
     "split": _words("split divide halves"),
     "shorten": _words("shorten shorter trim tighten reduce shrink cut chop"),
@@ -577,9 +761,11 @@ NOUN_WORDS = CONCEPTS["clip"] | CONCEPTS["text"] | CONCEPTS["title"] | CONCEPTS[
 # Verbs that may start a new instruction after "and" / "," / "then" (the clause splitter).
 CLAUSE_VERBS = _words(
     "add insert put place include remove delete drop erase ditch cut trim shorten lengthen extend make "
-    "set change replace swap switch move shift bring mute unmute split duplicate copy repeat fade_in "
+    "set change replace swap switch move shift nudge bring mute unmute split duplicate copy repeat fade_in "
     "fade_out fade undo redo rename reorder rearrange reverse use apply lower raise increase decrease "
-    "reduce boost speedup slowdown show display get give turn keep let start"
+    "reduce boost speedup slowdown show display get give turn keep let start kill lose ditch scrap erase "
+    "eliminate omit discard insert append nudge push relocate reposition clone divide tighten shrink "
+    "prolong stretch silence revert"
 ) | {
     "speedup",
     "slowdown",
@@ -724,10 +910,21 @@ GRAMMAR_WORDS = _words(
     "slot number percent times twice again fresh scratch regenerate latest uploaded brief short shorter "
     "longer faster slower quicker smoother snappier gentler extra less more through behind front back "
     "maximum minimum full include append insert footage shoot film animate scene shots generate except "
-    "excluding besides"
+    "excluding besides ctrl cmd command control shift z y ctrl-z cmd-z ctrl-y cmd-y steps step edits "
+    "changes actions halve halved halving twice again"
+)
+# Words the rules read literally beside the concepts (markers of time, wishes, units, phrase results).
+RULE_WORDS = _words(
+    "& ad apiece appear appears begin begins starts stay stays stop once till halfway midpoint delay "
+    "auto automatic automatically transcribe transcribed transcript transcription backdrop backgrounds "
+    "blank card cards slate cent pct per per-cent max x nd rd st th nr num fold half-a-minute "
+    "half-minute doubled dislike hate prefer want wanna need new see play plus loop looping loops "
+    "loud low quiet noisy noise soft silent following preceding previous likewise same 第"
 )
 _KNOWN = (
     GRAMMAR_WORDS
+    | RULE_WORDS
+    | frozenset(w for v in PHRASES.values() for w in v.split())
     | frozenset(_WORD_CONCEPTS)
     | frozenset(UNITS)
     | frozenset(TENS)
@@ -737,6 +934,40 @@ _KNOWN = (
     | frozenset(POSITIONS)
     | frozenset(w for p in PHRASES for w in p)
 )
+
+
+# Words with no content of their own: articles, pronouns, auxiliaries, politeness and fillers. A
+# message whose other words are all known has nothing the grammar overlooked.
+FUNCTION_WORDS = _words(
+    "a an the i me my we us our you your he she they it its this that these those there here what "
+    "which who whom whose how when why is are was were be been being am do does did done have has had "
+    "can could would will should shall may might must to of in on at by for from with without into "
+    "onto over under up down out off about as so than too very really just also only now then okay "
+    "ok hmm hm um uh like actually honestly basically maybe perhaps pls plz please thanks thank kindly "
+    "yes no not don't dont doesn't isn't can't won't i'd i'm let's lets bit little some any more most "
+    "much many one ones and or but if because while all both each every either neither own same such "
+    "again still yet already even way lot lots quite rather pretty well right sure"
+)
+
+
+@lru_cache(maxsize=4096)
+def lemma(word: str) -> str | None:
+    """An unknown -ing / -ed form of a known verb ("swapping" → "swap", "removing" → "remove")."""
+    if word in _KNOWN or word in _COMMON or not word.isalpha() or len(word) < 5:
+        return None
+    for suffix in ("ing", "ed"):
+        if not word.endswith(suffix):
+            continue
+        stem = word[: -len(suffix)]
+        for candidate in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
+            if candidate and concepts_of(candidate):
+                return candidate
+    return None
+
+
+def is_known(word: str) -> bool:
+    """Is the word part of the agent's vocabulary (a concept, a grammar word, a number, a function word)?"""
+    return word in _KNOWN or word in _COMMON or word in FUNCTION_WORDS
 
 
 def _one_slip(a: str, b: str) -> bool:
@@ -756,7 +987,7 @@ def _one_slip(a: str, b: str) -> bool:
 @lru_cache(maxsize=4096)
 def correct(word: str) -> str | None:
     """The vocabulary word an unknown word is a typo of ("trasition" → "transition"), if exactly one."""
-    if len(word) < 5 or not word.isalpha() or word in _COMMON or word in _KNOWN:
+    if len(word) < 5 or not word.isalpha() or is_known(word):
         return None
     hits = sorted(t for t in _TYPO_TARGETS if _one_slip(word, t))
     meanings = {_meaning(t) for t in hits}

@@ -18,13 +18,15 @@ No I/O and no timeline calls. The decisions, in order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from engine import timeline as tl
 from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, split_clauses
 from engine.agent._generate import card_words, has_visuals, read_spec, wants_generation
-from engine.agent._intents import AI_TEXT, CAN_DO, INTENTS, match
+from engine.agent._intents import AI_TEXT, CAN_DO, RULES, match
 from engine.agent._lexer import Kind, Tok, tokenize
 from engine.agent._plan import (
     Answer,
@@ -39,8 +41,9 @@ from engine.agent._plan import (
     Revision,
     TextRef,
 )
+from engine.agent._refs import main_refs
 from engine.agent._types import Draft, MediaRef
-from engine.agent._view import TextInfo, View, make_view, secs
+from engine.agent._view import TextInfo, View, make_view, name_words, secs
 from engine.render import FORMATS
 
 __all__ = ["parse"]
@@ -73,13 +76,45 @@ NOOP_TEXT = (
 _REVISION_WORDS = {"undo": "undo", "redo": "redo", "first": "go back to the first version"}
 
 
+def _keys(c: Clause) -> str | None:
+    """Keyboard habits: ctrl+z / cmd-z / ⌘Z undo; ctrl+shift+z / ctrl+y / cmd+shift+z redo."""
+    words = set(c.words)
+    if words & {"ctrl-z", "cmd-z"}:
+        return "undo"
+    if words & {"ctrl-y", "cmd-y"}:
+        return "redo"
+    held = bool(words & {"ctrl", "cmd", "command", "control"}) or c.source.lstrip().startswith("⌘")
+    if not held or len(c.words) > 4:
+        return None
+    if "y" in words or ("z" in words and "shift" in words):
+        return "redo"
+    return "undo" if "z" in words else None
+
+
+def _steps(c: Clause) -> int:
+    """ "undo twice", "go back two steps", "revert my last 3 edits" → how many steps."""
+    for t in c.toks:
+        if t.kind is Kind.MULT and t.value == int(t.value) and 2 <= t.value <= 20:
+            return int(t.value)
+    for i, t in enumerate(c.toks):
+        if t.kind is Kind.NUM and t.value == int(t.value) and 2 <= t.value <= 20:
+            nxt = c.toks[i + 1] if i + 1 < len(c.toks) else None
+            if nxt is None or nxt.is_word(*_STEP_NOUNS):
+                return int(t.value)
+    return 1
+
+
+_STEP_NOUNS = ("steps", "step", "edits", "edit", "changes", "change", "times", "things", "actions")
+
+
 def _revision(c: Clause) -> Revision | None:
     if c.has("first_version"):
         return Revision("first")
-    if c.has("redo"):
-        return Revision("redo")
-    if c.has("undo"):
-        return Revision("undo")
+    key = _keys(c)
+    if c.has("redo") or key == "redo":
+        return Revision("redo", _steps(c))
+    if c.has("undo") or key == "undo":
+        return Revision("undo", _steps(c))
     return None
 
 
@@ -95,6 +130,30 @@ _ASKING = frozenset(
 )
 
 
+_EDIT_CONCEPTS = frozenset(
+    {
+        "add",
+        "remove",
+        "change",
+        "move",
+        "shorten",
+        "lengthen",
+        "swap",
+        "split",
+        "duplicate",
+        "mute",
+        "lower",
+        "raise",
+        "speedup",
+        "slowdown",
+        "reorder",
+        "rename",
+        "fade",
+        "aspect",
+    }
+)
+
+
 def _info(c: Clause, view: View) -> Info | None:
     """ "how long is the video?", "what music is playing?", "what can you do?": facts, no change."""
     words = c.words
@@ -102,6 +161,8 @@ def _info(c: Clause, view: View) -> Info | None:
         return None
     if words[0] in ("is", "are", "do", "does") and not c.source.rstrip().endswith(("?", "？")):
         return None  # "do a crossfade between clips 1 and 2" is an instruction
+    if any(w != "do" and lx.concepts_of(w) & _EDIT_CONCEPTS for w in words[1:]):
+        return None  # "do you think we could lose the voiceover?" is a request too
     if c.has_word("can", "could") and c.has_word("you", "i"):
         if c.has(*(k for k, _ in ROUTES)):
             return None  # "how do I export?" is answered by the route
@@ -121,8 +182,35 @@ def _is_ai_request(c: Clause) -> bool:
     )
 
 
+_LIST_MARKER = re.compile(r"(?m)^[ \t]*(?:\(?\d{1,2}[).:]|[-*•·]|\d{1,2}\.(?!\d))[ \t]+")
+
+
+def _unlist(text: str) -> str:
+    """A numbered or bulleted list ("1) make the intro 2s\n2) move ...") is one instruction per line."""
+    if "\n" not in text or not _LIST_MARKER.search(text):
+        return text
+    lines = [_LIST_MARKER.sub("", line).strip() for line in text.splitlines()]
+    return ". ".join(line.rstrip(".;") for line in lines if line)
+
+
+_SIZE = re.compile(r"\b(\d{3,4})\s*[x×*]\s*(\d{3,4})(?:\s*(?:px|pixels?))?\b", re.IGNORECASE)
+
+
+def _sizes(text: str) -> str:
+    """A size in pixels ("1080 x 1080", "1920×1080px") is the canvas preset of its shape ("1:1")."""
+
+    def preset(m: re.Match[str]) -> str:
+        w, h = int(m.group(1)), int(m.group(2))
+        for name, (pw, ph) in tl.CANVAS_PRESETS.items():
+            if w * ph == h * pw:
+                return name
+        return m.group(0)
+
+    return _SIZE.sub(preset, text)
+
+
 def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outcome:
-    text = message[:MAX_MESSAGE_CHARS]
+    text = _sizes(_unlist(message[:MAX_MESSAGE_CHARS]))
     toks = tokenize(text)
     whole = Clause(tuple(toks), text)
     if whole.is_empty:
@@ -154,9 +242,13 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
                 else ""
             )
             return Answer(AI_TEXT + offer)
-        if wants_generation(whole) or (media and whole.has("add", "use", "combine")):
+        if (
+            wants_generation(whole)
+            or (media and whole.has("add", "use", "combine"))
+            or _is_brief(whole, media)
+        ):
             return _generate(whole, media)
-        if any(intent.matches(c, view) for c in clauses for intent in INTENTS):
+        if any(rule.matches(c, view) for c in clauses for rule in RULES):
             return Answer(
                 'There is no video yet. Describe the video to make, e.g. "make a 30-second promo '
                 'from these images with the upbeat music".'
@@ -170,6 +262,27 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
     ):
         return _generate(whole, media)
     return _edit_plan(clauses, view)
+
+
+_BRIEF_VERBS_OK = frozenset(
+    {"make", "show", "use", "put", "give", "set", "keep", "let", "start", "add", "include"}
+)
+
+
+def _is_brief(c: Clause, media: Sequence[MediaRef]) -> bool:
+    """A brief without a verb ("15s vertical, front and side photos only", "title card 'Chapter 2', 4
+    seconds"): which media, how long, which shape, and no verb of editing."""
+    if set(c.words) & (lx.CLAUSE_VERBS - _BRIEF_VERBS_OK):
+        return False
+    names = {w for m in media if m.kind in ("image", "video") for w in name_words(m.filename)}
+    signals = (
+        bool(c.of_kind(Kind.DUR))
+        or c.has("aspect")
+        or bool(c.ratios)
+        or c.has_word("card", "cards", "slate", "nomusic", "novoice", "silent", "pics", "photos", "images")
+        or bool(set(c.words) & names)
+    )
+    return signals and not c.has("undo", "redo", "export", "credits", "status", "upload")
 
 
 def _generate(whole: Clause, media: Sequence[MediaRef]) -> Generate | Question:
@@ -198,6 +311,14 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
         return c  # "…and make it vertical": "it" is the video
     end = c.toks[-1].end
     concept = next((k for k in ("music", "voiceover", "title") if prev.has(k)), None)
+    audio_verb = c.has("fade", "fade_in", "fade_out", "lower", "raise", "mute", "unmute")
+    if (
+        concept in ("music", "voiceover")
+        and c.times.any_length is not None
+        and not c.percents
+        and not audio_verb
+    ):
+        return c  # "use the calm music, make it 20 seconds": the music's length follows the video
     if concept is not None:
         extra = [Tok(Kind.WORD, concept, end, end)]
     elif prev.quotes:
@@ -212,6 +333,264 @@ def _carry(c: Clause, prev: Clause | None, prev_ops: Sequence[Op]) -> Clause:
         else:
             extra = [Tok(Kind.FILE, str(target.file), end, end)]
     return Clause(c.toks + tuple(extra), c.source)
+
+
+# Words that say the pronoun is the text the last edit touched ("nudge it later", "make it stay up").
+_TEXT_CUES = frozenset(
+    {
+        "later",
+        "earlier",
+        "sooner",
+        "nudge",
+        "shift",
+        "push",
+        "move",
+        "come",
+        "comes",
+        "stay",
+        "stays",
+        "screen",
+        "say",
+        "says",
+        "read",
+        "reads",
+        "wording",
+        "words",
+        "bigger",
+        "smaller",
+        "larger",
+        "bold",
+        "font",
+        "top",
+        "bottom",
+        "center",
+        "centre",
+        "remove",
+        "delete",
+        "drop",
+        "appear",
+        "appears",
+        "disappear",
+        "fade",
+        "fade_in",
+        "fade_out",
+        "change",
+        "rename",
+        "hide",
+        "position",
+        "size",
+        "color",
+        "colour",
+        "up",
+        "show",
+        "visible",
+        "longer",
+        "shorter",
+        "italic",
+    }
+    | set(lx.COLORS)
+)
+_CLIP_CUES = frozenset(
+    {
+        "move",
+        "put",
+        "to_end",
+        "to_start",
+        "remove",
+        "delete",
+        "drop",
+        "duplicate",
+        "copy",
+        "swap",
+        "place",
+        "first",
+        "last",
+        "end",
+        "start",
+        "beginning",
+        "mute",
+        "unmute",
+        "speedup",
+        "slowdown",
+        "split",
+    }
+)
+_MEMORY = (
+    ("one", "i", "just", "added"),
+    ("one", "we", "just", "added"),
+    ("one", "i", "added"),
+    ("one", "you", "just", "added"),
+    ("just", "added"),
+    ("new", "one"),
+    ("copy",),
+    ("duplicate",),
+    ("new", "text"),
+    ("new", "caption"),
+    ("that", "one"),
+    ("latest", "one"),
+)
+_DEMONSTRATIVE = frozenset({"it", "that", "this", "them"})
+
+
+def _memory_span(c: Clause) -> tuple[int, int] | None:
+    """Where the clause refers to what the last edit touched ("the one I just added", "the copy")."""
+    words = [t.norm if t.kind is Kind.WORD else "" for t in c.toks]
+    for phrase in _MEMORY:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) != phrase:
+                continue
+            if phrase in (("copy",), ("duplicate",)) and not (i and words[i - 1] in ("the", "that", "this")):
+                continue  # "copy the intro" is the verb
+            return (i - 1 if i and words[i - 1] in ("the", "that", "this") else i), i + n
+    return None
+
+
+def _focus_toks(view: View, at: int) -> list[Tok] | None:
+    texts = view.focus_texts()
+    if len(texts) == 1:
+        return [Tok(Kind.WORD, "text", at, at), Tok(Kind.QUOTE, texts[0].text, at, at)]
+    clips = view.focus_clips()
+    if len(clips) == 1:
+        return [Tok(Kind.ORD, "", at, at, float(clips[0])), Tok(Kind.WORD, "clip", at, at)]
+    return None
+
+
+def _recall(c: Clause, view: View) -> Clause | Question:
+    """The first clause of a message may point at what the previous message touched (m.focus)."""
+    span = _memory_span(c)
+    toks = list(c.toks)
+    if span is not None:
+        start, end = span
+        at = toks[start].start
+        focus = _focus_toks(view, at)
+        if focus is None:
+            return c
+        return Clause(tuple(toks[:start] + focus + toks[end:]), c.source)
+    pronoun = next((i for i, t in enumerate(toks) if t.is_word(*_DEMONSTRATIVE)), None)
+    if (
+        pronoun is None
+        or c.files
+        or c.has("music", "voiceover", "aspect", "transition", "motion")
+        or c.ratios
+    ):
+        return c
+    if any(view.texts_matching(q) for q in c.quotes):
+        return c
+    words = set(c.words)
+    nxt = toks[pronoun + 1] if pronoun + 1 < len(toks) else None
+    noun = (
+        nxt is not None
+        and nxt.kind is Kind.WORD
+        and bool(lx.concepts_of(nxt.norm) & {"text", "title", "clip"})
+    )
+    texts = view.focus_texts()
+    if len(texts) == 1:
+        if noun and nxt is not None and "clip" in lx.concepts_of(nxt.norm):
+            return c
+        cut = pronoun + 2 if noun else pronoun + 1
+        if noun or words & _TEXT_CUES or c.quotes:
+            at = toks[pronoun].start
+            return Clause(tuple(toks[:pronoun] + (_focus_toks(view, at) or []) + toks[cut:]), c.source)
+        length = c.times.any_length
+        if length is not None and not main_refs(c, view):
+            return Question(
+                f'Which should be {secs(length)}: the text "{texts[0].text}" you just added, '
+                "or the whole video?"
+            )
+        return c
+    clips = view.focus_clips()
+    if len(clips) == 1 and not c.has("text", "title") and words & _CLIP_CUES and not main_refs(c, view):
+        if noun and nxt is not None and "clip" not in lx.concepts_of(nxt.norm):
+            return c
+        cut = pronoun + 2 if noun else pronoun + 1
+        at = toks[pronoun].start
+        return Clause(tuple(toks[:pronoun] + (_focus_toks(view, at) or []) + toks[cut:]), c.source)
+    return c
+
+
+def _unknown_words(c: Clause, view: View) -> list[str]:
+    """Content words of the clause that the vocabulary and the uploads' names do not know."""
+    names = {w for m in view.media for w in name_words(m.filename)}
+    return [
+        w
+        for w in c.words
+        if w.isalpha() and len(w) > 2 and not lx.is_known(w) and w not in names and w.isascii()
+    ]
+
+
+def _clip_choices(view: View) -> str:
+    return ", ".join(f"{i + 1}. {s.name} ({secs(s.st)}-{secs(s.st + s.d)})" for i, s in enumerate(view.mains))
+
+
+def _clarify(c: Clause, view: View) -> str:
+    """One focused question about a clause whose action is clear and whose target or amount is not."""
+    clips = _clip_choices(view)
+    if c.has("move"):
+        if c.has("text", "title") and view.texts:
+            return "which text should move, and to when (e.g. \"move 'Sale' to 8s\")"
+        if c.has("clip") or not view.texts:
+            return f"which clip should move, and where to: {clips}"
+        return "should a clip or a text move, and where to"
+    if c.has("shorten", "lengthen"):
+        which = "shorter" if c.has("shorten") else "longer"
+        return f"which clip should be {which}, and how long should it be: {clips}"
+    if c.has("swap"):
+        return f"which two clips should swap places: {clips}"
+    if c.has("text", "title", "caption"):
+        return "what should change about the text: its words, size, colour, position or timing"
+    if c.has("remove"):
+        return "what should I remove: a clip, a text, the music or the voiceover"
+    return "what should change, and how"
+
+
+def _ask(c: Clause, view: View, understood: Sequence[str]) -> Question:
+    """The one question: about the unclear part; the clear parts wait for the answer."""
+    part = c.text.replace("?", "").replace("？", "").strip()
+    question = _clarify(c, view)
+    if understood:
+        done = "; ".join(f'"{u}"' for u in understood).replace("?", "")
+        return Question(f'Nothing changed yet: I understood {done}. For "{part}", {question}?')
+    return Question(f"{question[0].upper()}{question[1:]}?")
+
+
+_ABILITY = ("add", "remove", "change", "make", "move", "shorten", "lengthen", "swap", "split", "duplicate")
+
+
+_REPEATS = frozenset({"same", "too", "also", "likewise"})
+_REPEATABLE = frozenset(
+    {
+        "trim_segment",
+        "remove_segment",
+        "duplicate_segment",
+        "set_speed",
+        "set_motion",
+        "set_volume",
+        "set_fade",
+    }
+)
+
+
+def _repeat(c: Clause, view: View) -> list[Op] | None:
+    """ "do the same for the last one", "and the one after it too": the last clip edit, on another clip."""
+    if view.focus_op is None or not set(c.words) & _REPEATS:
+        return None
+    name, args = view.focus_op
+    if name not in _REPEATABLE or set(c.words) & (lx.CLAUSE_VERBS - {"do", "make", "let", "keep"}):
+        return None
+    ids = [s.id for s in view.mains]
+    target: MainRef | None = None
+    if c.has_word("after", "next", "following") and view.focus_next in ids:
+        target = MainRef(index=ids.index(str(view.focus_next)))
+    elif c.has_word("before", "previous", "preceding") and view.focus_prev in ids:
+        target = MainRef(index=ids.index(str(view.focus_prev)))
+    else:
+        refs = [r for _, r in main_refs(c, view) if r.every is None]
+        target = refs[0] if len(refs) == 1 else None
+    if target is None:
+        return None
+    key = "targets" if name == "remove_segment" else "target"
+    return [Op(name, {**dict(args), key: (target,) if key == "targets" else target}, c.text)]
 
 
 def _leaves_alone(c: Clause) -> bool:
@@ -268,7 +647,13 @@ def _advance(view: View, ops: Sequence[Op]) -> View:
                 texts = [t for t in texts if t.text not in named]
             elif o.args.get("text"):
                 texts = [replace(t, text=str(o.args["text"])) if t.text in named else t for t in texts]
-    return replace(view, texts=tuple(texts))
+    end, mains = view.end_ms, view.mains
+    for o in ops:
+        if o.name == "set_total_duration" and end > 0:  # later parts see the new length
+            total = int(o.args["total_ms"])
+            mains = tuple(replace(m, st=round(m.st * total / end), d=round(m.d * total / end)) for m in mains)
+            end = total
+    return replace(view, texts=tuple(texts), end_ms=end, mains=mains)
 
 
 def _fragments(c: Clause) -> list[Clause]:
@@ -320,6 +705,16 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     prev_ops: list[Op] = []
     for raw in [part for whole in clauses for part in _refine(whole, view)]:
         c = _carry(_except(raw), prev, prev_ops)
+        if prev is None and (again := _repeat(c, view)) is not None:
+            ops += again
+            understood.append(c.text)
+            prev, prev_ops = raw, again
+            continue
+        if prev is None:
+            recalled = _recall(c, view)
+            if isinstance(recalled, Question):
+                return recalled
+            c = recalled
         if _leaves_alone(c):
             continue  # "…but keep the voiceover": nothing to do for that part
         found = match(c, view)
@@ -329,11 +724,15 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                     return Noop(
                         "Glad you like it. Tell me what to change next, or export it with the export tool."
                     )
+                if c.has(*_ABILITY) and not _unknown_words(c, view) and not _is_ai_request(c):
+                    return _ask(c, view, ())  # "shorten the shot", "shift that a bit"
                 if _is_ai_request(c) or c.has("add", "generate", "change", "make", "use", "remove", "move"):
                     return Answer(f'I can\'t do "{c.text}" with the local engine. ' + CAN_DO)
                 return Noop(NOOP_TEXT)
             asks = c.has("add", "remove", "change", "make", "move", "generate", "use")
             if asks or (c.has(*_NOUNS, "transition", "motion") and not c.has("praise")):
+                if not _unknown_words(c, view) and not _is_ai_request(c):
+                    return _ask(c, view, understood)
                 done = "; ".join(f'"{u}"' for u in understood) or "the rest"
                 return Answer(f'I understood {done} but not "{c.text}", so nothing changed. ' + CAN_DO)
             if (route := _route(c)) is not None:

@@ -111,6 +111,7 @@ class Info:
 @dataclass(frozen=True)
 class Revision:
     which: Literal["undo", "redo", "first"]
+    steps: int = 1
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class GenSpec:
     want_voiceover: bool | None = None
     topic: str | None = None  # "about X" / "for X": the subject, for text cards without uploads
     visuals: tuple[str, ...] = ()  # the upload ids to use ("only the lifestyle photos"); empty: all
+    per_item_ms: int | None = None  # "3 seconds each"
+    music_vol: float | None = None  # "calm music at 20%"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind, Tok
 from engine.agent._plan import MainRef, TextRef
 from engine.agent._types import MediaRef
-from engine.agent._view import TextInfo, View, is_voice_like, name_words
+from engine.agent._view import TextInfo, View, is_voice_like, name_words, pick_audio
 
 __all__ = [
     "Destination",
@@ -151,6 +151,18 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
             continue
         if names := _clip_words_match(toks, i, v):
             out += [(i, MainRef(file=name)) for name in names]
+            if (shot := _shot_noun_after(toks, i)) is not None:
+                consumed.add(shot)  # "the lifestyle photos": the noun names those clips, not all
+            continue
+        if (found := _content_match(toks, i, v)) is not None:
+            names, noun_at = found
+            out += [(i, MainRef(file=name)) for name in names]
+            consumed.add(noun_at)
+            continue
+        middle = _shot_noun_after(toks, i) if t.is_word("middle") else None
+        if middle is not None and len(v.mains) % 2:
+            out.append((i, MainRef(index=len(v.mains) // 2)))  # "the middle image" (an odd count)
+            consumed.add(middle)
             continue
         if (
             t.kind is Kind.WORD
@@ -168,12 +180,78 @@ def main_refs(c: Clause, v: View) -> list[tuple[int, MainRef]]:
     return out
 
 
+SHOT_NOUNS = frozenset(
+    {
+        "shot",
+        "shots",
+        "photo",
+        "photos",
+        "image",
+        "images",
+        "picture",
+        "pictures",
+        "pic",
+        "pics",
+        "clip",
+        "clips",
+        "scene",
+        "scenes",
+        "view",
+        "views",
+        "slide",
+        "slides",
+        "still",
+        "stills",
+        "one",
+        "ones",
+        "angle",
+        "frame",
+        "footage",
+        "video",
+    }
+)
+_PLURAL_SHOTS = frozenset(w for w in SHOT_NOUNS if w.endswith("s") and w != "footage")
+
+
+def _shot_noun_after(toks: Sequence[Tok], i: int) -> int | None:
+    """The index of a shot noun right after token i (one word may sit between: "side view shot")."""
+    for j in (i + 1, i + 2):
+        if j < len(toks) and toks[j].kind is Kind.WORD and toks[j].norm in SHOT_NOUNS:
+            return j
+        if j < len(toks) and toks[j].kind is not Kind.WORD:
+            return None
+    return None
+
+
+def _content_match(toks: Sequence[Tok], i: int, v: View) -> tuple[list[str], int] | None:
+    """ "the detail shot", "the side view", "the front one", "the lifestyle photos": a word of the file
+    names followed by a shot noun. One clip has it: that clip; several: all of them when the noun is
+    plural ("the lifestyle photos"), else nothing (the caller asks)."""
+    t = toks[i]
+    if t.kind is not Kind.WORD or t.norm in _SKIP or t.norm in SHOT_NOUNS or len(t.norm) < 2:
+        return None
+    noun = _shot_noun_after(toks, i)
+    if noun is None:
+        return None
+    names = list(dict.fromkeys(s.name for s in v.mains if t.norm in name_words(s.name)))
+    if not names:
+        return None
+    if len(names) == 1 or toks[noun].norm in _PLURAL_SHOTS:
+        return names, noun
+    return None
+
+
 def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> list[str]:
     """ "the product detail shot": the words of one clip's file name, said in order ("the lifestyle
     images": every clip whose name starts so, when the noun after them is plural)."""
     hits: list[str] = []
+    if toks[i].kind is not Kind.WORD:
+        return []
+    first = toks[i].norm
     for s in v.mains:
         words = name_words(s.name)
+        if not words or words[0] != first:
+            continue
         if len(words) < 2 and not (words and len(words[0]) > 3):
             continue
         window = toks[i : i + len(words)]
@@ -347,32 +425,6 @@ def _texts_named(c: Clause, v: View) -> list[TextInfo]:
 # uploads
 
 
-_GENERIC_NAME_WORDS = frozenset(
-    {
-        "music",
-        "track",
-        "song",
-        "audio",
-        "bgm",
-        "the",
-        "a",
-        "background",
-        "sound",
-        "file",
-        "mp3",
-        "wav",
-        "instead",
-        "as",
-        "use",
-        "with",
-        "for",
-        "to",
-        "swap",
-        "change",
-    }
-)
-
-
 def audio_choice(c: Clause, v: View, role: str) -> MediaRef | None:
     """The audio upload a clause names: by file name, else by words of its name ("the calm track")."""
     for f in c.files:
@@ -381,16 +433,7 @@ def audio_choice(c: Clause, v: View, role: str) -> MediaRef | None:
             return m
     audios = [m for m in v.media if m.kind == "audio"]
     pool = [m for m in audios if is_voice_like(m) == (role == "voiceover")] or audios
-    words = set(c.words) - _GENERIC_NAME_WORDS
-    for m in pool:
-        if words & set(name_words(m.filename)):
-            return m
-    for group in lx.MUSIC_MOODS:
-        if words & group:
-            for m in pool:
-                if group & set(name_words(m.filename)):
-                    return m
-    return None
+    return pick_audio(pool, set(c.words))
 
 
 def unused_audio(v: View, role: str) -> MediaRef | None:

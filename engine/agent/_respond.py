@@ -43,7 +43,7 @@ def respond(
             return Turn("answer", (), f"The video's draft is damaged, so nothing was changed: {exc}")
     outcome = parse(message if isinstance(message, str) else "", draft, media)
     if isinstance(outcome, Question):
-        return Turn("question", (), outcome.text)
+        return Turn("question", (), _one_question_mark(outcome.text))
     if isinstance(outcome, Answer):
         return Turn("answer", (), outcome.text)
     now = f"\nRight now: {sm.track_summary(draft)}" if draft is not None and tl.is_ready(draft) else ""
@@ -58,9 +58,28 @@ def respond(
     return _edit(outcome, draft)
 
 
+def _one_question_mark(text: str) -> str:
+    """A question ends with its only question mark (one quoted with a text's words is dropped)."""
+    body = text.rstrip().rstrip("?？")
+    return body.replace("?", "").replace("？", "") + "?"
+
+
 def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
     target = {"undo": history.undo, "redo": history.redo, "first": history.first}[r.which]
     what = {"undo": "undo", "redo": "redo", "first": "go back to"}[r.which]
+    if r.steps > 1:
+        chain = history.undo_chain if r.which == "undo" else history.redo_chain
+        if not chain:
+            return Turn("answer", (), "Nothing to undo yet." if r.which == "undo" else "Nothing to redo.")
+        if len(chain) < r.steps:
+            return Turn(
+                "answer",
+                (),
+                f"There {'is' if len(chain) == 1 else 'are'} only {len(chain)} step"
+                f"{'' if len(chain) == 1 else 's'} to {what}, so nothing changed; "
+                f'say "{what}" on its own to go back one.',
+            )
+        target = chain[r.steps - 1]
     if target is None:
         nothing = {
             "undo": "Nothing to undo yet.",
@@ -85,6 +104,7 @@ def _revision(r: Revision, draft: Draft | None, history: History) -> Turn:
         reply,
         revision=r.which,
         cost=COSTS["revision"],
+        steps=r.steps,
     )
 
 

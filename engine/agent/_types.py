@@ -29,6 +29,9 @@ class History:
     undo: Draft | None = None
     redo: Draft | None = None
     first: Draft | None = None
+    # the drafts 1, 2, ... steps back (undo) or forward (redo), for "undo the last 3 changes"
+    undo_chain: tuple[Draft | None, ...] = ()
+    redo_chain: tuple[Draft | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,4 @@ class Turn:
     reply: str
     revision: Literal["undo", "redo", "first"] | None = None
     cost: int = 0
+    steps: int = 1  # how many revisions an undo/redo moves

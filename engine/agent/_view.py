@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from engine.agent import _lexicon as lx
@@ -60,6 +61,20 @@ class View:
     title: str
     width: int = 1920
     height: int = 1080
+    focus_kind: str | None = None  # what the last edit touched (the draft's m.focus): text | clip | audio
+    focus_ids: tuple[str, ...] = ()
+    focus_next: str | None = None  # the clip after the one the last edit touched (or removed)
+    focus_prev: str | None = None
+    focus_op: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # the last clip edit, to repeat
+
+    def focus_texts(self) -> list[TextInfo]:
+        return [t for t in self.texts if t.id in self.focus_ids] if self.focus_kind == "text" else []
+
+    def focus_clips(self) -> list[int]:
+        """Positions (0-based) of the clips the last edit touched."""
+        if self.focus_kind != "clip":
+            return []
+        return [i for i, s in enumerate(self.mains) if s.id in self.focus_ids]
 
     @property
     def empty(self) -> bool:
@@ -123,7 +138,68 @@ def _split_name(stem: str) -> list[str]:
 
 def name_words(filename: str) -> list[str]:
     """music_calm-01.mp3 → ["music", "calm"]."""
-    return _split_name(filename.lower().rsplit(".", 1)[0])
+    return list(_name_words(filename))
+
+
+@lru_cache(maxsize=1024)
+def _name_words(filename: str) -> tuple[str, ...]:
+    return tuple(_split_name(filename.lower().rsplit(".", 1)[0]))
+
+
+_GENERIC_NAME_WORDS = frozenset(
+    {
+        "music",
+        "track",
+        "song",
+        "audio",
+        "bgm",
+        "the",
+        "a",
+        "background",
+        "sound",
+        "file",
+        "mp3",
+        "wav",
+        "instead",
+        "as",
+        "use",
+        "with",
+        "for",
+        "to",
+        "swap",
+        "change",
+    }
+)
+
+
+def pick_audio(
+    pool: Sequence[MediaRef],
+    words: set[str] | frozenset[str],
+    file: str | None = None,
+    mood: str | None = None,
+) -> MediaRef | None:
+    """The one way music (or a voiceover) is picked from what was said, for a generation and an edit:
+    the file named, else a word of a file's name ("the calm track"), else a mood word of the message
+    that a file's name shares, else the mood of the video; None when nothing says which."""
+    if file is not None:
+        hit = next((m for m in pool if m.filename.lower() == file.lower()), None)
+        if hit is not None:
+            return hit
+    wanted = set(words) - _GENERIC_NAME_WORDS
+    for m in pool:
+        if wanted & set(name_words(m.filename)):
+            return m
+    for group in lx.MUSIC_MOODS:
+        if wanted & group:
+            for m in pool:
+                if group & set(name_words(m.filename)):
+                    return m
+    mood_group = {"energetic": lx.MUSIC_MOODS[0], "calm": lx.MUSIC_MOODS[1]}.get(mood or "")
+    if mood_group is not None:
+        for m in pool:
+            if mood_group & set(name_words(m.filename)):
+                return m
+    return None
 
 
 def _int(v: Any, default: int = 0) -> int:
@@ -185,6 +261,26 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
         end = max([t.st + t.d for t in texts], default=0)
     meta = _dict(draft.get("m")) if isinstance(draft, dict) else {}
     size = (_int(meta.get("width"), 1920), _int(meta.get("height"), 1080))
+    focus = _dict(meta.get("focus"))
+    ids = focus.get("ids")
     return View(
-        tuple(mains), tuple(texts), tuple(audio), tuple(media), end, str(meta.get("title", "")), *size
+        tuple(mains),
+        tuple(texts),
+        tuple(audio),
+        tuple(media),
+        end,
+        str(meta.get("title", "")),
+        *size,
+        focus_kind=str(focus["kind"]) if isinstance(focus.get("kind"), str) else None,
+        focus_ids=tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+        focus_next=str(focus["next"]) if isinstance(focus.get("next"), str) else None,
+        focus_prev=str(focus["prev"]) if isinstance(focus.get("prev"), str) else None,
+        focus_op=_focus_op(focus.get("op")),
     )
+
+
+def _focus_op(value: object) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        return None
+    args = value.get("args")
+    return value["name"], tuple(sorted(args.items())) if isinstance(args, dict) else ()

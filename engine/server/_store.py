@@ -181,6 +181,9 @@ class RenderRow:
     updated_at: float
 
 
+MAX_HISTORY_STEPS = 10  # "undo the last N changes" goes back at most this far in one message
+
+
 @dataclass(frozen=True)
 class HistoryTargets:
     """Revision numbers that undo, redo and "back to the first version" would move the head to."""
@@ -189,6 +192,10 @@ class HistoryTargets:
     undo: int | None
     redo: int | None
     first: int | None
+    # Several steps at once ("undo the last 3 changes"): the revisions undo/redo would reach after
+    # 1, 2, ... steps (the first is ``undo`` / ``redo``).
+    undo_path: tuple[int, ...] = ()
+    redo_path: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -546,7 +553,34 @@ class Store:
                 (session_id,),
             ).fetchone()
             first = None if first_row is None else first_row["result"]
-        return HistoryTargets(head=head, undo=undo, redo=redo, first=first)
+            undo_path: list[int] = []
+            at = undo
+            while at is not None and len(undo_path) < MAX_HISTORY_STEPS and at not in undo_path:
+                undo_path.append(at)
+                row = db.execute(
+                    "SELECT t.base FROM revisions r JOIN turns t ON t.id=r.turn_id "
+                    "WHERE r.session_id=? AND r.n=?",
+                    (session_id, at),
+                ).fetchone()
+                at = None if row is None else row["base"]
+            redo_path: list[int] = []
+            at = redo
+            while at is not None and len(redo_path) < MAX_HISTORY_STEPS and at not in redo_path:
+                redo_path.append(at)
+                row = db.execute(
+                    "SELECT result FROM turns WHERE session_id=? AND base=? AND result IS NOT NULL "
+                    "AND kind!='revision' ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                    (session_id, at),
+                ).fetchone()
+                at = None if row is None else row["result"]
+        return HistoryTargets(
+            head=head,
+            undo=undo,
+            redo=redo,
+            first=first,
+            undo_path=tuple(undo_path),
+            redo_path=tuple(redo_path),
+        )
 
     def history(self, session_id: str, limit: int) -> list[HistoryEntry]:
         """The newest ``limit`` revisions, oldest first, with their turn's message and parent's draft."""

@@ -168,6 +168,8 @@ class TurnRunner:
             undo=await store.run(store.draft_at, session.id, targets.undo),
             redo=await store.run(store.draft_at, session.id, targets.redo),
             first=await store.run(store.draft_at, session.id, targets.first),
+            undo_chain=tuple([await store.run(store.draft_at, session.id, n) for n in targets.undo_path]),
+            redo_chain=tuple([await store.run(store.draft_at, session.id, n) for n in targets.redo_path]),
         )
         media = [media_ref(row) for row in await store.run(store.uploads, session.id)]
         stream_error = self.faults.take_stream_error()
@@ -288,6 +290,9 @@ class TurnRunner:
             "first": ctx.targets.first,
             None: None,
         }[turn.revision]
+        path = {"undo": ctx.targets.undo_path, "redo": ctx.targets.redo_path}.get(turn.revision or "", ())
+        if turn.steps > 1 and len(path) >= turn.steps:  # "undo the last 3 changes"
+            target = path[turn.steps - 1]
         if turn.kind == "revision" and target is not None:
             await store.run(store.move_head, session_id, ctx.turn_id, target, self.clock())
         else:

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[3]
     [
         pytest.param(CORPUS.SHARED, id="shared"),
         pytest.param(CORPUS.SHARED_COPY, id="shared-copy"),
+        pytest.param(CORPUS.SHARED2, id="shared2"),
+        pytest.param(CORPUS.SHARED2_COPY, id="shared2-copy"),
         pytest.param(CORPUS.EXTRA, id="extra"),
     ],
 )

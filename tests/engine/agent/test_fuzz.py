@@ -144,8 +144,8 @@ def test_nothing_inside_quotes_is_split_or_read(words: str, joiner: str) -> None
 )
 def test_long_repetitive_messages_are_answered_quickly_without_changing_the_input(message: str) -> None:
     before = copy.deepcopy(DRAFT)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a busy machine do not count
     turn = respond(message, DRAFT, MEDIA)
-    assert time.perf_counter() - started < 1.5
+    assert time.process_time() - started < 1.5
     assert turn.reply
     assert before == DRAFT

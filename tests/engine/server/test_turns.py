@@ -137,6 +137,38 @@ async def test_undo_redo_and_first_version_move_the_head_along_the_revisions(tmp
         assert latest["revision"] == 2
 
 
+async def test_undo_and_redo_of_several_steps_move_the_head_that_many_revisions(tmp_path: Path) -> None:
+    async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_project(http, token)
+        await send_message(http, token, sid, MESSAGE)
+        generated = (await state(http, token, sid))["state"]["draft"]
+        for message in ("make the video 6 seconds long", "make it square", "remove the last clip"):
+            await send_message(http, token, sid, message)
+        edited = (await state(http, token, sid))["state"]["draft"]
+        await send_message(http, token, sid, "undo the last 3 changes")
+        assert (await state(http, token, sid))["state"]["draft"] == generated
+        await send_message(http, token, sid, "redo 3 times")
+        assert (await state(http, token, sid))["state"]["draft"] == edited
+        await send_message(http, token, sid, "undo twice")
+        await send_message(http, token, sid, "make it vertical")
+        too_far = await send_message(http, token, sid, "go back five steps")
+        assert "only 2 steps to undo, so nothing changed" in " ".join(too_far.texts)
+
+
+async def test_the_conversation_remembers_the_last_edit_across_a_restart(tmp_path: Path) -> None:
+    async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
+        token = await get_token(http)
+        sid = await new_project(http, token)
+        await send_message(http, token, sid, MESSAGE)
+        await send_message(http, token, sid, "add the text 'Hello' at 1 second")
+    async with running_server(ServerConfig(home=tmp_path)) as base, client(base) as http:
+        await send_message(http, token, sid, "nudge it 1 second later")
+        draft = (await state(http, token, sid))["state"]["draft"]
+    texts = [s for t in draft["t"] if t.get("tt") == 7 for s in t["sg"] if s["text"] == "Hello"]
+    assert [(s["st"], s["d"]) for s in texts] == [(2000, 3000)]
+
+
 async def test_the_stream_sends_a_ping_when_nothing_else_was_sent_for_the_interval(tmp_path: Path) -> None:
     store = Store(tmp_path)
     try:
