@@ -107,6 +107,7 @@ def entries(cache: RenderCache) -> set[str]:
     return {e.key for e in cache.listing()}
 
 
+@pytest.mark.slow
 async def test_a_draft_rendered_whole_and_by_chunks_has_the_same_frames_at_joins_and_the_same_duration(
     media: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -237,6 +238,7 @@ async def test_a_cache_over_its_limit_evicts_the_older_exports_chunks(
     assert not (set(await chunk_keys(promo(), media, tmp_path)) & entries(cache))  # every chunk of it
 
 
+@pytest.mark.slow
 async def test_webm_with_a_cache_is_one_pass_of_its_own_codec(media: dict[str, Path], tmp_path: Path) -> None:
     cache = RenderCache(tmp_path / "cache")
     result = await export(promo(), media, tmp_path / "v.webm", cache, format="webm", quality="low")

@@ -249,6 +249,7 @@ async def test_the_event_stream_reports_a_change_made_through_the_api(project: P
     assert marks[0] != marks[-1]
 
 
+@pytest.mark.slow
 async def test_export_and_preview_render_and_the_view_links_them(project: Project) -> None:
     p = project
     early = await p.http.post("/workspace/api/export", headers=p.act, json={"preview": True})
