@@ -409,12 +409,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prefix="videogen-corpus-"
     ) as tmp:  # engine data and fixtures, removed after
         home = Path(tmp)
-        saved = {k: os.environ.get(k) for k in ("NEMO_BACKEND", "VIDEOGEN_HOME", "XDG_CONFIG_HOME")}
+        saved = {
+            k: os.environ.get(k)
+            for k in ("NEMO_BACKEND", "VIDEOGEN_HOME", "XDG_CONFIG_HOME", "VIDEOGEN_WORKSPACE")
+        }
         os.environ.update(
             {
                 "NEMO_BACKEND": "local",
                 "VIDEOGEN_HOME": str(home / "engine"),
                 "XDG_CONFIG_HOME": str(home / "config"),
+                # the temporary home is removed afterwards: no background workspace server for its links
+                "VIDEOGEN_WORKSPACE": "off",
             }
         )
         try:

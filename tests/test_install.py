@@ -57,7 +57,11 @@ def copy_skill(into: Path) -> Path:
 
 
 def without_skill_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_", "SKILL_SOURCE"))}
+    """The environment without the skill's settings, except that tools start no background workspace
+    server (it would outlive the test's temporary data folder)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "VIDEOGEN_", "SKILL_SOURCE"))}
+    env["VIDEOGEN_WORKSPACE"] = "off"
+    return env
 
 
 # --- what validators accept ---------------------------------------------------------------------------
