@@ -98,6 +98,18 @@ class RenderCache:
         with tempfile.TemporaryDirectory(prefix="export-", dir=self.work) as tmp:
             yield Path(tmp)
 
+    def clear_work(self) -> None:
+        """Remove what exports left in the work folder (a killed process's chunks in progress).
+
+        Only for a caller that knows no export of this cache is running (the engine's start-up recovery,
+        which holds its home exclusively)."""
+        if self.work.is_dir():
+            for leftover in self.work.iterdir():
+                if leftover.is_dir() and not leftover.is_symlink():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
+
     def take(self, key: str, dest: Path) -> bool:
         """Put entry ``key`` at ``dest`` if it is cached and intact (and mark it used); else ``False``.
 

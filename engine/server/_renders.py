@@ -189,7 +189,7 @@ class RenderManager:
         self.limits = limits or Limits()
         self.limiter = anyio.CapacityLimiter(max_concurrent)
         # encoded chunks by content key: an export after an edit encodes only what the edit changed
-        self.cache = RenderCache(store.home / "cache" / "render")
+        self.cache = RenderCache(store.render_cache_dir)
         self.task_group: TaskGroup | None = None
         self._live: dict[tuple[str, str], float] = {}
         self._scopes: dict[tuple[str, str], anyio.CancelScope] = {}

@@ -42,6 +42,8 @@ from typing import IO, Any, Final, Literal, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from engine.render import RenderCache
+
 fcntl: ModuleType | None
 try:
     import fcntl
@@ -233,6 +235,7 @@ class Store:
         self.renders_dir = home / "renders"
         self.tmp_dir = home / "tmp"
         self.storyboards_dir = home / "storyboards"
+        self.render_cache_dir = home / "cache" / "render"  # engine.render.RenderCache's folder
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
         for folder in (self.media_dir, self.renders_dir, self.tmp_dir, self.storyboards_dir):
             folder.mkdir(mode=0o700, exist_ok=True)
@@ -324,6 +327,7 @@ class Store:
         for leftover in self.tmp_dir.iterdir():
             if leftover.is_file():
                 leftover.unlink()
+        RenderCache(self.render_cache_dir).clear_work()  # a killed export's chunks in progress
         with self._tx() as db:
             renders = db.execute(
                 "UPDATE renders SET status='failed', error=?, updated_at=? "

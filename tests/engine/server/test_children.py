@@ -79,6 +79,21 @@ async def start_long_render(http: httpx2.AsyncClient, home: Path) -> tuple[str, 
     return token, pids[0]
 
 
+def writing_under(pid: int, home: Path) -> list[Path]:
+    """The files under ``home`` that process ``pid`` has open for writing (from /proc)."""
+    found: list[Path] = []
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in fd_dir.iterdir():
+        try:
+            target = Path(os.readlink(fd))
+            flags = int((Path(f"/proc/{pid}/fdinfo") / fd.name).read_text().split("flags:")[1].split()[0], 8)
+        except (OSError, IndexError, ValueError):
+            continue
+        if target.is_relative_to(home.resolve()) and flags & (os.O_WRONLY | os.O_RDWR) and target.is_file():
+            found.append(target)
+    return found
+
+
 async def gone(pid: int, limit_s: float = 15.0) -> bool:
     with anyio.move_on_after(limit_s):
         for _ in range(int(limit_s / 0.02)):
@@ -112,11 +127,12 @@ async def test_a_leftover_ffmpeg_is_ended_at_the_next_start_before_its_file_is_r
         os.kill(server.pid, signal.SIGKILL)
         await server.wait()
         assert running(ffmpeg)  # nobody is left to end it
-        partial = [p for p in (home / "renders").iterdir() if p.is_file()]
-        assert partial  # it is writing its output
+        partial = writing_under(ffmpeg, home)
+        assert partial  # it is writing its output (a chunk of the export, in the render cache's work folder)
 
     async with engine_process(home) as (_, base), client(base) as http:
         assert not running(ffmpeg)  # ended during the start, before the engine answered
+        assert not [p for p in partial if p.exists()]
         assert not [p for p in (home / "renders").iterdir() if p.is_file()]
         assert recorded_children(home) == []
         token = await get_token(http)
