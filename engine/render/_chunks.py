@@ -36,6 +36,7 @@ from ._compile import (
     MUXERS,
     QUIET,
     Canvas,
+    Layout,
     StillNeed,
     TextOverlay,
     aac_args,
@@ -143,10 +144,12 @@ def chunk_job(
     prepared: Mapping[tuple[str, str, int, int, str], Path],
     window: tuple[int, int],
     build: str,
+    lay: Layout | None = None,
 ) -> EncodeJob:
-    """The chunk ``window`` as a job (``media``, ``prepared`` and text paths are content names)."""
+    """The chunk ``window`` as a job (``media``, ``prepared`` and text paths are content names; ``lay``
+    is the draft's layout over those names, when many chunks of it are compiled)."""
     graph = compile_graph(
-        draft, media, infos, texts, canvas, with_audio=False, prepared=prepared, window=window
+        draft, media, infos, texts, canvas, with_audio=False, prepared=prepared, window=window, lay=lay
     )
     frames = window[1] - window[0]
     argv = [

@@ -21,6 +21,7 @@ last main segment and text times are absolute.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,8 +194,12 @@ def still_needs(
     draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo], canvas: Canvas
 ) -> dict[str, StillNeed]:
     """The fitted stills the render needs, by segment id."""
+    return _needs(main_segments(draft, media, infos), canvas)
+
+
+def _needs(segs: Sequence[MainSeg], canvas: Canvas) -> dict[str, StillNeed]:
     out: dict[str, StillNeed] = {}
-    for seg in main_segments(draft, media, infos):
+    for seg in segs:
         if seg.kind == "image" and seg.path is not None:
             margin = still_margin(seg)
             out[seg.id] = StillNeed(
@@ -511,12 +516,71 @@ class _Piece:
     b: int
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What every window of one draft's picture shares, worked out once: the main segments, the stills
+    they need, and the pieces of the timeline in frames (a long draft's chunks each cost their own
+    frames, not the whole draft again)."""
+
+    segs: tuple[MainSeg, ...]
+    needs: Mapping[str, StillNeed]
+    end_frame: int
+    background: str
+    starts: tuple[int, ...]
+    bounds: tuple[int, ...]
+    trans: tuple[int, ...]  # each segment's blend into the next, in frames
+    pieces: tuple[_Piece, ...]  # in order, contiguous from frame 0 to ``end_frame``
+    piece_ends: tuple[int, ...]
+
+    def pieces_in(self, window: tuple[int, int]) -> list[_Piece]:
+        """The pieces that show frames of ``window``."""
+        first = bisect.bisect_right(self.piece_ends, window[0])
+        out: list[_Piece] = []
+        for p in self.pieces[first:]:
+            if p.a >= window[1]:
+                break
+            out.append(p)
+        return out
+
+
+def layout(draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo], canvas: Canvas) -> Layout:
+    """The draft's ``Layout`` on ``canvas`` (raises ``RenderError`` for media that was not provided)."""
+    end_frame = end_frame_of(draft, canvas)
+    segs = main_segments(draft, media, infos)
+    starts = [canvas.frames(s.st) for s in segs]
+    bounds = [*starts[1:], end_frame]
+    # transitions, in frames, clamped so that a blend never eats more than the next segment
+    trans = [0] * len(segs)
+    for i, s in enumerate(segs[:-1]):
+        if s.transition != "none" and s.transition_ms > 0:
+            trans[i] = max(0, min(canvas.frames(s.transition_ms), bounds[i + 1] - bounds[i]))
+    pieces: list[_Piece] = []
+    lead = starts[0] if segs else end_frame
+    if lead > 0:
+        pieces.append(_Piece("lead", -1, 0, lead))
+    for i in range(len(segs)):
+        length = bounds[i] - starts[i]
+        head = trans[i - 1] if i > 0 else 0
+        if head:
+            pieces.append(_Piece("blend", i, starts[i], starts[i] + head))
+        if length > head:
+            pieces.append(_Piece("solo", i, starts[i] + head, starts[i] + length))
+    return Layout(
+        segs=tuple(segs),
+        needs=_needs(segs, canvas),
+        end_frame=end_frame,
+        background=colour((draft.get("m") or {}).get("background"), "black"),
+        starts=tuple(starts),
+        bounds=tuple(bounds),
+        trans=tuple(trans),
+        pieces=tuple(pieces),
+        piece_ends=tuple(p.b for p in pieces),
+    )
+
+
 def _main_video(
     g: _Graph,
-    segs: Sequence[MainSeg],
-    end_frame: int,
-    background: str,
-    needs: Mapping[str, StillNeed],
+    lay: Layout,
     prepared: Mapping[tuple[str, str, int, int, str], Path],
     window: tuple[int, int],
     with_audio: bool,
@@ -526,25 +590,9 @@ def _main_video(
     frames (plus, for a blend that starts before it, that blend's frames)."""
     cv = g.canvas
     w0, w1 = window
-    starts = [cv.frames(s.st) for s in segs]
-    bounds = [*starts[1:], end_frame]
-    # transitions, in frames, clamped so that a blend never eats more than the next segment
-    trans = [0] * len(segs)
-    for i, s in enumerate(segs[:-1]):
-        if s.transition != "none" and s.transition_ms > 0:
-            trans[i] = max(0, min(cv.frames(s.transition_ms), bounds[i + 1] - bounds[i]))
-    plan: list[_Piece] = []
-    lead = starts[0] if segs else end_frame
-    if lead > 0:
-        plan.append(_Piece("lead", -1, 0, lead))
-    for i in range(len(segs)):
-        length = bounds[i] - starts[i]
-        head = trans[i - 1] if i > 0 else 0
-        if head:
-            plan.append(_Piece("blend", i, starts[i], starts[i] + head))
-        if length > head:
-            plan.append(_Piece("solo", i, starts[i] + head, starts[i] + length))
-    plan = [p for p in plan if p.a < w1 and p.b > w0]
+    segs, needs, background = lay.segs, lay.needs, lay.background
+    starts, bounds, trans = lay.starts, lay.bounds, lay.trans
+    plan = lay.pieces_in(window)
     # the frames each segment must give (segment-local ranges, in order): a blend's head and the previous
     # segment's tail are made whole (a transition is short); a solo stretch only inside the window
     wanted: dict[int, list[tuple[str, int, int]]] = {}
@@ -790,10 +838,12 @@ def compile_graph(
     with_audio: bool = True,
     prepared: Mapping[tuple[str, str, int, int, str], Path] | None = None,
     window: tuple[int, int] | None = None,
+    lay: Layout | None = None,
 ) -> Graph:
-    """The draft's graph; with ``window`` (frames ``[a, b)``) only those frames, and no sound."""
-    end_ms = timeline.timeline_end(draft)
-    end_frame = end_frame_of(draft, canvas)
+    """The draft's graph; with ``window`` (frames ``[a, b)``) only those frames, and no sound. ``lay``
+    is the draft's ``layout`` when the caller compiles many windows of it."""
+    lay = lay or layout(draft, media, infos, canvas)
+    end_frame = lay.end_frame
     whole = (0, end_frame)
     window = window or whole
     if not 0 <= window[0] < window[1] <= end_frame:
@@ -801,10 +851,7 @@ def compile_graph(
     if window != whole and with_audio:
         raise ValueError("a window of the video has no sound of its own: compile the sound whole")
     g = _Graph(canvas)
-    background = colour((draft.get("m") or {}).get("background"), "black")
-    segs = main_segments(draft, media, infos)
-    needs = still_needs(draft, media, infos, canvas)
-    video, clip_audio = _main_video(g, segs, end_frame, background, needs, prepared or {}, window, with_audio)
+    video, clip_audio = _main_video(g, lay, prepared or {}, window, with_audio)
     video = _texts(g, video, texts, end_frame, window)
     final_v = g.label("vout")
     # ``copy`` gives the encoder frames from one pool: every upstream filter then holds only the frame
@@ -813,7 +860,7 @@ def compile_graph(
     total_s = seconds(float(Fraction(end_frame) / canvas.fps))
     audio = ""
     if with_audio:
-        audio = _audio(g, audio_segments(draft, media, end_ms), clip_audio, total_s)
+        audio = _audio(g, audio_segments(draft, media, timeline.timeline_end(draft)), clip_audio, total_s)
     return Graph(
         input_args=[a for chunk in g.inputs for a in chunk],
         filter_complex=";".join(g.chains),

@@ -44,6 +44,7 @@ from ._compile import (
     StillNeed,
     TextOverlay,
     end_frame_of,
+    layout,
     output_canvas,
     still_needs,
 )
@@ -123,7 +124,8 @@ class _Plan:
             self.files[name] = t.path
             self.texts.append(replace(t, path=Path(name)))
         self.real_needs = still_needs(draft, media, infos, canvas)
-        named_needs = still_needs(draft, self.named_media, infos, canvas)
+        self.layout = layout(draft, self.named_media, infos, canvas)
+        named_needs = self.layout.needs
         self.fits: dict[str, StillNeed] = {}  # fit name -> the real recipe
         self.prepared: dict[tuple[str, str, int, int, str], Path] = {}
         for seg_id, need in named_needs.items():
@@ -131,6 +133,8 @@ class _Plan:
             self.fits[name] = self.real_needs[seg_id]
             self.prepared[need.key] = Path(name)
         self.windows = chunk_windows(draft, self.named_media, infos, canvas)
+        self.jobs = [self.chunk(w) for w in self.windows]
+        self.sound_job = sound_job(draft, self.named_media, infos, canvas, settings, self.build)
 
     def chunk(self, window: tuple[int, int]) -> EncodeJob:
         return chunk_job(
@@ -143,14 +147,16 @@ class _Plan:
             self.prepared,
             window,
             self.build,
+            self.layout,
         )
 
-    def sound(self) -> EncodeJob:
-        return sound_job(self.draft, self.named_media, self.infos, self.canvas, self.settings, self.build)
-
-    def without_fits(self, failed: set[str]) -> None:
-        """Stills Pillow could not fit are read by ffmpeg itself (the jobs that use them change)."""
+    def without_fits(self, failed: set[str], todo: Sequence[int]) -> None:
+        """Stills Pillow could not fit are read by ffmpeg itself (the jobs of ``todo`` that use them
+        change)."""
         self.prepared = {k: v for k, v in self.prepared.items() if str(v) not in failed}
+        for i in todo:
+            if failed & set(self.jobs[i].inputs):
+                self.jobs[i] = self.chunk(self.windows[i])
 
 
 async def _render_chunked(
@@ -174,9 +180,9 @@ async def _render_chunked(
     infos = await validate_media(draft, media)
     with cache.workspace() as folder:
         texts = await anyio.to_thread.run_sync(_draw_texts, draft, canvas, folder)
+        # compiling every chunk of a long draft takes a while: off the event loop, like all the planning
         plan = await anyio.to_thread.run_sync(_Plan, draft, media, infos, canvas, settings, texts)
-        jobs = [plan.chunk(w) for w in plan.windows]
-        sound = plan.sound()
+        jobs, sound = plan.jobs, plan.sound_job
         master = master_key(jobs, sound)
         if await anyio.to_thread.run_sync(cache.take, master, folder / "master.mp4"):
             # this very video was exported before (as mp4 or mov): another container is one stream copy
@@ -308,10 +314,7 @@ async def _encode_and_join(
                 plan.files[name] = made[need.key]
         failed = {n for n, need in needs.items() if need.key not in made}
         if failed:
-            plan.without_fits(failed)
-            for i in todo:
-                if failed & set(jobs[i].inputs):
-                    jobs[i] = plan.chunk(plan.windows[i])
+            await anyio.to_thread.run_sync(plan.without_fits, failed, todo)
             todo = await anyio.to_thread.run_sync(look_up, todo)
     progress = _Progress(on_progress, [jobs[i] for i in todo], None if sound_cached else sound)
     limiter = anyio.CapacityLimiter(max(1, min(2, os.cpu_count() or 1)))

@@ -13,6 +13,7 @@ import pytest
 
 from engine.render import MediaInfo, OutputSettings, RenderCache, TextOverlay, output_canvas
 from engine.render._chunks import chunk_job, chunk_windows, concat_list, sound_job
+from engine.render._compile import layout
 
 from .conftest import draft, image_seg
 
@@ -211,3 +212,25 @@ def test_promo_is_not_changed_by_planning() -> None:
     snapshot = copy.deepcopy(d)
     keys(d)
     assert d == snapshot
+
+
+def test_a_chunk_of_a_long_draft_is_compiled_from_its_own_cuts_only() -> None:
+    """A 1000-cut draft used to compile the whole timeline for each of its 1000 chunks (23 s of planning
+    on the server, which held /healthz for over a minute in CI); each chunk's graph now holds only the
+    segments it shows, so the last chunk's graph is as small as the first's and every argv is short."""
+    cards = [
+        {"id": f"s{i}", "st": i * 100, "d": 100, "src": "", "m": {"kind": "color", "color": "#204080"}}
+        for i in range(1000)
+    ]
+    d = draft(cards, size=(320, 180), fps=30)
+    out = OutputSettings()
+    canvas = output_canvas(d, out)
+    windows = chunk_windows(d, {}, {}, canvas)
+    assert len(windows) == 1000
+    lay = layout(d, {}, {}, canvas)
+    jobs = [chunk_job(d, {}, {}, [], canvas, out, {}, w, "ffmpeg-test", lay) for w in windows]
+    graphs = [job.argv[job.argv.index("-filter_complex") + 1] for job in jobs]
+    assert all(g.count("color=c=") == 1 for g in graphs), graphs[500]
+    assert len(graphs[-1]) == len(graphs[0])
+    # the layout changes nothing: a chunk compiled on its own is the same job
+    assert chunk_job(d, {}, {}, [], canvas, out, {}, windows[700], "ffmpeg-test") == jobs[700]
