@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, Final, Literal, ParamSpec, TypeVar
+from typing import IO, Any, Final, Literal, ParamSpec, TypeVar, cast
 
 import anyio.to_thread
 
@@ -224,6 +224,15 @@ class TurnRow:
     reply: str | None
     error: str | None
     started_at: float
+
+
+# one step of history from revision ?2: undo goes to the revision its turn started from; redo to the
+# result of the newest turn that started from it (and changed the draft)
+_UNDO_STEP = "SELECT t.base FROM revisions r JOIN turns t ON t.id=r.turn_id WHERE r.session_id=? AND r.n=?"
+_REDO_STEP = (
+    "SELECT result FROM turns WHERE session_id=? AND base=? AND result IS NOT NULL "
+    "AND kind!='revision' ORDER BY started_at DESC, rowid DESC LIMIT 1"
+)
 
 
 class Store:
@@ -533,57 +542,39 @@ class Store:
         the last revision of the session's first turn that changed the draft.
         """
         with self._read() as db:
+
+            def one(sql: str, at: int) -> int | None:
+                row = db.execute(sql, (session_id, at)).fetchone()
+                return None if row is None else cast(int | None, row[0])
+
+            def walk(sql: str, start: int | None) -> tuple[int, ...]:
+                """``start`` and each step after it by ``sql``, at most MAX_HISTORY_STEPS, no loop."""
+                path: list[int] = []
+                at = start
+                while at is not None and len(path) < MAX_HISTORY_STEPS and at not in path:
+                    path.append(at)
+                    at = one(sql, at)
+                return tuple(path)
+
             head_row = db.execute("SELECT head FROM sessions WHERE id=?", (session_id,)).fetchone()
             head: int | None = None if head_row is None else head_row["head"]
-            undo: int | None = None
-            if head is not None:
-                row = db.execute(
-                    "SELECT t.base FROM revisions r JOIN turns t ON t.id=r.turn_id "
-                    "WHERE r.session_id=? AND r.n=?",
-                    (session_id, head),
-                ).fetchone()
-                undo = None if row is None else row["base"]
-            redo: int | None = None
-            if head is not None:
-                redo_row = db.execute(
-                    "SELECT result FROM turns WHERE session_id=? AND base=? AND result IS NOT NULL "
-                    "AND kind!='revision' ORDER BY started_at DESC, rowid DESC LIMIT 1",
-                    (session_id, head),
-                ).fetchone()
-                redo = None if redo_row is None else redo_row["result"]
+            undo = None if head is None else one(_UNDO_STEP, head)
+            redo = None if head is None else one(_REDO_STEP, head)
             first_row = db.execute(
                 "SELECT result FROM turns WHERE session_id=? AND result IS NOT NULL AND kind!='revision' "
                 "ORDER BY started_at, rowid LIMIT 1",
                 (session_id,),
             ).fetchone()
             first = None if first_row is None else first_row["result"]
-            undo_path: list[int] = []
-            at = undo
-            while at is not None and len(undo_path) < MAX_HISTORY_STEPS and at not in undo_path:
-                undo_path.append(at)
-                row = db.execute(
-                    "SELECT t.base FROM revisions r JOIN turns t ON t.id=r.turn_id "
-                    "WHERE r.session_id=? AND r.n=?",
-                    (session_id, at),
-                ).fetchone()
-                at = None if row is None else row["base"]
-            redo_path: list[int] = []
-            at = redo
-            while at is not None and len(redo_path) < MAX_HISTORY_STEPS and at not in redo_path:
-                redo_path.append(at)
-                row = db.execute(
-                    "SELECT result FROM turns WHERE session_id=? AND base=? AND result IS NOT NULL "
-                    "AND kind!='revision' ORDER BY started_at DESC, rowid DESC LIMIT 1",
-                    (session_id, at),
-                ).fetchone()
-                at = None if row is None else row["result"]
+            undo_path = walk(_UNDO_STEP, undo)
+            redo_path = walk(_REDO_STEP, redo)
         return HistoryTargets(
             head=head,
             undo=undo,
             redo=redo,
             first=first,
-            undo_path=tuple(undo_path),
-            redo_path=tuple(redo_path),
+            undo_path=undo_path,
+            redo_path=redo_path,
         )
 
     def history(self, session_id: str, limit: int) -> list[HistoryEntry]:
