@@ -246,6 +246,8 @@ def png(size: tuple[int, int], mode: str = "RGB") -> bytes:
 
 
 def bomb_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width`` x ``height`` (a decompression bomb's shape)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

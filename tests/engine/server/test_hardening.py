@@ -8,8 +8,6 @@ test's docstring.
 from __future__ import annotations
 
 import stat
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ import anyio
 import httpx2
 import pytest
 
+from bench.probe_server import bomb_png
 from engine.server import ServerConfig
 from engine.server._net import network_app, uvicorn_config
 from engine.server._renders import CANCELLED
@@ -238,21 +237,6 @@ async def test_uploads_stop_at_the_users_quota_and_long_messages_are_refused(tmp
         long = await http.post("/run_sse", headers=auth(token), json=body)
         assert long.status_code == 422
         assert "the message is 501 characters long; at most 500" in long.json()["message"]
-
-
-def bomb_png(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height`` (a decompression bomb's shape)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 async def test_pictures_with_too_many_pixels_are_refused_from_their_header(tmp_path: Path) -> None:
