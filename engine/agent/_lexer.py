@@ -394,6 +394,8 @@ def _number_words(toks: list[Tok]) -> list[Tok]:
     while i < len(toks):
         t = toks[i]
         value, j = _read_number_words(toks, i)
+        if j == i and t.kind is Kind.NUM and _and_a_half(toks, i + 1):
+            value, j = t.value + 0.5, i + 4  # "2 and a half"
         if j > i:
             out.append(Tok(Kind.NUM, " ".join(x.norm for x in toks[i:j]), t.start, toks[j - 1].end, value))
             i = j
@@ -439,13 +441,19 @@ def _read_number_words(toks: list[Tok], i: int) -> tuple[float, int]:
         if k > j and rest < 100:
             total += rest
             j = k
-    if word(j) == "and" and word(j + 1) == "a" and word(j + 2) == "half":
+    if _and_a_half(toks, j):
         total += 0.5
         j += 3
     elif word(j) == "point" and (v := _word_value(word(j + 1))) is not None and v < 10:
         total += v / 10
         j += 2
     return total, j
+
+
+def _and_a_half(toks: Sequence[Tok], k: int) -> bool:
+    """``toks[k:k+3]`` read "and a half" (or "and an half")."""
+    words = [t.norm for t in toks[k : k + 3] if t.kind is Kind.WORD]
+    return len(words) == 3 and words[0] == "and" and words[1] in ("a", "an") and words[2] == "half"
 
 
 def _is_unit(toks: Sequence[Tok], k: int) -> bool:
