@@ -202,6 +202,18 @@ def _is_time(t: Tok) -> bool:
     return t.kind is Kind.DUR or (t.kind is Kind.NUM and 0 <= t.value <= 3600)
 
 
+def joins_a_range(c: Clause, i: int) -> bool:
+    """Is token ``i`` the "and" of "between 5 and 10 seconds" (not a conjunction)?"""
+    toks = c.toks
+    return (
+        0 < i < len(toks) - 1
+        and toks[i].is_word("and")
+        and _is_time(toks[i - 1])
+        and _is_time(toks[i + 1])
+        and c.prep_before(i - 1) == "between"
+    )
+
+
 def _times(c: Clause) -> TimeSlots:
     toks = c.toks
     at = for_ = to = by = before = None

@@ -65,6 +65,10 @@ class Rule:
     produces: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     counter: tuple[str, ...] = ()
+    # what the operation changes for the whole video ("the music's level"), for rules whose operation
+    # cannot be limited to part of it: a clause that limits it ("after 20 seconds", "during the intro")
+    # is not read by the rule, and the reply says so instead of changing everything
+    whole: str | None = None
 
     def matches(self, c: Clause, v: View) -> bool:
         if self.triggers and not c.has(*self.triggers):
@@ -540,6 +544,8 @@ def _audio_remove(c: Clause, v: View) -> Fill:
 def _volume_test(c: Clause, v: View) -> bool:
     if c.has_word("loud", "quiet", "noisy") or (c.has_word("too") and c.has_word("soft", "low")):
         return True
+    if c.has_word("halve", "halved") and c.has("music", "voiceover"):
+        return True  # "halve the music"
     bare_level = bool(c.of_kind(Kind.NUM)) and not c.of_kind(Kind.DUR) and len(c.words) <= 4  # "music 50"
     return (
         bool(c.percents)
@@ -563,27 +569,99 @@ def _volume(c: Clause, v: View) -> Fill:
     present = [r for r in roles if v.audio_role(r) is not None]
     if not present:
         return Answer("There is no " + ("music" if roles[0] == "bgm" else "voiceover") + " on the video yet.")
-    vol: float | None = None
-    factor: float | None = None
-    if c.percents:
-        vol = c.percents[0]
-    elif c.has("mute"):
-        vol = 0.0
-    elif c.has("unmute") or c.has_word("full", "max", "maximum"):
-        vol = 1.0
-    elif nums := [t.value for t in c.of_kind(Kind.NUM)]:
-        vol = nums[0] if nums[0] <= 1 else nums[0] / 100
-    elif c.has_word("half"):
-        vol = 0.5
-    elif c.has("lower") or (c.has_word("too") and c.has_word("loud", "noisy", "much")):
-        factor = 0.5  # "turn the music down", "the music is too loud"
-    elif c.has("raise") or c.has_word("loud") or (c.has_word("too") and c.has_word("quiet", "soft", "low")):
-        factor = 1.5  # "the voiceover is too quiet"
+    role = present[0]
+    current = next((a.vol for a in v.audio if a.role == role and a.vol is not None), None)
+    default = 0.35 if role == "bgm" else 1.0  # the engine's level for a track that sets none
+    level = _level(
+        c, default if current is None else current, "the music" if role == "bgm" else "the voiceover"
+    )
+    if isinstance(level, Question):
+        return level
+    vol, factor = level
     if vol is None and factor is None:
         return Question("How loud should it be: a percentage like 30%, or louder / quieter?")
     if vol is not None and not 0 <= vol <= 1:
         return Answer(f"A volume goes from 0% to 100%; {vol * 100:g}% is out of range.")
     return [_op(c, "set_volume", target=r, vol=vol, factor=factor) for r in present]
+
+
+# spoken fractions of a level: "half", "a third", "a quarter", "three quarters"
+_FRACTION_WORDS = {"half": 0.5, "halves": 0.5, "quarter": 0.25, "quarters": 0.25, "thirds": 1 / 3}
+
+
+def _fraction(c: Clause) -> tuple[float, int] | None:
+    """A spoken fraction in the clause and the index of its first token ("a quarter" → 0.25)."""
+    toks = c.toks
+    for i, t in enumerate(toks):
+        prev = toks[i - 1] if i > 0 else None
+        count = prev.value if prev is not None and prev.kind is Kind.NUM else 1.0
+        start = i - 1 if prev is not None and prev.kind is Kind.NUM else i
+        if t.kind is Kind.WORD and t.norm in _FRACTION_WORDS:
+            return min(1.0, count * _FRACTION_WORDS[t.norm]), start
+        if t.kind is Kind.ORD and t.value == 2 and prev is not None and (prev.is_word("a", "one")):
+            return 1 / 3, i - 1  # "a third" (the ordinal "third")
+    return None
+
+
+def _level(
+    c: Clause, current: float | None, what: str, *, bare_numbers: bool = True
+) -> tuple[float | None, float | None] | Question:
+    """The volume a clause asks for: ``(vol, None)`` for a level, ``(None, factor)`` for a change
+    relative to the current one, or a question when the words allow two readings.
+
+    "at 20%", "to a quarter", "half volume", "music 50" are levels; "by half", "halve it", "double it"
+    and "down by a third" change the level by a factor; "down by 20%" could be points or a share of
+    the level, so it is asked.
+    """
+    lower = c.has("lower") or (c.has_word("too") and c.has_word("loud", "noisy", "much"))
+    louder = c.has("raise") or (c.has_word("too") and c.has_word("quiet", "soft", "low"))
+    by = c.has_word("by")
+    # a bare number is a level only where no number names a clip ("music 50", not "clip 3 to 50%")
+    amounts = c.of_kind(Kind.PCT) or (c.of_kind(Kind.NUM) if bare_numbers else [])
+    fraction = _fraction(c)
+    if c.has_word("halve", "halved", "halves") or (
+        by and fraction is not None and fraction[0] == 0.5 and not louder
+    ):
+        return None, 0.5  # "halve the music", "cut it in half", "lower it by half"
+    if c.has_word("double", "doubled"):
+        return None, 2.0
+    if c.multipliers:  # "twice as loud", "3x louder", "2x quieter"
+        return None, (1 / c.multipliers[0]) if lower and not louder else c.multipliers[0]
+    if c.has("mute"):
+        return 0.0, None
+    if c.has("unmute") or c.has_word("full", "max", "maximum"):
+        return 1.0, None
+    if fraction is not None and not c.percents:
+        share = fraction[0]
+        if not by:
+            return share, None  # "down to a quarter", "at half volume"
+        if lower == louder:
+            return Question(f"Should the level go down or up by {share:.0%} of what it is now?")
+        return None, (1 - share) if lower else (1 + share)
+    if amounts:
+        first = amounts[0]
+        value = first.value if first.kind is Kind.PCT or first.value <= 1 else first.value / 100
+        if not by:
+            return value, None
+        if lower == louder:
+            return Question(f"Should the level go down or up by {value:.0%}?")
+        sign = -1 if lower else 1
+        verb = "Lower" if lower else "Raise"
+        if current is None:
+            return Question(
+                f"{verb} {what} by {value * 100:g} percentage points, or by {value * 100:g}% of its level?"
+            )
+        points = max(0.0, min(1.0, current + sign * value))
+        share = max(0.0, min(1.0, current * (1 + sign * value)))
+        return Question(
+            f"{verb} {what} by {value * 100:g} points ({current:.0%} → {points:.0%}), or by {value * 100:g}%"
+            f" of its level ({current:.0%} → {share:.0%})?"
+        )
+    if lower:
+        return None, 0.5  # "turn the music down", "the music is too loud"
+    if louder or c.has_word("loud"):
+        return None, 1.5  # "the voiceover is too quiet"
+    return None, None
 
 
 def _audio_fade(c: Clause, v: View) -> Fill:
@@ -824,18 +902,14 @@ def _clip_volume_test(c: Clause, v: View) -> bool:
 
 def _clip_volume(c: Clause, v: View) -> Fill:
     """A clip's own sound: "lower the volume of clip 3 to 50%", "turn off the sound of the first clip"."""
-    vol: float | None = None
-    factor: float | None = None
-    if c.percents:
-        vol = c.percents[0]
-    elif c.has("mute") or (c.has_word("turn", "switch") and c.has_word("off")):
-        vol = 0.0
-    elif c.has("unmute"):
-        vol = 1.0
-    elif c.has("lower"):
-        factor = 0.5
-    elif c.has("raise"):
-        factor = 1.5
+    if c.has_word("turn", "switch") and c.has_word("off"):
+        vol: float | None = 0.0
+        factor: float | None = None
+    else:
+        level = _level(c, None, "the clip's sound", bare_numbers=False)
+        if isinstance(level, Question):
+            return level
+        vol, factor = level
     if vol is None and factor is None:
         return Question("How loud should the clip be: a percentage like 50%, or muted?")
     return [_op(c, "set_volume", target=r, vol=vol, factor=factor) for r in _refs(c, v)]
@@ -1140,10 +1214,27 @@ def _length_of(c: Clause) -> tuple[int | None, int | None]:
     if t.by is not None:
         return None, sign * t.by
     if t.bare and c.has_word("off", "from", "less", "more", "extra", "longer", "shorter"):
+        if not c.has_word("off", "from", "less", "more", "extra") and _comparative_first(c):
+            return t.bare[0], None  # "a bit longer, like 8 seconds": the length it should have
         change = t.bare[0]
         return None, change if c.has_word("more", "extra", "longer") else -change
     length = t.to if t.to is not None else (t.bare[0] if t.bare else t.for_)
     return length, None
+
+
+def _comparative_first(c: Clause) -> bool:
+    """ "longer" / "shorter" comes before the clause's first duration ("longer, like 8 seconds"), not
+    right after it ("8 seconds longer", an amount)."""
+    comparative = next((i for i, t in enumerate(c.toks) if t.is_word("longer", "shorter")), None)
+    duration = next((i for i, t in enumerate(c.toks) if t.kind is Kind.DUR), None)
+    return comparative is not None and duration is not None and comparative < duration
+
+
+def _contradicts(c: Clause, length: int, now: int) -> bool:
+    """A length that goes the other way than the clause's own word ("longer ... 3 seconds" of 6 s)."""
+    grow = c.has_word("longer", "lengthen", "extend", "prolong", "stretch")
+    shrink = c.has_word("shorter", "shorten", "shrink", "tighten")  # "trim to 10s" just sets a length
+    return grow != shrink and ((grow and length <= now) or (shrink and length >= now))
 
 
 def _length_factor(c: Clause) -> float | None:
@@ -1266,7 +1357,15 @@ def _trim(c: Clause, v: View) -> Fill:
         return Question(f'Right now {now}; how {verb} should it be (e.g. "to 3 seconds")?')
     ops = []
     for k, r in enumerate(refs):
-        ops.append(_op(c, "trim_segment", target=r, d_ms=lengths[k] if lengths else length, change_ms=change))
+        wanted = lengths[k] if lengths else length
+        if wanted is not None and _contradicts(c, wanted, was := _seg_d(v, r)):
+            way = "shorter" if c.has_word("shorter", "shorten", "shrink", "tighten") else "longer"
+            other = was + wanted if way == "longer" else was - wanted
+            readings = f"{secs(wanted)} long" + (
+                f", or {secs(wanted)} {way} ({secs(other)})" if other > 0 else ""
+            )
+            return Question(f"{r.describe().capitalize()} is {secs(was)} now; make it {readings}?")
+        ops.append(_op(c, "trim_segment", target=r, d_ms=wanted, change_ms=change))
     return ops
 
 
@@ -1509,6 +1608,7 @@ RULES: tuple[Rule, ...] = (
         produces=("set_canvas",),
         examples=("make it vertical", "format this for YouTube Shorts", "resize it to 1080 x 1080 pixels"),
         counter=("make it 20 seconds",),
+        whole="the aspect ratio",
     ),
     Rule(
         "clip_volume",
@@ -1520,6 +1620,7 @@ RULES: tuple[Rule, ...] = (
         produces=("set_volume",),
         examples=("clips3: mute the first clip's own sound", "clips3: lower the original audio to 20%"),
         counter=("lower the music to 20%",),
+        whole="a clip's sound level",
     ),
     Rule(
         "audio_remove",
@@ -1531,6 +1632,7 @@ RULES: tuple[Rule, ...] = (
         produces=("remove_audio",),
         examples=("remove the music", "kill the voiceover"),
         counter=("drop the music to 20%",),
+        whole="whether the music or voiceover plays",
     ),
     Rule(
         "audio_dislike",
@@ -1564,6 +1666,7 @@ RULES: tuple[Rule, ...] = (
         produces=("set_loop",),
         examples=("don't loop the music", "loop the music"),
         counter=("loop the intro",),
+        whole="whether the audio loops",
     ),
     Rule(
         "audio_fade",
@@ -1584,8 +1687,14 @@ RULES: tuple[Rule, ...] = (
         priority=600,
         family="audio",
         produces=("set_volume",),
-        examples=("set the music to 20%", "drop the background track down to 12 percent"),
+        examples=(
+            "set the music to 20%",
+            "drop the background track down to 12 percent",
+            "lower the music by a third",
+            "make the music twice as loud",
+        ),
         counter=("remove the music",),
+        whole="the music or voiceover level (the music already ducks under the voiceover by itself)",
     ),
     Rule(
         "audio_set",
@@ -1597,6 +1706,7 @@ RULES: tuple[Rule, ...] = (
         produces=("set_audio",),
         examples=("use the calm music", "would you mind swapping in the calm music?"),
         counter=("use the detail shot first",),
+        whole="which music or voiceover plays",
     ),
     Rule(
         "audio_file",
@@ -1619,6 +1729,7 @@ RULES: tuple[Rule, ...] = (
         produces=("set_transition",),
         examples=("use wipe transitions", "make the transitions longer"),
         counter=("fade out the music",),
+        whole="the transitions",
     ),
     Rule(
         "video_fade",
@@ -1812,10 +1923,63 @@ RULES: tuple[Rule, ...] = (
 _BY_PRIORITY: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda r: -r.priority))
 
 
+def part_of_video(c: Clause) -> str | None:
+    """The words that limit a clause to part of the timeline ("after 20 seconds", "during the intro",
+    "in the second half", "while the voiceover talks"), or None."""
+    t = c.times
+    if t.at is not None or t.range_ is not None or t.until is not None or t.before is not None:
+        return "a time"
+    for i, tok in enumerate(c.toks):
+        nxt = c.toks[i + 1] if i + 1 < len(c.toks) else None
+        if tok.is_word("during", "until", "till") or (
+            tok.is_word("after") and not (nxt and nxt.is_word("all"))
+        ):
+            return tok.norm  # ("while the voice talks" is what the ducking does already: not a part)
+        if tok.is_word("at_end", "at_start"):
+            return "part"
+        prev = c.toks[i - 1] if i > 0 else None
+        if (
+            tok.kind is Kind.DUR
+            and prev is not None
+            and (
+                (prev.kind is Kind.ORD and prev.value in (0, -1))
+                or prev.is_word("first", "last", "final", "opening")
+            )
+        ):
+            return "part"  # "for the first 10 seconds"
+        if (
+            tok.is_word("half")
+            and prev is not None
+            and (prev.kind is Kind.ORD or prev.is_word("first", "second", "last", "other"))
+        ):
+            return "part"
+        if (
+            tok.is_word("end", "start", "beginning", "ending", "middle")
+            and prev is not None
+            and prev.is_word("the")
+            and i >= 2
+            and c.toks[i - 2].is_word("at", "near", "towards")
+        ):
+            return "part"
+    return None
+
+
+def _limited(intent: Rule, c: Clause) -> Answer | None:
+    """For a rule that changes the whole video: the reply to a clause that limits it to a part."""
+    if intent.whole is None or part_of_video(c) is None:
+        return None
+    return Answer(
+        f'I can\'t change {intent.whole} for only part of the video ("{c.text}"): with the local engine it '
+        "applies to the whole video. Say it without the time to change it everywhere."
+    )
+
+
 def match(c: Clause, v: View) -> tuple[Rule, Fill] | None:
     """The first intent of the table that matches the clause, with its filling."""
     for intent in _BY_PRIORITY:
         if intent.matches(c, v):
+            if (limited := _limited(intent, c)) is not None:
+                return intent, limited
             fill = intent.fill(c, v)
             if isinstance(fill, list) and not fill:
                 continue

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from engine import timeline as tl
 from engine.agent import _lexicon as lx
-from engine.agent._clause import Clause, split_clauses
+from engine.agent._clause import Clause, joins_a_range, split_clauses
 from engine.agent._generate import card_words, has_visuals, read_spec, wants_generation
 from engine.agent._intents import AI_TEXT, CAN_DO, RULES, match
 from engine.agent._lexer import Kind, Tok, tokenize
@@ -662,7 +662,7 @@ def _fragments(c: Clause) -> list[Clause]:
     for i, t in enumerate(c.toks):
         nxt = c.toks[i + 1 : i + 4]
         music_next = any(x.kind is Kind.WORD and lx.concepts_of(x.norm) & {"music", "voiceover"} for x in nxt)
-        if (t.kind is Kind.PUNCT and t.norm == ",") or t.is_word("and", "plus"):
+        if (t.kind is Kind.PUNCT and t.norm == ",") or (t.is_word("and", "plus") and not joins_a_range(c, i)):
             parts.append([])
             continue
         if t.is_word("with") and music_next and parts[-1]:

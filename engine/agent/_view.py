@@ -49,6 +49,7 @@ class AudioInfo:
     role: str
     name: str
     src: str
+    vol: float | None = None  # as the draft has it (None: the engine's default for the role)
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,10 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
             src = str(s.get("src", ""))
             audio.append(
                 AudioInfo(
-                    str(t.get("role", "")), str(_dict(s.get("m")).get("name") or names.get(src, src)), src
+                    str(t.get("role", "")),
+                    str(_dict(s.get("m")).get("name") or names.get(src, src)),
+                    src,
+                    float(s["vol"]) if isinstance(s.get("vol"), int | float) else None,
                 )
             )
     texts.sort(key=lambda x: (x.st, x.id))
