@@ -81,6 +81,12 @@ def test_the_link_a_tool_returned_opens_the_live_project_and_the_page_edits_expo
     )
     assert widths == ["50%", "50%"]  # 2 s of 4 s each
     assert texts(driver, ".lane-video .seg-time") == ["0s–2s", "2s–4s"]
+    spill = driver.execute_script(
+        "const r = document.getElementById('ruler'); const box = r.getBoundingClientRect();"
+        "return Array.from(r.children).map(t => t.getBoundingClientRect())"
+        ".map(t => Math.max(box.left - t.left, t.right - box.right))"
+    )
+    assert max(spill) <= 0.5, f"a ruler label is cut off at the timeline's edge by {max(spill)}px"
     board = wait_for(
         driver,
         "the storyboard",
@@ -194,6 +200,26 @@ def test_at_phone_width_nothing_overflows_every_control_is_reached_by_keyboard_a
     wait_for(driver, "the video lane", lambda d: len(lane_names(d, "video")) == 2)
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
+    for label, control in (("export-format", "export-format"), ("export-quality", "export-quality")):
+        tops = driver.execute_script(
+            f"return [document.querySelector('label[for={label}]').getBoundingClientRect(),"
+            f" document.getElementById('{control}').getBoundingClientRect()].map(r => r.top + r.height / 2)"
+        )
+        assert abs(tops[0] - tops[1]) < 8, f"the label of {control} is on another line than its control"
+    cut = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.conversation, .history'))"
+        ".filter(b => b.scrollHeight > b.clientHeight + 1).map(b => b.className)"
+    )
+    assert cut == [], f"{cut} cut their text inside a scroll box at phone width"
+    board = wait_for(
+        driver,
+        "the storyboard",
+        lambda d: d.execute_script(
+            "const i = document.getElementById('storyboard'); return !i.hidden && i.naturalWidth > 0 && i"
+        ),
+    )
+    assert board.size["width"] >= 600, "the storyboard is too small to read at phone width"
+    assert driver.execute_script("return document.getElementById('storyboard-open').href").startswith("blob:")
 
     reached: list[str] = []
     keyboard = ActionChains(driver)

@@ -70,7 +70,8 @@
     if (s.duration_ms) {
       const step = tickStep(s.duration_ms / 1000) * 1000;
       for (let t = 0; t <= s.duration_ms + 1; t += step) {
-        const tick = el("span", t === 0 ? "first" : "", seconds(t));
+        // the first label starts at its tick, a label at the very end ends at it (none spills over)
+        const tick = el("span", t === 0 ? "first" : (t + step > s.duration_ms && t / total > 0.95 ? "last" : ""), seconds(t));
         tick.style.left = (100 * t / total) + "%";
         ruler.appendChild(tick);
       }
@@ -128,6 +129,7 @@
       if (storyboardUrl) URL.revokeObjectURL(storyboardUrl);
       storyboardUrl = URL.createObjectURL(blob);
       img.src = storyboardUrl;
+      $("storyboard-open").href = storyboardUrl;
       img.dataset.revision = String(s.revision);
       img.hidden = false;
       note.hidden = true;
