@@ -74,9 +74,15 @@ def failure_result(error: VideogenError, backend: str | None = None, **fields: A
         **fields,
         "ok": False,
         "backend": backend_label() if backend is None else backend,
-        "text": f"{error.message.rstrip('. ')}. {error.recovery}",
+        "text": f"{_sentence(error.message)} {error.recovery}",
         "error": error.to_error(),
     }
+
+
+def _sentence(text: str) -> str:
+    """``text`` ended as a sentence: a question or an exclamation keeps its mark, else one full stop."""
+    text = text.rstrip(" .")
+    return text if text.endswith(("?", "!")) else text + "."
 
 
 def exit_code(result: dict[str, Any]) -> int:

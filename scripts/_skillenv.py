@@ -47,8 +47,11 @@ _SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
 def say(text: str) -> None:
-    sys.stderr.write("videogen: " + text + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write("videogen: " + text + "\n")
+        sys.stderr.flush()
+    except OSError:  # the installer outlived a host that closed our stderr: carry on without telling
+        pass
 
 
 def _new_enough(python: str) -> bool:
@@ -198,11 +201,42 @@ def ensure_env(skill_dir: str = SKILL_DIR) -> str:
     if os.path.isfile(python) and _read(stamp) == want:
         return python
     os.makedirs(os.path.dirname(venv), exist_ok=True)
+    # The install runs in a process of its own (its own session) that holds the lock and writes the
+    # stamp: a host that gives up waiting and kills this launcher (an MCP client's connection timeout
+    # during a slow first download, say) does not kill the install with it, so the next start finds
+    # the environment ready, or waits on the lock until it is, instead of removing a finished install
+    # and starting again. Ctrl-C (a person) still stops it.
+    child = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--install", skill_dir],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # stdout may be an MCP stream: only stderr is ours
+        start_new_session=os.name != "nt",
+    )
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        if os.name != "nt":
+            import signal
+
+            os.killpg(child.pid, signal.SIGINT)
+        child.wait()
+        sys.exit(130)
+    if code != 0:
+        sys.exit(code)
+    return python
+
+
+def _install(skill_dir: str) -> int:
+    """Make `skill_dir`'s environment current (run as `_skillenv.py --install DIR` by ensure_env)."""
+    venv = env_dir(skill_dir)
+    python = venv_python(venv)
+    stamp = os.path.join(venv, "videogen-installed")
+    want = code_hash(skill_dir)
     lock = _lock(venv + ".lock")
     try:
         have = _read(stamp)
         if os.path.isfile(python) and have == want:
-            return python  # another run installed it while we waited
+            return 0  # another run installed it while we waited
         for stale in glob.glob(glob.escape(venv) + ".build-*"):  # left by a run that was killed
             shutil.rmtree(stale, ignore_errors=True)
         if not have and os.path.exists(venv):
@@ -232,7 +266,7 @@ def ensure_env(skill_dir: str = SKILL_DIR) -> str:
             handle.write(want + "\n")
     finally:
         lock.close()
-    return python
+    return 0
 
 
 def run(module: str, args: list[str]) -> int:  # returns only on Windows
@@ -249,6 +283,11 @@ def run(module: str, args: list[str]) -> int:  # returns only on Windows
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--install"]:  # ensure_env's installer (already on a new enough Python)
+        try:
+            sys.exit(_install(sys.argv[2]))
+        except KeyboardInterrupt:  # Ctrl-C, passed on by ensure_env: the next run starts again
+            sys.exit(130)
     # `python3 scripts/_skillenv.py`: make the environment current and print its Python (for scripts/demo).
     ensure_python(os.path.abspath(__file__))
     print(ensure_env())

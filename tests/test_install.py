@@ -3,6 +3,7 @@ and running a tool from a copy of the folder writes nothing into that folder."""
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import json
 import os
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -137,6 +139,55 @@ def test_the_quick_validate_rules_catch_what_openclaw_refuses() -> None:
     assert openclaw_quick_validate({**FRONT, "description": "x" * 1025}) == [
         "description has angle brackets or is over 1024 characters"
     ]
+
+
+def test_name_and_description_read_the_same_without_a_yaml_library() -> None:
+    """quick_validate.py falls back to reading ``key: value`` lines when PyYAML is missing: a folded
+    description (``description: >-``) then reads as ">-" and is refused for its angle bracket."""
+    head = (ROOT / "SKILL.md").read_text(encoding="utf-8").split("---\n")[1]
+    lines = dict(line.split(": ", 1) for line in head.splitlines() if re.match(r"^[a-z-]+: \S", line))
+    for key in ("name", "description"):
+        assert lines[key].strip().strip('"') == FRONT[key], key
+    assert openclaw_quick_validate({"name": lines["name"], "description": lines["description"]}) == []
+
+
+def published_files() -> set[str]:
+    """The folder's files less what .clawhubignore leaves out (its forms: ``dir/``, ``dir/*``, a path,
+    ``!path`` to keep one back; dot-files are never published)."""
+    rules = [
+        line.strip()
+        for line in (ROOT / ".clawhubignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    out: set[str] = set()
+    for name in skill_folder_files():
+        if any(part.startswith(".") for part in name.split("/")):
+            continue
+        kept = True
+        for rule in rules:
+            keep_back = rule.startswith("!")
+            pattern = rule.lstrip("!")
+            if pattern.endswith("/"):
+                pattern += "**"
+            if fnmatch.fnmatch(name, pattern.replace("**", "*")):
+                kept = keep_back
+        if kept:
+            out.add(name)
+    return out
+
+
+def test_clawhub_publishes_every_file_skill_md_points_the_agent_to() -> None:
+    text = (ROOT / "SKILL.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b((?:docs|scripts|schemas)/[\w./-]*\w)", text)) | {"skill.yaml", "SKILL.md"}
+    published = published_files()
+    assert named - published == set()
+    assert "docs/protocol.md" in named
+    assert not any(name.startswith(("tests/", "bench/")) for name in published)
+
+
+def test_each_environment_variable_is_declared_once() -> None:
+    names = [entry["name"] for entry in FRONT["metadata"]["openclaw"]["envVars"]]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
 
 
 def test_openclaw_reads_each_metadata_field_where_its_loader_looks() -> None:
@@ -285,6 +336,65 @@ def test_a_tool_run_from_a_copy_of_the_folder_leaves_the_folder_unchanged_and_ru
     assert next(t for t in tools if t["name"] == "credits")["description"].startswith("Show the credit")
     changed = subprocess.run(status, cwd=folder, capture_output=True, text=True, check=True).stdout
     assert changed == " M skill.yaml\n"
+
+
+def wait_until(what: str, ready: Any, limit_s: float = 240.0) -> None:
+    """Poll ``ready()`` every 0.1 s until it is true, for at most ``limit_s`` seconds."""
+    deadline = time.monotonic() + limit_s
+    while not ready():
+        assert time.monotonic() < deadline, f"{what}: not within {limit_s:g} s"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_host_that_kills_the_launcher_during_the_install_does_not_lose_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An MCP host gives up on a slow first start and kills the launcher: the install, a process of its
+    own, finishes anyway, and the next start uses it instead of removing it and starting again."""
+    folder = copy_skill(tmp_path)
+    env = without_skill_env()
+    env.update(
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        VIDEOGEN_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PIP_NO_BUILD_ISOLATION="0",
+        PIP_NO_INDEX="1",
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
+    skill = skillenv()
+    venv = seeded_env(skill, folder)
+    stamp = venv / "videogen-installed"
+    log = tmp_path / "first-start.txt"
+    with log.open("w") as stderr:
+        launcher = subprocess.Popen(
+            [sys.executable, str(folder / "scripts" / "videogen"), "credits"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            wait_until("the install starts", lambda: "reinstalling it into" in log.read_text(), 60)
+            launcher.kill()  # as a host does when its connection timeout runs out
+            launcher.wait(timeout=30)
+        finally:
+            launcher.kill()
+    wait_until(
+        "the install finishes without the launcher",
+        lambda: skill._read(str(stamp)) == skill.code_hash(str(folder)),
+    )
+    again = subprocess.run(
+        [sys.executable, str(folder / "scripts" / "videogen"), "credits"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["ok"] is True
+    assert "install" not in again.stderr, again.stderr
+    assert "removing" not in again.stderr, again.stderr
 
 
 # --- the wheel and the sdist -------------------------------------------------------------------------

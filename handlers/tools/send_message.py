@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -172,11 +173,11 @@ def _report(ctx: ToolContext, event: Any) -> None:
         else:
             ctx.emit("stage", f"Working: {event.name}")
     elif isinstance(event, TextEvent) and not event.partial:
-        ctx.emit("info", event.text[:200])
+        ctx.emit("info", textwrap.shorten(event.text, 200, placeholder="…"))
     elif isinstance(event, DraftUpdate):
         ctx.emit("info", "The timeline changed.")
     elif isinstance(event, ErrorEvent):
-        ctx.emit("info", f"The backend reported: {event.message[:200]}")
+        ctx.emit("info", "The backend reported: " + textwrap.shorten(event.message, 200, placeholder="…"))
 
 
 async def _recover(ctx: ToolContext, session_id: str, before: dict[str, Any] | None) -> StateView:

@@ -198,3 +198,19 @@ def _mcp_tools(manifest: handlers.Manifest) -> list[Any]:
                 return list((await client.list_tools()).tools)
 
     return anyio.run(listed)
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        ("The engine asks: which title first?", "The engine asks: which title first? Try again"),
+        ("Upload failed.", "Upload failed. Try again"),
+        ("No credits left", "No credits left. Try again"),
+    ],
+)
+def test_a_failure_text_is_one_sentence_then_what_to_do(message: str, text: str) -> None:
+    from handlers._errors import VideogenError
+    from handlers._frontend import failure_result
+
+    result = failure_result(VideogenError(message, recovery="Try again"), backend="local")
+    assert result["text"] == text
