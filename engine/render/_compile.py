@@ -447,6 +447,14 @@ def _still_pieces(
     return _cut(g, body, ranges, stop - first)
 
 
+_SEEK_MARGIN = 2  # frames read before a window's first frame of a clip (the fps filter's rounding)
+
+
+def _exact_seconds(value: Fraction) -> str:
+    """Seconds for ffmpeg, to the microsecond (its time base), never in exponent form."""
+    return f"{float(value):.6f}"
+
+
 def _cut(g: _Graph, body: str, ranges: Sequence[tuple[int, int]], span: int) -> list[str]:
     """Pieces ``[a, b)`` (in frames) of a stream ``span`` frames long."""
     if len(ranges) == 1 and ranges[0] == (0, span):
@@ -488,22 +496,35 @@ def _atempo(speed: float) -> list[str]:
 
 
 def _video_pieces(
-    g: _Graph, seg: MainSeg, index: int, ranges: Sequence[tuple[int, int]], span: int
+    g: _Graph, seg: MainSeg, index: int, ranges: Sequence[tuple[int, int]], span: int, skip: int = 0
 ) -> list[str]:
+    """A clip's frames ``[skip, span)`` (segment-local) cut into ``ranges`` (counted from ``skip``).
+
+    The input is read from ``skip`` frames into the segment without an accurate seek (from the key
+    frame before that point, timestamps kept), and its timestamps are put back on the segment's own
+    clock: each output frame is the source frame shown at that moment, whether reading began at the
+    in-point or later, so a window of the clip is exactly those frames of the whole clip. Past the
+    source's end its last frame is held. Only the frames kept are fitted to the canvas.
+    """
     w, h = g.canvas.size
     body = g.label("vid")
+    left = span - skip
+    fps = g.canvas.fps
+    timing = (
+        f"setpts=PTS/{seg.speed:.6f}+{skip * fps.denominator}/({fps.numerator}*TB),fps={g.fps},"
+        f"tpad=stop_mode=clone:stop={span},trim=start_pts={skip},setpts=PTS-STARTPTS"
+    )
     if seg.fit == "contain_blur":
         pre = g.label("vpre")
-        g.add(f"[{index}:v]setpts=(PTS-STARTPTS)/{seg.speed:.6f},fps={g.fps}[{pre}]")
+        g.add(f"[{index}:v]{timing}[{pre}]")
         fitted = _contain_blur(g, pre, w, h)
-        g.add(f"[{fitted}]setsar=1,tpad=stop_mode=clone:stop={span},trim=end_frame={span}[{body}]")
+        g.add(f"[{fitted}]setsar=1,trim=end_frame={left}[{body}]")
     else:
         g.add(
-            f"[{index}:v]setpts=(PTS-STARTPTS)/{seg.speed:.6f},fps={g.fps},"
-            f"{_fit_chain(seg.fit, w, h, seg.color, per_frame=True)},setsar=1,"
-            f"tpad=stop_mode=clone:stop={span},trim=end_frame={span}[{body}]"
+            f"[{index}:v]{timing},"
+            f"{_fit_chain(seg.fit, w, h, seg.color, per_frame=True)},setsar=1,trim=end_frame={left}[{body}]"
         )
-    return _cut(g, body, ranges, span)
+    return _cut(g, body, ranges, left)
 
 
 @dataclass(frozen=True)
@@ -653,15 +674,18 @@ def _main_video(
         elif s.kind == "video":
             assert s.path is not None
             stop = max(b for _, _, b in parts)
-            src_span_s = stop / cv.fps * Fraction(s.speed)
+            # a window deep into a long clip starts reading the clip just before its own frames (a chunk
+            # would otherwise decode and fit everything before them, chunk after chunk)
+            skip = max(0, min(a for _, a, _ in parts) - _SEEK_MARGIN)
+            skip_src = Fraction(skip) / cv.fps * Fraction(s.speed)  # seconds into the clip
             idx = g.input(
-                "-ss", seconds(s.in_ms / 1000), "-t", seconds(float(src_span_s) + 0.5), "-i", str(s.path)
+                *("-noaccurate_seek", "-ss", _exact_seconds(Fraction(s.in_ms, 1000) + skip_src)),
+                *("-i", str(s.path)),
             )
-            labels = _video_pieces(g, s, idx, [(a, b) for _, a, b in parts], stop)
-            if (
-                with_audio
-            ):  # the one-pass render mixes the clip's sound here (a chunk and a storyboard have none)
-                clip_audio += _clip_audio(g, s, idx)
+            ranges = [(a - skip, b - skip) for _, a, b in parts]
+            labels = _video_pieces(g, s, idx, ranges, stop, skip)
+            if with_audio:  # the one-pass render mixes the clip's sound (a chunk and a storyboard have none)
+                clip_audio += _clips_audio_only(g, [s])
         else:
             labels = _colour_pieces(g, s.color, [(a, b) for _, a, b in parts])
         made.update({(i, role): label for (role, _, _), label in zip(parts, labels, strict=True)})
@@ -715,6 +739,7 @@ def _clips_audio_only(g: _Graph, segs: Sequence[MainSeg]) -> list[str]:
     for s in segs:
         if s.kind != "video" or s.path is None or (s.info is not None and not s.info.has_audio) or s.vol <= 0:
             continue
+        # its own input, read from the in-point exactly (the picture's input starts at a key frame)
         span_s = Fraction(s.d, 1000) * Fraction(s.speed)
         idx = g.input(
             "-ss", seconds(s.in_ms / 1000), "-t", seconds(float(span_s) + 0.5), "-vn", "-i", str(s.path)

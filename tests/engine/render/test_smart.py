@@ -300,6 +300,37 @@ async def test_any_window_of_the_graph_gives_exactly_those_frames_of_the_whole_g
         assert part == whole[a * frame : b * frame], (a, b)
 
 
+async def test_a_window_deep_into_a_long_clip_reads_from_near_it_and_gives_the_same_frames(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A chunk of a long clip used to decode and fit the clip from its in-point (a 60 s clip exported
+    by chunks took 5.5x a one-pass render). Now a window reads from the key frame before it: a 24 fps
+    source with key frames every 12 frames, slowed to 0.75x on a 25 fps canvas, in-point 0.7 s, held
+    on its last frame past its end; every window equals those frames of the whole."""
+    clip = tmp_path / "long.mp4"
+    await _ffmpeg.run(
+        [
+            *("-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=24:d=4"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-g", "12", "-pix_fmt", "yuv420p", str(clip)),
+        ]
+    )
+    seg = {"id": "v", "st": 600, "d": 5000, "src": "clip", "in": 700, "m": {"kind": "video", "speed": 0.75}}
+    d = draft([image_seg("s0", 0, 600, "img"), seg])
+    media = media | {"clip": clip}
+    frame = 160 * 90 * 3 // 2
+    whole = await raw_frames(d, media, tmp_path, None)
+    assert len(whole) == 140 * frame
+    for a, b in [(15, 20), (40, 52), (77, 78), (90, 110), (118, 125), (130, 140)]:
+        part = await raw_frames(d, media, tmp_path, (a, b))
+        assert part == whole[a * frame : b * frame], (a, b)
+    # the source ends at 4.0 s, the segment at 0.7 s + 5 s x 0.75 = 4.45 s: its last frame is held
+    assert whole[-frame:] == whole[-10 * frame : -9 * frame]
+    infos = await validate_media(d, media)
+    plan = compile_graph(d, media, infos, [], output_canvas(d, HIGH), with_audio=False, window=(130, 140))
+    seek = plan.input_args[plan.input_args.index("-ss") + 1]
+    assert float(seek) > 3.5  # read from near the window, not from the in-point
+
+
 async def test_a_file_changed_in_place_is_not_served_from_an_earlier_export(
     media: dict[str, Path], still: Path, tmp_path: Path
 ) -> None:
