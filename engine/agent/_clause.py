@@ -302,7 +302,19 @@ def _starts_instruction(toks: Sequence[Tok], i: int) -> bool:
     if i >= len(toks):
         return False
     t = toks[i]
-    return t.kind is Kind.WORD and t.norm in lx.CLAUSE_VERBS
+    if t.kind is Kind.WORD and t.norm in lx.CLAUSE_VERBS:
+        return True
+    # "... and frobnicate the intro": a word the agent does not know where a verb goes, before what it
+    # acts on, is an instruction of its own (read alone, it is asked about instead of being dropped)
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    return (
+        t.kind is Kind.WORD
+        and not lx.is_known(t.norm)
+        and nxt is not None
+        and nxt.is_word(
+            "the", "a", "an", "my", "this", "that", "these", "those", "all", "every", "it", "them"
+        )
+    )
 
 
 def split_clauses(toks: Sequence[Tok], source: str) -> list[Clause]:

@@ -446,7 +446,19 @@ def _text_add(c: Clause, v: View) -> Fill:
     span = spoken_span(c, v) if times.range_ is None else None
     if span is None and times.at is None and times.range_ is None:
         unplaced = len(c.of_kind(Kind.DUR)) - (times.for_ is not None)
-        timed = c.has_word("when", "once", "halfway", "midpoint", "until") or middle_is_time(c)
+        timed = c.has_word(
+            "when",
+            "once",
+            "halfway",
+            "midpoint",
+            "until",
+            "after",
+            "before",
+            "ends",
+            "finishes",
+            "during",
+            "while",
+        ) or middle_is_time(c)
         if unplaced > 0 or timed:
             return Question(
                 f'When should "{new[0]}" appear, and for how long (e.g. "at 10s for 3 seconds", '

@@ -765,7 +765,7 @@ CLAUSE_VERBS = _words(
     "fade_out fade undo redo rename reorder rearrange reverse use apply lower raise increase decrease "
     "reduce boost speedup slowdown show display get give turn keep let start kill lose ditch scrap erase "
     "eliminate omit discard insert append nudge push relocate reposition clone divide tighten shrink "
-    "prolong stretch silence revert"
+    "prolong stretch silence revert leave"
 ) | {
     "speedup",
     "slowdown",
@@ -905,7 +905,7 @@ _TYPO_TARGETS = frozenset(
 # Words the grammar reads literally (slot markers, comparatives): never "corrected" into something else.
 GRAMMAR_WORDS = _words(
     "titled called named saying says say reads read reading between until after before later earlier during "
-    "near towards "
+    "near towards ends finishes "
     "sooner forward backward backwards only keep just every each all half middle instead another "
     "different other next normal regular double louder quieter softer volume level position place spot "
     "slot number percent times twice again fresh scratch regenerate latest uploaded brief short shorter "

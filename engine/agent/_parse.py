@@ -593,6 +593,45 @@ def _repeat(c: Clause, view: View) -> list[Op] | None:
     return [Op(name, {**dict(args), key: (target,) if key == "targets" else target}, c.text)]
 
 
+def _kept_clip(c: Clause, view: View) -> tuple[MainRef, int] | None:
+    """ "keep the intro at 6", "leave the first clip as it is": one clip and the length it keeps (its
+    own, or the one said), when the clause asks only that."""
+    words = [w for w in c.words if w not in ("but", "and", "please", "just")]
+    if not words or words[0] not in ("keep", "leave") or c.has("text", "title", "music", "voiceover"):
+        return None
+    if c.has_word("only", "just") or c.times.range_ is not None:
+        return None  # "keep only 0:02-0:05 of the first clip" is a trim
+    refs = [r for _, r in main_refs(c, view) if r.every is None]
+    if len(refs) != 1:
+        return None
+    ref = refs[0]
+    index = ref.index
+    if index is None and ref.file is not None:
+        index = next((i for i, m in enumerate(view.mains) if m.name == ref.file), None)
+    if index is None or not -len(view.mains) <= index < len(view.mains):
+        return None
+    said = c.times.any_length if c.times.any_length is not None else c.times.at
+    return MainRef(index=index), said if said is not None else view.mains[index].d
+
+
+def _keeping(ops: list[Op], kept: Sequence[tuple[Clause, MainRef, int]]) -> list[Op]:
+    """A new total length keeps the clips the message kept or gave a length: each kept clip becomes a
+    trim to its length, and the total goes after the message's last trim (which it then works around);
+    everything else keeps its order."""
+    first = next((i for i, o in enumerate(ops) if o.name == "set_total_duration"), None)
+    if first is None:
+        return ops
+    trims = [Op("trim_segment", {"target": r, "d_ms": n, "change_ms": None}, c.text) for c, r, n in kept]
+    out = [*ops[:first], *trims, *ops[first:]]
+    last_trim = max((i for i, o in enumerate(out) if o.name == "trim_segment"), default=-1)
+    totals = [o for i, o in enumerate(out) if o.name == "set_total_duration" and i < last_trim]
+    if not totals:
+        return out
+    out = [o for o in out if not (o.name == "set_total_duration" and o in totals)]
+    at = max(i for i, o in enumerate(out) if o.name == "trim_segment") + 1
+    return [*out[:at], *totals, *out[at:]]
+
+
 def _leaves_alone(c: Clause) -> bool:
     """ "keep the music", "leave the title as it is": a part of a message that asks for no change."""
     words = [w for w in c.words if w not in ("but", "and", "please", "just")]
@@ -703,6 +742,8 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     understood: list[str] = []
     prev: Clause | None = None
     prev_ops: list[Op] = []
+    kept: list[tuple[Clause, MainRef, int]] = []
+    shown = view  # the draft as the user saw it when writing: what "keep the intro" keeps
     for raw in [part for whole in clauses for part in _refine(whole, view)]:
         c = _carry(_except(raw), prev, prev_ops)
         if prev is None and (again := _repeat(c, view)) is not None:
@@ -715,6 +756,9 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
             if isinstance(recalled, Question):
                 return recalled
             c = recalled
+        if (keep := _kept_clip(c, shown)) is not None:
+            kept.append((c, *keep))  # "…but keep the intro at 6": a total length works around it
+            continue
         if _leaves_alone(c):
             continue  # "…but keep the voiceover": nothing to do for that part
         found = match(c, view)
@@ -752,6 +796,7 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                 f"That is more than {MAX_OPERATIONS} changes in one message, so nothing changed; "
                 "send them in a few smaller messages."
             )
+    ops = _keeping(ops, kept)
     if not ops:
         return Answer(" ".join(notes)) if notes else Noop(NOOP_TEXT)
     return Plan(tuple(ops), tuple(notes))

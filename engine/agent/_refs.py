@@ -415,8 +415,12 @@ def _texts_named(c: Clause, v: View) -> list[TextInfo]:
         words = t.text.lower().split()
         if not words or (len(words) == 1 and len(words[0]) < 4):
             continue
-        if any(said[i : i + len(words)] == words for i in range(len(said) - len(words) + 1)):
-            hits.append((len(words), t))
+        for i in range(len(said) - len(words) + 1):
+            after = said[i + len(words)] if i + len(words) < len(said) else ""
+            # "the product side shot" names the clip the caption is about, not the caption
+            if said[i : i + len(words)] == words and "clip" not in lx.concepts_of(after):
+                hits.append((len(words), t))
+                break
     longest = max((n for n, _ in hits), default=0)
     return [t for n, t in hits if n == longest]
 
