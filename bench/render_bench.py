@@ -240,6 +240,11 @@ def raw_frames(name: str, media: dict[str, Path], work: Path) -> tuple[Path, int
     return raw, canvas.width, canvas.height
 
 
+def raw_input_args(width: int, height: int) -> list[str]:
+    """ffmpeg's input options for the scenario's raw frames (yuv420p at 30 fps)."""
+    return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", "30"]
+
+
 def psnr_per_frame(a: Path, b: Path | tuple[Path, int, int]) -> list[float]:
     """The PSNR (dB, all planes) of each frame of ``a`` against ``b``: a video file, or raw yuv420p
     frames ``(file, width, height)`` at 30 fps."""
@@ -247,18 +252,7 @@ def psnr_per_frame(a: Path, b: Path | tuple[Path, int, int]) -> list[float]:
 
     if isinstance(b, tuple):
         raw, width, height = b
-        second = [
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "yuv420p",
-            "-s",
-            f"{width}x{height}",
-            "-r",
-            "30",
-            "-i",
-            str(raw),
-        ]
+        second = [*raw_input_args(width, height), "-i", str(raw)]
     else:
         second = ["-i", str(b)]
     stats = a.with_suffix(".psnr.txt")
@@ -310,20 +304,7 @@ def floor_argv(raw: Path, width: int, height: int, out: Path) -> list[str]:
     from engine.render._ffmpeg import ffmpeg_exe
 
     return [
-        ffmpeg_exe(),
-        *(
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "yuv420p",
-            "-s",
-            f"{width}x{height}",
-            "-r",
-            "30",
-        ),
+        *(ffmpeg_exe(), "-v", "error", "-y", *raw_input_args(width, height)),
         *("-i", str(raw), "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-an", str(out)),
     ]
 

@@ -247,14 +247,7 @@ def test_an_unfinished_first_install_is_started_again_not_used(
     (venv / "bin" / "python").write_text("half made", encoding="utf-8")
     stale = Path(f"{venv}.build-killed")
     stale.mkdir()
-    done = subprocess.run(
-        [sys.executable, str(folder / "scripts" / "videogen"), "credits"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    done = launch(folder, env, "credits")
     assert f"removing the unfinished environment in {venv}" in done.stderr
     assert f"creating the skill's environment in {venv}" in done.stderr
     assert not stale.exists()
@@ -262,6 +255,21 @@ def test_an_unfinished_first_install_is_started_again_not_used(
     assert done.returncode == 1
     assert "Check that PyPI is reachable" in done.stderr
     assert not (venv / "videogen-installed").exists()
+
+
+def launch(
+    folder: Path, env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The copy's launcher, ``scripts/videogen ARGS``, run to its end (at most 240 s)."""
+    return subprocess.run(
+        [sys.executable, str(folder / "scripts" / "videogen"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
 
 def seeded_env(env: ModuleType, folder: Path) -> Path:
@@ -301,15 +309,7 @@ def test_a_tool_run_from_a_copy_of_the_folder_leaves_the_folder_unchanged_and_ru
     venv = seeded_env(skillenv(), folder)
 
     def videogen(*args: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, str(folder / "scripts" / "videogen"), *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
+        done = launch(folder, env, *args, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         result: dict[str, Any] = json.loads(done.stdout)
         return result
@@ -383,14 +383,7 @@ def test_a_host_that_kills_the_launcher_during_the_install_does_not_lose_the_ins
         "the install finishes without the launcher",
         lambda: skill._read(str(stamp)) == skill.code_hash(str(folder)),
     )
-    again = subprocess.run(
-        [sys.executable, str(folder / "scripts" / "videogen"), "credits"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    again = launch(folder, env, "credits")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["ok"] is True
     assert "install" not in again.stderr, again.stderr
