@@ -1272,6 +1272,18 @@ def _edge(c: Clause) -> tuple[int, int] | None:
     return None
 
 
+def _to_the_edge(c: Clause) -> bool:
+    """ "trim it to its first 3 seconds": the edge is what stays (not "cut the first 3 seconds off")."""
+    toks = c.toks
+    for i, t in enumerate(toks[:-1]):
+        if t.kind is Kind.ORD and t.value in (0, -1) and toks[i + 1].kind is Kind.DUR:
+            j = i - 1
+            while j >= 0 and toks[j].is_word("its", "the", "their"):
+                j -= 1
+            return j >= 0 and toks[j].is_word("to", "down")
+    return False
+
+
 def _span_trim(c: Clause, v: View) -> Fill | None:
     """ "trim clip b from 1s to 5s", "keep only 0:02-0:05 of the first clip": that stretch of the source."""
     rng = c.times.range_
@@ -1288,7 +1300,7 @@ def _span_trim(c: Clause, v: View) -> Fill | None:
 def _edge_trim(c: Clause, v: View, edge: tuple[int, int]) -> Fill:
     side, ms = edge
     refs = [r for r in _refs(c, v) if r.every is None] or [MainRef(index=side)]
-    keep = c.has_word("keep", "only", "use", "just")
+    keep = c.has_word("keep", "only", "use", "just") or _to_the_edge(c)
     ops = []
     for r in refs:
         if keep:

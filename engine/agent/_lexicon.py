@@ -905,7 +905,7 @@ _TYPO_TARGETS = frozenset(
 # Words the grammar reads literally (slot markers, comparatives): never "corrected" into something else.
 GRAMMAR_WORDS = _words(
     "titled called named saying says say reads read reading between until after before later earlier during "
-    "near towards ends finishes "
+    "near towards ends finishes leave resize reformat "
     "sooner forward backward backwards only keep just every each all half middle instead another "
     "different other next normal regular double louder quieter softer volume level position place spot "
     "slot number percent times twice again fresh scratch regenerate latest uploaded brief short shorter "

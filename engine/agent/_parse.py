@@ -506,7 +506,35 @@ def _recall(c: Clause, view: View) -> Clause | Question:
         cut = pronoun + 2 if noun else pronoun + 1
         at = toks[pronoun].start
         return Clause(tuple(toks[:pronoun] + (_focus_toks(view, at) or []) + toks[cut:]), c.source)
+    length = c.times.any_length
+    if len(clips) == 1 and length is not None and not main_refs(c, view) and not c.has("text", "title"):
+        # "put clip 3 first" then "now make it 2 seconds long": that clip, or the video?
+        clip = view.mains[clips[0]]
+        return Question(
+            f"Which should be {secs(length)}: clip {clips[0] + 1} ({clip.name}), which the last change was "
+            "about, or the whole video?"
+        )
     return c
+
+
+_VERB_FILLERS = frozenset(
+    {"please", "pls", "plz", "can", "could", "would", "you", "u", "kindly", "just", "now", "then"}
+)
+_ACTED_ON = frozenset(
+    {"the", "a", "an", "my", "this", "that", "these", "those", "all", "every", "it", "them", "each"}
+)
+
+
+def _unknown_verb(c: Clause, view: View) -> str | None:
+    """The clause's action when it is a word the agent does not know ("freeze the last frame"): the
+    first word after fillers, unknown, followed by what it acts on."""
+    toks = [t for t in c.toks if t.kind is not Kind.PUNCT]
+    i = 0
+    while i < len(toks) and toks[i].is_word(*_VERB_FILLERS):
+        i += 1
+    if i + 1 >= len(toks) or toks[i].kind is not Kind.WORD or not toks[i + 1].is_word(*_ACTED_ON):
+        return None
+    return toks[i].norm if toks[i].norm in _unknown_words(Clause((toks[i],), c.source), view) else None
 
 
 def _unknown_words(c: Clause, view: View) -> list[str]:
@@ -756,6 +784,11 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
             if isinstance(recalled, Question):
                 return recalled
             c = recalled
+        if (verb := _unknown_verb(c, view)) is not None:
+            # "freeze the last frame for 2 seconds": a rule could read the rest, not the action itself
+            done = "; ".join(f'"{u}"' for u in understood)
+            but = f"I understood {done} but can't" if understood else "I can't"
+            return Answer(f'{but} "{verb}" with the local engine, so nothing changed. ' + CAN_DO)
         if (keep := _kept_clip(c, shown)) is not None:
             kept.append((c, *keep))  # "…but keep the intro at 6": a total length works around it
             continue
