@@ -601,12 +601,17 @@ def add_main(
 
 
 def remove_segment(d: Draft, seg_id: str) -> Draft:
-    """Remove a segment from any track (main: the following clips ripple left); emptied side tracks go."""
+    """Remove a segment from any track (main: the following clips ripple left, and the texts pinned to
+    that clip go with it); emptied side tracks go."""
     new = _edit(d)
     track, seg = find_segment(new, seg_id)
     track["sg"].remove(seg)
-    if not track["sg"] and track is not main_track(new):
-        new["t"].remove(track)
+    if track is main_track(new):
+        for other in new["t"]:
+            if other is not track:
+                other["sg"] = [s for s in other["sg"] if (_m(s).get("anchor") or {}).get("seg") != seg_id]
+    for emptied in [t for t in new["t"] if not t["sg"] and t is not main_track(new)]:
+        new["t"].remove(emptied)
     return _normalize(new)
 
 

@@ -239,7 +239,7 @@ def _text_change(c: Clause, v: View) -> Fill:
         old = matching[0]
         new = next(q for q in quotes if q != old)
         return [_op(c, "edit_text", target=TextRef(contains=old), text=new)]
-    new_text = quotes[-1] if quotes else (c.after_word("say", "says", "read", "reads") or c.after_word("to"))
+    new_text = quotes[-1] if quotes else _new_words(c)
     choice = text_ref(c, v)
     if not new_text:
         if choice.ref is None:
@@ -264,6 +264,19 @@ def _text_change(c: Clause, v: View) -> Fill:
     if c.has("title") and choice.ref.role in (None, "title"):
         ops.append(_op(c, "set_title", title=new_text, retitle_text=False))
     return ops
+
+
+def _new_words(c: Clause) -> str | None:
+    """Unquoted new words for a text ("change the title to Summer Sale", "make it say Hello"); never an
+    instruction ("the captions are hard to read, make them bigger") or "to read"."""
+    said = next((i for i, t in enumerate(c.toks) if t.is_word("say", "says", "read", "reads")), None)
+    if said is not None and said > 0 and c.toks[said - 1].is_word("to"):
+        said = None  # "hard to read", "easy to read"
+    words = (c.after_word(c.toks[said].norm) if said is not None else None) or c.after_word("to")
+    if not words:
+        return None
+    first = words.split()[0].lower().strip(",.;:!?")
+    return None if first in lx.CLAUSE_VERBS or first in ("read", "see") else words
 
 
 def _targets_text(c: Clause, v: View) -> bool:
@@ -836,13 +849,44 @@ def _transition(c: Clause, v: View) -> Fill:
         kind = "none"
     if kind is None and scale is None and length is None:
         kind = "crossfade"
-    refs = _between_clips(c, v) or _refs(c, v)
+    nth = _nth_transition(c, v)
+    if isinstance(nth, Question):
+        return nth
+    refs = [nth] if nth is not None else (_between_clips(c, v) or _refs(c, v))
     target = refs[0] if refs and refs[0].every is None else None
     return [_op(c, "set_transition", target=target, kind=kind, d_ms=length, scale=scale)]
 
 
+def _nth_transition(c: Clause, v: View) -> MainRef | Question | None:
+    """ "the first transition" → the clip it leads out of (clip 1); "the last transition" → the one
+    before the last clip."""
+    toks = c.toks
+    count = len(v.mains) - 1
+    for i, t in enumerate(toks[:-1]):
+        if t.kind is Kind.ORD and toks[i + 1].is_word(
+            "transition", "transitions", "cut", "fade", "crossfade"
+        ):
+            index = int(t.value) if t.value >= 0 else count + int(t.value)
+            if not 0 <= index < count:
+                return Question(
+                    f"There are {count} transitions here; which one (the first to the {_nth(count)})?"
+                )
+            return MainRef(index=index)
+    return None
+
+
+def _nth(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+
+
 def _motion(c: Clause, v: View) -> Fill:
     words = set(c.words)
+    moving = words & {"zoom", "zooms", "zooming", "pan", "panning", "motion", "movement"}
+    if moving and words & {"slow", "slower", "faster", "quicker", "speed", "gentler"}:
+        return Answer(
+            "The motion runs over the whole photo, so its speed follows the photo's length: make the photo "
+            'longer to slow it, or shorter to speed it up (e.g. "make the first photo 8 seconds").'
+        )
     if words & {"static"} or c.has("remove") or "none" in words or "stop" in words:
         motion = "none"
     elif "zoom" in words or "zooms" in words or "zooming" in words:
@@ -857,6 +901,12 @@ def _motion(c: Clause, v: View) -> Fill:
     refs = _refs(c, v)
     if not refs:
         refs = [MainRef(every="all" if motion == "none" else "image")]
+    kind = "zoom" if words & {"zoom", "zooms", "zooming"} else "pan" if words & {"pan", "panning"} else None
+    if motion == "none" and kind is not None and all(r.every is not None for r in refs):
+        # "remove the zoom from the photos": the zooming ones stop; a pan stays
+        refs = [MainRef(index=i) for i, s in enumerate(v.mains) if s.motion.startswith(kind)]
+        if not refs:
+            return Answer(f"No clip has a {kind} now, so nothing changed.")
     return [_op(c, "set_motion", target=r, motion=motion, alternate="ken" in words) for r in refs]
 
 

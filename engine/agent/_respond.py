@@ -138,11 +138,12 @@ def _edit(plan: Plan, draft: Draft | None) -> Turn:
     except ApplyError as exc:
         reason = exc.reason.rstrip(". ")
         return Turn("answer", (), f'Nothing changed: I couldn\'t do "{exc.phrase}" because {reason}.')
-    if new == draft:
+    changes = sm.describe_changes(draft, new)
+    if new == draft or not changes:
+        # (no change a person would see: only the agent's own memory of the last edit would move)
         why = "Those changes cancel each other out" if len(plan.ops) > 1 else "That is already how it is"
         return Turn("noop", (), f"{why}, so nothing changed.\n" + sm.track_summary(draft))
-    changes = sm.describe_changes(draft, new)
-    text = "Done: " + (_sentence(changes) if changes else "updated.") + "".join(f" {n}" for n in plan.notes)
+    text = "Done: " + _sentence(changes) + "".join(f" {n}" for n in plan.notes)
     return Turn(
         "edit",
         (Stage("edit", tuple(steps), new, text),),

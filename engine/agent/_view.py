@@ -30,6 +30,7 @@ class SegInfo:
     st: int
     d: int
     has_audio: bool
+    motion: str = "none"  # a still's Ken Burns motion (zoom_in, pan_left, ...)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
                     _int(s.get("st")),
                     _int(s.get("d")),
                     bool(m.get("has_audio", kind == "video")),
+                    str(m.get("motion") or "none"),
                 )
             )
     for t in tracks:

@@ -701,11 +701,14 @@ def test_moving_a_pinned_caption_by_hand_unpins_it() -> None:
     assert "anchor" not in text_segments(d)[0]["m"]
 
 
-def test_a_caption_stays_put_when_its_clip_is_removed() -> None:
+def test_a_caption_pinned_to_a_clip_goes_with_it_and_the_others_stay() -> None:
+    """A caption that follows its clip was left behind when the clip went: over another picture, or
+    squeezed to half a second at the end of the shorter video."""
     d = add_text(product_draft(), "Side view", st=6700, d_ms=2000, anchor="s2")
+    d = add_text(d, "Free", st=1000, d_ms=2000)
     d = remove_segment(d, "s2")
-    assert text_segments(d)[0]["st"] == 6700
-    assert "anchor" not in text_segments(d)[0]["m"]
+    assert [(t["text"], t["st"]) for t in text_segments(d)] == [("Free", 1000)]
+    assert [s["id"] for s in main_segments(d)] == ["s1", "s3"]
 
 
 def test_pinning_a_caption_to_a_missing_clip_is_refused_with_the_clips_named() -> None:

@@ -240,3 +240,41 @@ def test_a_damaged_draft_is_reported_and_never_crashes_the_agent() -> None:
             turn = respond(message, damaged, [], History(undo={"broken": True}))
             assert turn.stages == ()
             assert "damaged" in turn.reply
+
+
+def _promo() -> dict[str, Any]:
+    return respond(PROMO, None, promo_media()).stages[-1].draft
+
+
+def test_removing_the_zoom_stops_the_zooming_photos_and_keeps_the_pans() -> None:
+    before = _promo()
+    turn = respond("remove the zoom from the photos", before, promo_media())
+    motions = [s["m"]["motion"] for s in tl.main_segments(turn.stages[-1].draft)]
+    was = [s["m"]["motion"] for s in tl.main_segments(before)]
+    assert motions == [m if m.startswith("pan") else "none" for m in was]
+    assert any(m.startswith("pan") for m in motions)
+
+
+def test_the_first_transition_is_the_one_after_the_first_clip_only() -> None:
+    turn = respond("change the first transition to a wipe", _promo(), promo_media())
+    kinds = [s["m"]["transition"]["type"] for s in tl.main_segments(turn.stages[-1].draft)[:-1]]
+    assert kinds == ["wipe", "crossfade", "crossfade", "crossfade"]
+
+
+def test_a_complaint_before_an_instruction_never_becomes_the_texts_new_words() -> None:
+    turn = respond("the captions are hard to read, make them bigger", _promo(), promo_media())
+    assert turn.kind == "question"  # (the captions had all become "make them bigger")
+    assert turn.stages == ()
+
+
+def test_an_edit_that_changes_nothing_visible_says_so_and_keeps_no_revision() -> None:
+    turn = respond("fade the music out at the end", _promo(), promo_media())
+    assert turn.kind == "noop"
+    assert turn.stages == ()
+    assert turn.reply.startswith("That is already how it is")
+
+
+def test_the_motion_speed_is_answered_with_what_sets_it() -> None:
+    turn = respond("slow the zoom on the first photo", _promo(), promo_media())
+    assert turn.kind == "answer"
+    assert "make the photo longer" in turn.reply
