@@ -653,10 +653,37 @@ def _phrases(toks: list[Tok]) -> list[Tok]:
                         i += length
                         matched = True
                         break
+        if not matched and (particle := _separated_particle(toks, i)) is not None:
+            # "take the voiceover out", "turn the music down": the particle joins its verb, and what
+            # stood between them is read as usual after the phrase
+            toks = [*toks[: i + 1], toks[particle], *toks[i + 1 : particle], *toks[particle + 1 :]]
+            continue
         if not matched:
             out.append(toks[i])
             i += 1
     return out
+
+
+_PARTICLES = frozenset({"out", "off", "up", "down"})
+_PARTICLE_ENDS = frozenset({"and", "then", "please", "too", "instead", "now", "for", "to", "by", "a", "bit"})
+
+
+def _separated_particle(toks: Sequence[Tok], i: int) -> int | None:
+    """Where the particle of a two-word verb of the lexicon stands when one to four words part them
+    ("take the voiceover out"), up to the end of what it acts on; None when it does not."""
+    verb = toks[i]
+    if verb.kind is not Kind.WORD:
+        return None
+    for j in range(i + 2, min(i + 6, len(toks))):
+        t = toks[j]
+        if t.kind is Kind.PUNCT or t.is_word("and", "then"):
+            return None
+        if t.kind is Kind.WORD and t.norm in _PARTICLES and (verb.norm, t.norm) in lx.PHRASES:
+            after = toks[j + 1] if j + 1 < len(toks) else None
+            if after is None or after.kind in (Kind.PUNCT, Kind.PCT) or after.norm in _PARTICLE_ENDS:
+                return j
+            return None
+    return None
 
 
 def tokenize(text: str) -> list[Tok]:

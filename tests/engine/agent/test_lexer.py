@@ -128,3 +128,23 @@ def test_thousands_of_unclosed_quotes_are_read_in_linear_time(opener: str) -> No
     started = time.perf_counter()
     tokenize(opener * 4000 + " add the text 'Sale'")
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("take the voiceover out", "remove"),
+        ("turn the music down", "lower"),
+        ("turn the clip audio off", "mute"),
+        ("take the last caption off please", "remove"),
+    ],
+)
+def test_a_verb_and_its_particle_apart_read_as_the_phrase(text: str, phrase: str) -> None:
+    words = [t.norm for t in tokenize(text) if t.kind is Kind.WORD]
+    assert words[0] == phrase
+    assert words.count("out") + words.count("off") + words.count("down") == 0
+
+
+def test_a_particle_that_starts_something_else_stays_where_it_is() -> None:
+    words = [t.norm for t in tokenize("turn the music down the middle of the clip")]
+    assert "down" in words
