@@ -830,7 +830,29 @@ def _between_clips(c: Clause, v: View) -> list[MainRef]:
 
 
 def _transition_test(c: Clause, v: View) -> bool:
-    return c.has("transition") or (c.has("fade", "fade_in", "fade_out") and len(_between_clips(c, v)) >= 2)
+    return c.has("transition") or (
+        c.has("fade", "fade_in", "fade_out") and (len(_between_clips(c, v)) >= 2 or _between_all(c))
+    )
+
+
+def _names_the_current(c: Clause) -> bool:
+    """A transition word after "the" ("the fade", "the crossfades") names the ones there are."""
+    toks = c.toks
+    return any(
+        t.kind is Kind.WORD
+        and (t.norm in lx.TRANSITIONS or t.norm in ("fade", "fades"))
+        and toks[i - 1].is_word("the")
+        for i, t in enumerate(toks)
+        if i > 0
+    )
+
+
+def _between_all(c: Clause) -> bool:
+    """ "the fade between photos", "fades between each clip": the transitions, not the video's fade."""
+    return c.has_word("between") and (c.has_word("each", "every", "all") or c.has_word(*_PLURAL_CLIPS))
+
+
+_PLURAL_CLIPS = ("photos", "pictures", "images", "clips", "shots", "scenes", "slides", "stills", "videos")
 
 
 def _transition(c: Clause, v: View) -> Fill:
@@ -845,6 +867,8 @@ def _transition(c: Clause, v: View) -> Fill:
             scale = 2.0
         elif c.has_word("faster", "quicker", "shorter", "snappier", "quick", "fast"):
             scale = 0.5
+    if kind is not None and (scale is not None or length is not None) and _names_the_current(c):
+        kind = None  # "make the fade between photos shorter": the transitions there are, shorter
     if kind is None and c.has("remove"):
         kind = "none"
     if kind is None and scale is None and length is None:
@@ -1101,11 +1125,29 @@ def _move(c: Clause, v: View) -> Fill:
         return Question(
             f"Where should {target.describe()} go: to the start, to the end, or after another clip?"
         )
-    group = [r for p, r in found if p == pos]  # "the first 2 clips"
+    group = [r for p, r in found if p == pos]  # "the first 2 clips", "the lifestyle photos"
     if dest.index in (0, -1) and len(group) > 1:
         order = group if dest.index == -1 else list(reversed(group))
         return [_op(c, "move_segments", targets=tuple(order), to=dest.index)]
+    if len(group) > 1 and (dest.before is not None or dest.after is not None):
+        # each in turn, so that they keep their order: before X, or after X (last one first)
+        order = [_named(r, v) for r in (group if dest.before is not None else reversed(group))]
+        after, before = _by_name(dest.after, v), _by_name(dest.before, v)  # places shift as clips move
+        return [_op(c, "move_segment", target=r, to=None, after=after, before=before) for r in order]
     return [_op(c, "move_segment", target=target, to=dest.index, after=dest.after, before=dest.before)]
+
+
+def _named(ref: MainRef, v: View) -> MainRef:
+    return _by_name(ref, v) or ref
+
+
+def _by_name(ref: MainRef | None, v: View) -> MainRef | None:
+    """A clip named by its place as the same clip named by its file (when no other clip shows that file),
+    which the moves before it do not shift."""
+    if ref is None or ref.index is None or not -len(v.mains) <= ref.index < len(v.mains):
+        return ref
+    name = v.mains[ref.index].name
+    return MainRef(file=name) if sum(s.name == name for s in v.mains) == 1 else ref
 
 
 def _unwanted_test(c: Clause, v: View) -> bool:
@@ -1810,6 +1852,7 @@ RULES: tuple[Rule, ...] = (
         _fs("fade_in fade_out fade"),
         _video_fade,
         unless=_fs("transition"),
+        test=lambda c, v: not _between_all(c),
         priority=520,
         family="look",
         produces=("set_fade",),

@@ -524,9 +524,14 @@ def _units(toks: list[Tok]) -> list[Tok]:
             out.append(Tok(Kind.MULT, "", t.start, t.end, 2.0))
             i += 1
             continue
-        if t.is_word("a", "an", "one") and _is_unit(toks, i + 1) and toks[i + 1].norm not in ("s", "m"):
-            unit = lx.TIME_UNITS[toks[i + 1].norm]
-            j, ms = i + 2, unit
+        full = 1 if i + 2 < n and toks[i + 1].is_word("full", "whole", "entire") else 0  # "a full minute"
+        if (
+            t.is_word("a", "an", "one")
+            and _is_unit(toks, i + 1 + full)
+            and toks[i + 1 + full].norm not in ("s", "m")
+        ):
+            unit = lx.TIME_UNITS[toks[i + 1 + full].norm]
+            j, ms = i + 2 + full, unit
             if (
                 j + 2 < n
                 and toks[j].is_word("and")

@@ -534,7 +534,34 @@ def _unknown_verb(c: Clause, view: View) -> str | None:
         i += 1
     if i + 1 >= len(toks) or toks[i].kind is not Kind.WORD or not toks[i + 1].is_word(*_ACTED_ON):
         return None
+    rest = Clause(tuple(toks[i + 1 :]), c.source)
+    if rest.has(*_ACTIONS) or rest.has_word(*lx.CLAUSE_VERBS, "up", "down", "off", "out"):
+        return None  # "bump the voiceover down to 70%": the action is said after all
     return toks[i].norm if toks[i].norm in _unknown_words(Clause((toks[i],), c.source), view) else None
+
+
+# concepts that name an action wherever they stand in a clause
+_ACTIONS = (
+    "lower",
+    "raise",
+    "remove",
+    "mute",
+    "unmute",
+    "shorten",
+    "lengthen",
+    "move",
+    "add",
+    "change",
+    "swap",
+    "split",
+    "duplicate",
+    "speedup",
+    "slowdown",
+    "fade_in",
+    "fade_out",
+    "undo",
+    "redo",
+)
 
 
 def _unknown_words(c: Clause, view: View) -> list[str]:
@@ -667,6 +694,61 @@ def _leaves_alone(c: Clause) -> bool:
     return bool(words) and words[0] in ("keep", "leave") and not timed and not c.has("aspect")
 
 
+def _all_but(c: Clause, view: View) -> list[Op] | None:
+    """ "delete every caption except the first one", "remove all the photos but the last two": the
+    removals of everything but what is named (None: not such a clause)."""
+    at = next((i for i, t in enumerate(c.toks) if t.is_word("except", "excluding", "besides")), None)
+    if at is None or at == 0:
+        return None
+    main, spared = Clause(c.toks[:at], c.source), Clause(c.toks[at + 1 :], c.source)
+    if not main.has("remove") or not (main.has_word("all", "every", "each") or _plural(main)):
+        return None
+    if main.has("text", "title", "caption"):
+        items: Sequence[object] = view.texts_sorted()
+    elif main.has("clip") or main.has_word("photos", "pictures", "images", "shots", "clips"):
+        items = view.mains
+    else:
+        return None
+    keep = _named_items(spared, view, items)
+    if keep is None:
+        return None
+    if not main.has("text", "title", "caption"):
+        gone = tuple(MainRef(index=i) for i in range(len(items)) if i not in keep)
+        return [Op("remove_segment", {"targets": gone}, c.text)] if gone else []
+    texts = [t for k, t in enumerate(view.texts_sorted()) if k not in keep]
+    return [Op("remove_text", {"target": TextRef(contains=t.text)}, c.text) for t in texts]
+
+
+def _plural(c: Clause) -> bool:
+    return c.has_word(
+        "captions", "texts", "titles", "photos", "pictures", "images", "shots", "clips", "subtitles"
+    )
+
+
+def _named_items(spared: Clause, view: View, items: Sequence[object]) -> set[int] | None:
+    """Positions in ``items`` that ``spared`` names: by ordinal ("the first one", "the last two") or,
+    for texts, by their words; None when it names none of them."""
+    n = len(items)
+    toks = spared.toks
+    for i, t in enumerate(toks):
+        if t.kind is Kind.ORD:
+            count = 1
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is not None and nxt.kind is Kind.NUM and 1 <= nxt.value <= n:
+                count = int(nxt.value)  # "the last two"
+            first = int(t.value) if t.value >= 0 else n + int(t.value) - (count - 1)
+            picked = set(range(first, first + count)) & set(range(n))
+            return picked or None
+    if spared.source and items and isinstance(items[0], TextInfo):
+        words = [
+            w for w in spared.words if w not in ("the", "one", "ones", "that", "says", "caption", "text")
+        ]
+        said = " ".join(spared.quotes) or " ".join(words)
+        hits = {k for k, t in enumerate(view.texts_sorted()) if said and said.lower() in t.text.lower()}
+        return hits or None
+    return None
+
+
 def _except(c: Clause) -> Clause:
     """ "mute everything except the voiceover", "remove all the text except the title": the part after
     "except" names what to leave alone, so the instruction applies to the rest."""
@@ -784,6 +866,12 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
             if isinstance(recalled, Question):
                 return recalled
             c = recalled
+        if (spare := _all_but(raw, view)) is not None:
+            ops += spare
+            understood.append(raw.text)
+            view = _advance(view, spare)
+            prev, prev_ops = raw, spare
+            continue
         if (verb := _unknown_verb(c, view)) is not None:
             # "freeze the last frame for 2 seconds": a rule could read the rest, not the action itself
             done = "; ".join(f'"{u}"' for u in understood)

@@ -390,6 +390,9 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
         return TextChoice(TextRef(every=True, role=group))
     role = "title" if c.has("title") else ("caption" if c.has("caption") else role_hint)
     pool = [t for t in v.texts if role is None or t.role == role or (role == "caption" and t.role != "title")]
+    on_clip = _text_on_clip(c, v, pool)  # "the caption on the second photo"
+    if on_clip is not None:
+        return TextChoice(TextRef(contains=on_clip.text))
     if role == "title" and not pool:
         pool = [t for t in v.texts if t.st == 0] or list(v.texts)
     at = c.times.at
@@ -405,6 +408,21 @@ def text_ref(c: Clause, v: View, *, role_hint: str | None = None) -> TextChoice:
     if role == "title" and pool:
         return TextChoice(TextRef(role="title")) if len(pool) == 1 else TextChoice(None, tuple(pool))
     return TextChoice(None, tuple(pool or v.texts))
+
+
+def _text_on_clip(c: Clause, v: View, pool: Sequence[TextInfo]) -> TextInfo | None:
+    """The one text of ``pool`` shown over the one clip the clause names after "on"/"over"/"during"."""
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if not t.is_word("on", "over", "during", "for", "of"):
+            continue
+        places = [r.index for p, r in main_refs(c, v) if p > i and r.every is None and r.index is not None]
+        if len(places) != 1 or not -len(v.mains) <= places[0] < len(v.mains):
+            return None
+        clip = v.mains[places[0]]
+        shown = [x for x in pool if x.st < clip.st + clip.d and x.st + x.d > clip.st]
+        return shown[0] if len(shown) == 1 else None
+    return None
 
 
 def _texts_named(c: Clause, v: View) -> list[TextInfo]:

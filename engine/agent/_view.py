@@ -69,6 +69,10 @@ class View:
     focus_prev: str | None = None
     focus_op: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # the last clip edit, to repeat
 
+    def texts_sorted(self) -> list[TextInfo]:
+        """The texts in the order they appear (by start)."""
+        return sorted(self.texts, key=lambda t: (t.st, t.id))
+
     def focus_texts(self) -> list[TextInfo]:
         return [t for t in self.texts if t.id in self.focus_ids] if self.focus_kind == "text" else []
 

@@ -278,3 +278,10 @@ def test_the_motion_speed_is_answered_with_what_sets_it() -> None:
     turn = respond("slow the zoom on the first photo", _promo(), promo_media())
     assert turn.kind == "answer"
     assert "make the photo longer" in turn.reply
+
+
+def test_the_fade_between_photos_is_the_transitions_and_keeps_its_kind() -> None:
+    turn = respond("make the fade between photos shorter", _promo(), promo_media())
+    segs = tl.main_segments(turn.stages[-1].draft)
+    assert [s["m"]["transition"] for s in segs[:-1]] == [{"type": "crossfade", "d": 250}] * 4
+    assert not segs[-1]["m"].get("fade_out")
