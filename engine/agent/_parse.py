@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 
 from engine import timeline as tl
 from engine.agent import _lexicon as lx
@@ -434,7 +435,10 @@ _DEMONSTRATIVE = frozenset({"it", "that", "this", "them"})
 
 def _memory_span(c: Clause) -> tuple[int, int] | None:
     """Where the clause refers to what the last edit touched ("the one I just added", "the copy")."""
-    words = [t.norm if t.kind is Kind.WORD else "" for t in c.toks]
+    # ("one" is read as a number, and is the pronoun here)
+    words = [
+        t.norm if t.kind is Kind.WORD or (t.kind is Kind.NUM and t.norm == "one") else "" for t in c.toks
+    ]
     for phrase in _MEMORY:
         n = len(phrase)
         for i in range(len(words) - n + 1):
@@ -628,7 +632,9 @@ _REPEATABLE = frozenset(
 
 def _repeat(c: Clause, view: View) -> list[Op] | None:
     """ "do the same for the last one", "and the one after it too": the last clip edit, on another clip."""
-    if view.focus_op is None or not set(c.words) & _REPEATS:
+    words = c.words
+    as_well = ("as", "well") in set(pairwise(words))
+    if view.focus_op is None or not (set(words) & _REPEATS or as_well):
         return None
     name, args = view.focus_op
     if name not in _REPEATABLE or set(c.words) & (lx.CLAUSE_VERBS - {"do", "make", "let", "keep"}):
