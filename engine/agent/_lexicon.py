@@ -8,6 +8,7 @@ tokenizer, so both languages share one grammar).
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 MEDIA_EXTENSIONS = frozenset(
     [
@@ -987,12 +988,25 @@ def _one_slip(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def correct(word: str) -> str | None:
-    """The vocabulary word an unknown word is a typo of ("trasition" → "transition"), if exactly one."""
+    """The vocabulary word an unknown word is a typo of ("trasition" → "transition"), if exactly one and
+    the word is not itself English ("feels" is not "reels": english_near.txt)."""
+    return None if word in _english_near() else typo_of(word)
+
+
+def typo_of(word: str) -> str | None:
+    """The vocabulary word one slip from an unknown word, if exactly one (English or not)."""
     if len(word) < 5 or not word.isalpha() or is_known(word):
         return None
     hits = sorted(t for t in _TYPO_TARGETS if _one_slip(word, t))
     meanings = {_meaning(t) for t in hits}
     return hits[0] if len(meanings) == 1 else None  # "minuts": minute or minutes, the same thing
+
+
+@lru_cache(maxsize=1)
+def _english_near() -> frozenset[str]:
+    """English words one slip from the vocabulary (scripts/make-english-near.py made the list)."""
+    text = (Path(__file__).parent / "english_near.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def _meaning(word: str) -> object:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from engine.agent import _lexicon as lx
 from engine.agent._lexer import Kind, tokenize
 
 
@@ -148,3 +151,27 @@ def test_a_verb_and_its_particle_apart_read_as_the_phrase(text: str, phrase: str
 def test_a_particle_that_starts_something_else_stays_where_it_is() -> None:
     words = [t.norm for t in tokenize("turn the music down the middle of the clip")]
     assert "down" in words
+
+
+@pytest.mark.parametrize("word", ["feels", "reals", "fades"])
+def test_an_english_word_is_never_read_as_a_typo(word: str) -> None:
+    assert lx.correct(word) is None or lx.correct(word) == word
+
+
+def test_a_word_that_is_no_english_is_still_read_as_its_typo() -> None:
+    assert lx.correct("trasition") == "transition"
+    assert lx.correct("vidoe") == "video"
+
+
+WORD_LIST = Path("/usr/share/dict/american-english")
+
+
+@pytest.mark.skipif(
+    not WORD_LIST.is_file(), reason="no English word list (scripts/test-prerequisites installs it)"
+)
+def test_the_english_word_list_near_the_vocabulary_is_current() -> None:
+    """engine/agent/english_near.txt is what scripts/make-english-near.py makes from the vocabulary
+    now: a word the vocabulary gained must not turn a real English word into a 'typo' of it."""
+    english = {w.strip() for w in WORD_LIST.read_text(encoding="utf-8").splitlines()}
+    wanted = {w for w in english if w.isascii() and w.isalpha() and w.islower() and lx.typo_of(w)}
+    assert wanted == set(lx._english_near()), "run scripts/make-english-near.py"
