@@ -17,7 +17,16 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from engine.timeline import CANVAS_PRESETS, Draft, Segment, Track, main_track, segment_kind, timeline_end
+from engine.timeline import (
+    CANVAS_PRESETS,
+    DEFAULT_TEXT_STYLE,
+    Draft,
+    Segment,
+    Track,
+    main_track,
+    segment_kind,
+    timeline_end,
+)
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 _KIND_NOUN = {
@@ -328,7 +337,15 @@ def _text_changes(before: Draft, after: Draft) -> list[str]:
         words = _quote(seg.get("text", ""))
         old = olds.get(seg_id)
         if old is None:
-            lines.append(f"text '{words}' added at {seconds(seg['st'])}s ({seconds(seg['d'])}s)")
+            style = _m(seg).get("style")
+            base = DEFAULT_TEXT_STYLE.get("title" if _m(seg).get("role") == "title" else "caption", {})
+            own = [
+                f"{key} {value}"
+                for key, value in sorted((style if isinstance(style, dict) else {}).items(), key=str)
+                if base.get(key) != value and key != "size"
+            ]
+            extra = f", {', '.join(own)}" if own else ""  # "... added at 0s (3s), color #ff3b30"
+            lines.append(f"text '{words}' added at {seconds(seg['st'])}s ({seconds(seg['d'])}s){extra}")
             continue
         old_words = _quote(old.get("text", ""))
         if old_words != words:

@@ -594,6 +594,15 @@ def _volume(c: Clause, v: View) -> Fill:
     present = [r for r in roles if v.audio_role(r) is not None]
     if not present:
         return Answer("There is no " + ("music" if roles[0] == "bgm" else "voiceover") + " on the video yet.")
+    if len(present) == 2 and (parts := _each_role(c)) is not None:
+        # "the music is too loud and the voice is too quiet": each its own way
+        ops: list[Op] = []
+        for part in parts:
+            fill = _volume(part, v)
+            if not isinstance(fill, list):
+                return fill
+            ops += fill
+        return ops
     role = present[0]
     current = next((a.vol for a in v.audio if a.role == role and a.vol is not None), None)
     default = 0.35 if role == "bgm" else 1.0  # the engine's level for a track that sets none
@@ -608,6 +617,36 @@ def _volume(c: Clause, v: View) -> Fill:
     if vol is not None and not 0 <= vol <= 1:
         return Answer(f"A volume goes from 0% to 100%; {vol * 100:g}% is out of range.")
     return [_op(c, "set_volume", target=r, vol=vol, factor=factor) for r in present]
+
+
+def _each_role(c: Clause) -> tuple[Clause, Clause] | None:
+    """The clause cut where its second audio role begins, when each part says its own level
+    ("the music is too loud and the voice is too quiet"); None when they share one ("lower both")."""
+    marks = [
+        i
+        for i, t in enumerate(c.toks)
+        if t.kind is Kind.WORD and lx.concepts_of(t.norm) & {"music", "voiceover"}
+    ]
+    if len(marks) < 2:
+        return None
+    start = marks[1]
+    while start > marks[0] + 1 and c.toks[start - 1].is_word("the", "my", "your"):
+        start -= 1
+    end = start
+    while end > marks[0] + 1 and (
+        c.toks[end - 1].is_word("and", "but", "while") or c.toks[end - 1].kind is Kind.PUNCT
+    ):
+        end -= 1
+    first, second = Clause(c.toks[:end], c.source), Clause(c.toks[start:], c.source)
+
+    def says_a_level(part: Clause) -> bool:
+        return (
+            bool(part.percents)
+            or part.has("lower", "raise", "mute")
+            or part.has_word("loud", "quiet", "soft", "low")
+        )
+
+    return (first, second) if says_a_level(first) and says_a_level(second) else None
 
 
 # spoken fractions of a level: "half", "a third", "a quarter", "three quarters"
@@ -1022,6 +1061,12 @@ def _split(c: Clause, v: View) -> Fill:
     if refs:
         return [_op(c, "split_segment", target=refs[0], at_ms=at, relative=True, half=half and at is None)]
     if at is None:
+        if c.has_word("video", "whole", "everything", "movie", "film") and len(v.mains) > 1:
+            # "cut the video in half": half as long, or a clip cut in two?
+            return Question(
+                f"Should the whole video be half as long ({secs(v.end_ms / 2)}), or one clip cut in two "
+                f"(which: {_clip_list(v)})?"
+            )
         target = _one_target(c, v, "split in half")
         if isinstance(target, Question):
             return target
@@ -1514,7 +1559,39 @@ def _total(c: Clause, v: View) -> Fill:
     total = length if length is not None else v.end_ms + (change or 0)
     if total <= 0:
         return Answer(f"The video can't be {secs(total)} long; it is {secs(v.end_ms)} now.")
+    if change is not None and change < 0 and v.mains and (side := _side_of_video(c)) is not None:
+        # "trim 2 seconds from the start", "cut 5 seconds off the end": that end of the video, shorter
+        first = side == "start"
+        which = "first" if first else "last"
+        clip = v.mains[0 if first else -1]
+        if -change >= clip.d:
+            return Answer(
+                f"The {which} clip is only {secs(clip.d)}; to cut {secs(-change)} there, remove it or say "
+                f'which clips to shorten (e.g. "remove the {which} clip").'
+            )
+        cut = (
+            _op(c, "trim_segment", target=MainRef(index=0), head_ms=-change)
+            if first
+            else _op(c, "trim_segment", target=MainRef(index=-1), change_ms=change)
+        )
+        return [cut, _op(c, "set_total_duration", total_ms=total)]  # (the asked length is the new one)
     return [_op(c, "set_total_duration", total_ms=total)]
+
+
+def _side_of_video(c: Clause) -> str | None:
+    """ "from the start (of the video)" → start; "off the end" / "at the end" → end; else None."""
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.is_word("at_start", "at_end"):
+            return "start" if t.norm == "at_start" else "end"
+        if (
+            t.is_word("start", "beginning", "end", "ending")
+            and i >= 2
+            and toks[i - 1].is_word("the")
+            and toks[i - 2].is_word("from", "off", "of", "at")
+        ):
+            return "start" if t.norm in ("start", "beginning") else "end"
+    return None
 
 
 _MORE_ENERGY = lx.MOOD_ENERGETIC | {"energetic", "punchier", "faster-paced", "snappier", "livelier", "pacier"}

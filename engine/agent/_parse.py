@@ -256,13 +256,26 @@ def parse(message: str, draft: Draft | None, media: Sequence[MediaRef]) -> Outco
             )
         return Noop(NOOP_TEXT)
 
-    if (
-        whole.has("generate")
-        and whole.has_word("new", "another", "again", "regenerate", "scratch", "fresh")
-        and (whole.has("video") or wants_generation(whole))
-    ):
+    if _starts_over(whole):
         return _generate(whole, media)
     return _edit_plan(clauses, view)
+
+
+def _starts_over(whole: Clause) -> bool:
+    """ "make a new video", "regenerate it from scratch", "make the video again": a new first draft.
+    "make it landscape again" is an edit back to landscape, not a new video."""
+    if whole.has_word("regenerate"):
+        return True
+    if not whole.has("generate"):
+        return False
+    if whole.has_word("scratch", "fresh") or (whole.has_word("new", "another") and whole.has("video")):
+        return True
+    edits = whole.has("aspect", "text", "title", "music", "voiceover", "transition", "motion", "fade")
+    return (
+        whole.has_word("again")
+        and whole.has("video")
+        and not (edits or whole.ratios or whole.of_kind(Kind.DUR))
+    )
 
 
 _BRIEF_VERBS_OK = frozenset(
@@ -654,6 +667,30 @@ def _repeat(c: Clause, view: View) -> list[Op] | None:
     return [Op(name, {**dict(args), key: (target,) if key == "targets" else target}, c.text)]
 
 
+_IN_ITS_PLACE = re.compile(r"\b(there|instead|in its place|in place of it|in their place)\b", re.IGNORECASE)
+
+
+def _in_its_place(ops: list[Op]) -> list[Op]:
+    """ "remove the text that says Lifestyle and add 'Everyday' there instead": one text's words change,
+    where it was (a new text with no time of its own would cover the whole video)."""
+    out: list[Op] = []
+    for op in ops:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.name == "remove_text"
+            and op.name == "add_text"
+            and _IN_ITS_PLACE.search(op.phrase)
+            and not re.search(r"\d", op.phrase)
+            and isinstance(prev.args.get("target"), TextRef)
+            and not prev.args["target"].every
+        ):
+            out[-1] = Op("edit_text", {"target": prev.args["target"], "text": op.args["text"]}, op.phrase)
+            continue
+        out.append(op)
+    return out
+
+
 def _kept_clip(c: Clause, view: View) -> tuple[MainRef, int] | None:
     """ "keep the intro at 6", "leave the first clip as it is": one clip and the length it keeps (its
     own, or the one said), when the clause asks only that."""
@@ -923,7 +960,7 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
                 f"That is more than {MAX_OPERATIONS} changes in one message, so nothing changed; "
                 "send them in a few smaller messages."
             )
-    ops = _keeping(ops, kept)
+    ops = _in_its_place(_keeping(ops, kept))
     if not ops:
         return Answer(" ".join(notes)) if notes else Noop(NOOP_TEXT)
     return Plan(tuple(ops), tuple(notes))
