@@ -389,7 +389,12 @@ def _text_move_test(c: Clause, v: View) -> bool:
     )
 
 
+_NO_TEXT = Answer("There is no text on the video yet; add some first, e.g. add a title 'Summer Sale'.")
+
+
 def _text_move(c: Clause, v: View) -> Fill:
+    if not v.texts:
+        return _NO_TEXT
     choice = text_ref(c, v)
     if choice.ref is None:
         return Question(f"Which text should I move: {_text_list(choice.options)}?")
@@ -419,6 +424,8 @@ def _text_time_test(c: Clause, v: View) -> bool:
 
 
 def _text_time(c: Clause, v: View) -> Fill:
+    if not v.texts:
+        return _NO_TEXT
     choice = text_ref(c, v)
     if choice.ref is None:
         return Question(f"Which text should I change: {_text_list(choice.options)}?")
@@ -1922,7 +1929,6 @@ RULES: tuple[Rule, ...] = (
         produces=("set_transition",),
         examples=("use wipe transitions", "make the transitions longer"),
         counter=("fade out the music",),
-        whole="the transitions",
     ),
     Rule(
         "video_fade",
@@ -2117,6 +2123,11 @@ RULES: tuple[Rule, ...] = (
 _BY_PRIORITY: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda r: -r.priority))
 
 
+def _about_a_text(c: Clause) -> bool:
+    """The clause's subject is a text ("the title", "the caption", "the text"), not a card to add."""
+    return c.has("text", "title") and not c.quotes and not c.has_word("card", "cards", "slate", "slide")
+
+
 def part_of_video(c: Clause) -> str | None:
     """The words that limit a clause to part of the timeline ("after 20 seconds", "during the intro",
     "in the second half", "while the voiceover talks"), or None."""
@@ -2174,6 +2185,11 @@ def match(c: Clause, v: View) -> tuple[Rule, Fill] | None:
         if intent.matches(c, v):
             if (limited := _limited(intent, c)) is not None:
                 return intent, limited
+            if intent.family in ("clips", "length") and _about_a_text(c):
+                # "make the title last 5 seconds" is about the title, never "the last 5 seconds" of a clip
+                if not v.texts:
+                    return intent, _NO_TEXT
+                continue
             fill = intent.fill(c, v)
             if isinstance(fill, list) and not fill:
                 continue

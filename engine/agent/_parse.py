@@ -864,7 +864,10 @@ def _fragments(c: Clause) -> list[Clause]:
     verb = next((t for t in c.toks if t.kind is Kind.WORD and t.norm in lx.CLAUSE_VERBS), None)
     out: list[Clause] = []
     for p in parts:
-        if verb is not None and not any(x.kind is Kind.WORD and x.norm in lx.CLAUSE_VERBS for x in p):
+        verbless = not any(x.kind is Kind.WORD and x.norm in lx.CLAUSE_VERBS for x in p)
+        if verb is not None and verbless and p[0].start > verb.start:
+            # a part after the verb shares it ("make it 15 seconds, vertical"); one before it does not
+            # ("the first clip is boring, cut it to 2 seconds" is one instruction about that clip)
             p = [replace(verb, start=p[0].start, end=p[0].start), *p]
         out.append(Clause(tuple(p), c.source))
     return out
