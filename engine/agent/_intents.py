@@ -1034,8 +1034,10 @@ def _clip_volume_test(c: Clause, v: View) -> bool:
 
 def _clip_volume(c: Clause, v: View) -> Fill:
     """A clip's own sound: "lower the volume of clip 3 to 50%", "turn off the sound of the first clip"."""
-    if c.has_word("turn", "switch") and c.has_word("off"):
-        vol: float | None = 0.0
+    if (c.has_word("turn", "switch") and c.has_word("off")) or (
+        c.has_word("no", "without") and c.has_word("sound", "audio", "clip_audio")
+    ):
+        vol: float | None = 0.0  # "turn the clip audio off", "could the clips have no sound"
         factor: float | None = None
     else:
         level = _level(c, None, "the clip's sound", bare_numbers=False)
@@ -1146,7 +1148,9 @@ def _leads_with(c: Clause) -> int | None:
 
 def _move_test(c: Clause, v: View) -> bool:
     placed = c.has("move") or _ends_with_place(c) or _leads_with(c) is not None
-    return bool(_refs(c, v)) and placed
+    # "play clip c before clip a", "show the detail shot after the front one": one clip placed by another
+    ordered = c.has_word("play", "show") and c.has_word("before", "after") and len(main_refs(c, v)) == 2
+    return bool(_refs(c, v)) and (placed or ordered)
 
 
 def _ends_with_place(c: Clause) -> bool:
