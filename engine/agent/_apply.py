@@ -578,9 +578,23 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
         if step is not None:
             steps.append(step)
     if ops:
+        # the last operation too, so that a follow-up can correct it ("no, white", "longer, 25")
+        focus = {**(focus or {"kind": "video", "ids": []}), "last": _memory(ops[-1])}
         meta = {k: v for k, v in d["m"].items() if k != FOCUS_KEY}
-        d = {**d, "m": meta if focus is None else {**meta, FOCUS_KEY: focus}}
+        d = {**d, "m": {**meta, FOCUS_KEY: focus}}
     return d, steps
+
+
+def _memory(op: Op) -> dict[str, Any]:
+    """An operation as the draft can keep it (JSON): its name and plain arguments, a role target kept."""
+    args: dict[str, Any] = {}
+    for key, value in op.args.items():
+        plain = isinstance(value, int | float | str | bool) or (
+            isinstance(value, dict) and all(isinstance(v, int | float | str | bool) for v in value.values())
+        )
+        if plain and (key != "target" or isinstance(value, str)):
+            args[key] = value
+    return {"name": op.name, "args": args}
 
 
 # The conversation's memory: what the last edit touched, kept in the draft's metadata (m.focus) so

@@ -691,6 +691,109 @@ def _in_its_place(ops: list[Op]) -> list[Op]:
     return out
 
 
+_CORRECTING = frozenset({"no", "nope", "actually", "rather", "instead", "sorry", "oops", "wait", "meant"})
+_BACK_VERBS = {
+    "swap_segments": ("swap", "switch"),
+    "move_segment": ("move", "put"),
+    "remove_segment": ("bring", "put", "restore", "add"),
+    "remove_text": ("bring", "put", "restore", "add"),
+    "remove_audio": ("bring", "put", "restore", "add"),
+}
+
+
+def _correction(c: Clause, view: View) -> Plan | Revision | None:
+    """A follow-up that corrects the last edit: a new value for it ("no, white", "actually 40%",
+    "longer, 25"), or the same edit taken back ("swap them back", "bring it back"). None: not one."""
+    last = view.last_op
+    if last is None:
+        return None
+    name, args = last
+    words = set(c.words)
+    if "back" in words and name in _BACK_VERBS and words & set(_BACK_VERBS[name]) and not c.of_kind(Kind.DUR):
+        return Revision("undo")
+    cue = bool(c.words) and c.words[0] in _CORRECTING
+    if words & lx.CLAUSE_VERBS or not (cue or _value_only(c)):
+        return None  # an instruction of its own ("make it 20 seconds" after a text asks which)
+    if words & {"earlier", "later", "sooner", "before", "after", "by", "more", "less", "extra"}:
+        return None  # "actually have it come in 5 seconds earlier": a change by an amount, read as usual
+    if any(t.kind in (Kind.DUR, Kind.NUM) and _followed_by_comparative(c, i) for i, t in enumerate(c.toks)):
+        return None  # "5 seconds longer" is an amount, "longer, 25" a new value
+    colours = [w for w in c.words if w in lx.COLORS]
+    # a bare number after a length or a time is seconds ("longer, 25", "no, at 9")
+    seconds = [round(t.value) for t in c.of_kind(Kind.DUR)] or [
+        round(t.value * 1000) for t in c.of_kind(Kind.NUM) if 0 < t.value <= 3600
+    ]
+    percents = c.percents
+    aspect = next((p for p, names in lx.ASPECT_WORDS if words & names), None)
+    texts = view.focus_texts()
+    ops: list[Op] = []
+    if name == "edit_text" and isinstance(args.get("style"), dict) and "color" in args["style"] and colours:
+        style = {"color": lx.COLORS[colours[0]]}
+        ops = [Op("edit_text", {"target": TextRef(contains=t.text), "style": style}, c.text) for t in texts]
+    elif name in ("add_text", "edit_text") and ("st" in args or name == "add_text") and len(seconds) == 1:
+        placed = words & {"at", "to", "in", "from"}
+        if placed and len(texts) == 1 and not percents and not colours:  # "no, at 9 seconds": its start
+            ops = [Op("edit_text", {"target": TextRef(contains=texts[0].text), "st": seconds[0]}, c.text)]
+    elif name == "set_volume" and isinstance(args.get("target"), str) and len(percents) == 1:
+        ops = [Op("set_volume", {"target": args["target"], "vol": percents[0], "factor": None}, c.text)]
+    elif name == "set_total_duration" and len(seconds) == 1 and not percents:
+        ops = [Op("set_total_duration", {"total_ms": seconds[0]}, c.text)]
+    elif name == "trim_segment" and len(seconds) == 1 and len(view.focus_clips()) == 1 and not percents:
+        target = MainRef(index=view.focus_clips()[0])
+        ops = [Op("trim_segment", {"target": target, "d_ms": seconds[0], "change_ms": None}, c.text)]
+    elif name == "set_canvas" and aspect is not None:
+        ops = [Op("set_canvas", {"preset": aspect, "fit": None}, c.text)]
+    return Plan(tuple(ops), ()) if ops else None
+
+
+def _followed_by_comparative(c: Clause, i: int) -> bool:
+    nxt = c.toks[i + 1] if i + 1 < len(c.toks) else None
+    return nxt is not None and nxt.is_word("longer", "shorter", "louder", "quieter", "more", "less")
+
+
+def _value_only(c: Clause) -> bool:
+    """A clause that is a value and little else ("white", "longer, 25", "25%"): a follow-up's answer."""
+    values = (
+        len(c.of_kind(Kind.DUR))
+        + len(c.of_kind(Kind.NUM))
+        + len(c.percents)
+        + sum(w in lx.COLORS for w in c.words)
+    )
+    rest = [w for w in c.words if w not in lx.COLORS and w not in _FOLLOW_UP_FILLERS]
+    return values == 1 and not rest
+
+
+_FOLLOW_UP_FILLERS = frozenset(
+    {
+        "longer",
+        "shorter",
+        "louder",
+        "quieter",
+        "make",
+        "it",
+        "that",
+        "then",
+        "please",
+        "ok",
+        "okay",
+        "try",
+        "a",
+        "bit",
+        "more",
+        "less",
+        "maybe",
+        "like",
+        "say",
+        "to",
+        "at",
+        "in",
+        "its",
+        "the",
+        "one",
+    }
+)
+
+
 def _kept_clip(c: Clause, view: View) -> tuple[MainRef, int] | None:
     """ "keep the intro at 6", "leave the first clip as it is": one clip and the length it keeps (its
     own, or the one said), when the clause asks only that."""
@@ -902,6 +1005,8 @@ def _edit_plan(clauses: Sequence[Clause], view: View) -> Outcome:
     shown = view  # the draft as the user saw it when writing: what "keep the intro" keeps
     for raw in [part for whole in clauses for part in _refine(whole, view)]:
         c = _carry(_except(raw), prev, prev_ops)
+        if prev is None and len(clauses) == 1 and (fixed := _correction(c, view)) is not None:
+            return fixed  # "no, white", "longer, 25", "swap them back": the last edit, corrected
         if prev is None and (again := _repeat(c, view)) is not None:
             ops += again
             understood.append(c.text)

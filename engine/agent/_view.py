@@ -68,6 +68,7 @@ class View:
     focus_next: str | None = None  # the clip after the one the last edit touched (or removed)
     focus_prev: str | None = None
     focus_op: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # the last clip edit, to repeat
+    last_op: tuple[str, dict[str, Any]] | None = None  # the last operation of the last edit, to correct
 
     def texts_sorted(self) -> list[TextInfo]:
         """The texts in the order they appear (by start)."""
@@ -286,7 +287,15 @@ def make_view(draft: Draft | None, media: Sequence[MediaRef]) -> View:
         focus_next=str(focus["next"]) if isinstance(focus.get("next"), str) else None,
         focus_prev=str(focus["prev"]) if isinstance(focus.get("prev"), str) else None,
         focus_op=_focus_op(focus.get("op")),
+        last_op=_last_op(focus.get("last")),
     )
+
+
+def _last_op(value: object) -> tuple[str, dict[str, Any]] | None:
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        return None
+    args = value.get("args")
+    return value["name"], dict(args) if isinstance(args, dict) else {}
 
 
 def _focus_op(value: object) -> tuple[str, tuple[tuple[str, Any], ...]] | None:

@@ -285,3 +285,11 @@ def test_the_fade_between_photos_is_the_transitions_and_keeps_its_kind() -> None
     segs = tl.main_segments(turn.stages[-1].draft)
     assert [s["m"]["transition"] for s in segs[:-1]] == [{"type": "crossfade", "d": 250}] * 4
     assert not segs[-1]["m"].get("fade_out")
+
+
+def test_a_colour_said_after_a_colour_change_corrects_it_on_the_same_texts() -> None:
+    yellow = respond("make the captions yellow", _promo(), promo_media()).stages[-1].draft
+    turn = respond("no, white", yellow, promo_media())
+    assert turn.kind == "edit"
+    colours = {s["m"]["style"]["color"] for s in tl.text_segments(turn.stages[-1].draft)}
+    assert colours == {"#ffffff"}
