@@ -7,6 +7,7 @@ the words of the instruction that failed; the caller then keeps the draft as it 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -141,7 +142,25 @@ def _trim(d: Draft, a: dict[str, Any]) -> Draft:
             d = eo.apply_op(d, eo.TrimClip(seg_id, in_ms=in_ms, d_ms=int(new_d)))
         else:
             d = eo.apply_op(d, eo.TrimClip(seg_id, d_ms=int(new_d)))
+        if a.get("d_ms") is not None:
+            d = _asked(d, seg_id)
     return d
+
+
+ASKED_KEY = "asked_d"  # a clip's length as the user asked for it: a later change of the total keeps it
+
+
+def _asked(d: Draft, seg_id: str) -> Draft:
+    """``d`` with the clip's present length remembered as asked for (in its metadata)."""
+    new = copy.deepcopy(d)
+    _track, seg = tl.find_segment(new, seg_id)
+    seg["m"] = {**_m(seg), ASKED_KEY: int(seg["d"])}
+    return new
+
+
+def asked_lengths(d: Draft) -> list[str]:
+    """The clips that still have the length the user asked for."""
+    return [str(s["id"]) for s in _mains(d) if _m(s).get(ASKED_KEY) == int(s["d"])]
 
 
 def _remove(d: Draft, a: dict[str, Any]) -> Draft:
@@ -562,9 +581,14 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
         before = d
         args = dict(op.args)
         if op.name == "set_total_duration":
-            args["keep"] = tuple(trimmed)
+            args["keep"] = tuple(dict.fromkeys([*trimmed, *asked_lengths(d)]))
         try:
-            d = APPLIERS[op.name](d, args)
+            try:
+                d = APPLIERS[op.name](d, args)
+            except tl.TimelineError:
+                if op.name != "set_total_duration" or args["keep"] == tuple(trimmed):
+                    raise
+                d = APPLIERS[op.name](d, {**args, "keep": tuple(trimmed)})  # not all can keep their length
             if op.name == "trim_segment":
                 trimmed += resolve_main(before, op.args["target"])
         except (tl.TimelineError, ValueError) as exc:
@@ -574,7 +598,7 @@ def apply_ops(draft: Draft, ops: Sequence[Op]) -> tuple[Draft, list[ToolStep]]:
         focus = touched(before, d, op) or focus
     names = {op.name for op in ops}
     if names & _KEEPS_TARGET and "set_total_duration" not in names:
-        d, step = _keep_target(draft, d, trimmed)
+        d, step = _keep_target(draft, d, list(dict.fromkeys([*trimmed, *asked_lengths(d)])))
         if step is not None:
             steps.append(step)
     if ops:
