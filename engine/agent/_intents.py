@@ -24,7 +24,15 @@ from engine.agent import _lexicon as lx
 from engine.agent._clause import Clause, unquoted_text
 from engine.agent._lexer import Kind
 from engine.agent._plan import Answer, MainRef, Op, Question, TextRef
-from engine.agent._refs import audio_choice, destination, generic_clip, main_refs, text_ref, unused_audio
+from engine.agent._refs import (
+    audio_choice,
+    destination,
+    generic_clip,
+    main_refs,
+    text_ordinals,
+    text_ref,
+    unused_audio,
+)
 from engine.agent._types import MediaRef
 from engine.agent._view import TextInfo, View, is_voice_like, name_words, secs
 from engine.agent._when import middle_is_time, spoken_span
@@ -97,7 +105,10 @@ def _text_list(texts: Iterable[TextInfo]) -> str:
 
 
 def _refs(c: Clause, v: View) -> list[MainRef]:
-    return [r for _, r in main_refs(c, v)]
+    """The clips the clause names, each once ("the product side photo 2": one clip, said twice)."""
+    refs = [r for _, r in main_refs(c, v)]
+    named = [_by_name(r, v) or r for r in refs]
+    return [r for k, r in enumerate(refs) if named[k] not in named[:k]]
 
 
 def _one_target(c: Clause, v: View, what: str) -> MainRef | Question | None:
@@ -292,6 +303,14 @@ def _no_text(c: Clause, v: View) -> Fill:
 def _text_remove(c: Clause, v: View) -> Fill:
     if not v.texts:
         return Answer("There is no text on the video to remove.")
+    ordinals = text_ordinals(c)
+    if len(ordinals) > 1:  # "delete the second and third captions": each by its words (places shift)
+        shown = v.texts_sorted()
+        if not all(-len(shown) <= k < len(shown) for k in ordinals):
+            return Question(f"There are {len(shown)} texts: {_text_list(shown)}. Which should I remove?")
+        return [
+            _op(c, "remove_text", target=TextRef(contains=shown[k].text)) for k in dict.fromkeys(ordinals)
+        ]
     choice = text_ref(c, v)
     if choice.ref is None:
         return Question(f"Which text should I remove: {_text_list(choice.options)}, or all of them?")
@@ -385,11 +404,26 @@ def _text_move_test(c: Clause, v: View) -> bool:
             or c.times.to is not None
             or c.times.range_ is not None
             or _position(c) is not None
+            or c.has_word("to_start", "at_start", "to_end", "at_end")
         )
     )
 
 
 _NO_TEXT = Answer("There is no text on the video yet; add some first, e.g. add a title 'Summer Sale'.")
+
+
+_ENDING = (
+    "disappear",
+    "disappears",
+    "vanish",
+    "vanishes",
+    "end",
+    "ends",
+    "finish",
+    "finishes",
+    "stop",
+    "stops",
+)
 
 
 def _text_move(c: Clause, v: View) -> Fill:
@@ -400,7 +434,9 @@ def _text_move(c: Clause, v: View) -> Fill:
         return Question(f"Which text should I move: {_text_list(choice.options)}?")
     times = c.times
     args: dict[str, Any] = {}
-    if (shift := _shift(c)) is not None:
+    if (shift := _shift(c)) is not None and c.has_word(*_ENDING):
+        args["grow_ms"] = shift  # "make the last caption disappear 1 second earlier": its end moves
+    elif shift is not None:
         args["shift_ms"] = shift
     elif times.until is not None and times.at is None and times.range_ is None:
         args["end_ms"] = times.until  # "keep the title on screen until 8 seconds"
@@ -412,6 +448,16 @@ def _text_move(c: Clause, v: View) -> Fill:
         args["st"] = times.to if times.to is not None else times.at  # "the caption at 6s to 20s"
         if times.for_ is not None:
             args["d_ms"] = times.for_
+    elif c.has_word("to_start", "at_start"):
+        args["st"] = 0  # "move the lifestyle caption to the start"
+    elif c.has_word("to_end", "at_end"):
+        ref, ordered = choice.ref, v.texts_sorted()
+        shown = next((t for t in ordered if ref.contains is not None and t.text == ref.contains), None)
+        if shown is None and ref.index is not None and -len(ordered) <= ref.index < len(ordered):
+            shown = ordered[ref.index]
+        if shown is None:
+            return Question("Which text should end the video?")
+        args["st"] = max(0, v.end_ms - shown.d)  # "... to the end": it ends with the video
     position = _position(c)
     if position is not None:
         args["position"] = position

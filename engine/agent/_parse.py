@@ -957,7 +957,18 @@ def _fragments(c: Clause) -> list[Clause]:
     for i, t in enumerate(c.toks):
         nxt = c.toks[i + 1 : i + 4]
         music_next = any(x.kind is Kind.WORD and lx.concepts_of(x.norm) & {"music", "voiceover"} for x in nxt)
-        if (t.kind is Kind.PUNCT and t.norm == ",") or (t.is_word("and", "plus") and not joins_a_range(c, i)):
+        listed = (
+            t.is_word("and")
+            and 0 < i < len(c.toks) - 1
+            and c.toks[i - 1].kind is Kind.ORD
+            and (
+                c.toks[i + 1].kind is Kind.ORD
+                or (c.toks[i + 1].is_word("the") and i + 2 < len(c.toks) and c.toks[i + 2].kind is Kind.ORD)
+            )
+        )  # "the second and third captions": one list of things, not two instructions
+        if (t.kind is Kind.PUNCT and t.norm == ",") or (
+            t.is_word("and", "plus") and not joins_a_range(c, i) and not listed
+        ):
             parts.append([])
             continue
         if t.is_word("with") and music_next and parts[-1]:

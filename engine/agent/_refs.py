@@ -91,6 +91,15 @@ def _ordinal_noun(toks: Sequence[Tok], i: int) -> str | None:
     return None
 
 
+def text_ordinals(c: Clause) -> list[int]:
+    """The ordinals said of texts ("the second and third captions" → [1, 2]; -1: the last)."""
+    return [
+        int(t.value)
+        for i, t in enumerate(c.toks)
+        if t.kind is Kind.ORD and _ordinal_noun(c.toks, i) in ("text", "title")
+    ]
+
+
 def _clip_stem_match(t: Tok, v: View) -> str | None:
     named = t.kind is Kind.WORD and ("_" in t.norm or any(ch.isdigit() for ch in t.norm))
     if t.kind is Kind.FILE or t.kind is Kind.QUOTE or named:
