@@ -367,12 +367,21 @@ def _position(c: Clause) -> str | None:
 
 
 def _shift(c: Clause) -> int | None:
-    """ "2 seconds later" → +2000, "a second earlier" → -1000."""
-    if not c.has_word("later", "earlier", "sooner", "forward", "backward", "backwards"):
+    """ "2 seconds later" → +2000, "a second earlier" / "bring it forward a second" → -1000, "push it
+    back" → later. A bare "forward" or "back" could be either way on a timeline: see ``_unclear_way``."""
+    earlier = c.has_word("earlier", "sooner") or (c.has_word("bring") and c.has_word("forward"))
+    later = c.has_word("later") or (c.has_word("push") and c.has_word("back", "backward", "backwards"))
+    if not earlier and not later:
         return None
     durs = c.of_kind(Kind.DUR)
     ms = round(durs[0].value) if durs else 1000
-    return -ms if c.has_word("earlier", "sooner", "backward", "backwards") else ms
+    return -ms if earlier else ms
+
+
+def _unclear_way(c: Clause) -> bool:
+    """ "move it forward a second": earlier (as a meeting is brought forward) or later (rightwards on the
+    timeline)? Asked, not guessed."""
+    return _shift(c) is None and c.has_word("forward", "backward", "backwards", "back")
 
 
 def _grow(c: Clause) -> int | None:
@@ -399,6 +408,7 @@ def _text_move_test(c: Clause, v: View) -> bool:
         and _targets_text(c, v)
         and (
             _shift(c) is not None
+            or _unclear_way(c)
             or c.times.until is not None
             or c.times.at is not None
             or c.times.to is not None
@@ -429,6 +439,8 @@ _ENDING = (
 def _text_move(c: Clause, v: View) -> Fill:
     if not v.texts:
         return _NO_TEXT
+    if _unclear_way(c) and c.of_kind(Kind.DUR):
+        return Question("Earlier (toward the start) or later?")
     choice = text_ref(c, v)
     if choice.ref is None:
         return Question(f"Which text should I move: {_text_list(choice.options)}?")
@@ -998,7 +1010,9 @@ def _nth(n: int) -> str:
 def _motion(c: Clause, v: View) -> Fill:
     words = set(c.words)
     moving = words & {"zoom", "zooms", "zooming", "pan", "panning", "motion", "movement"}
-    if moving and words & {"slow", "slower", "faster", "quicker", "speed", "gentler"}:
+    verb = c.words[0] if c.words else ""
+    # "slow the zoom", "make the pan faster" ask for a speed; "give it a slow zoom out" names a motion
+    if moving and (words & {"slower", "faster", "quicker", "speed", "gentler"} or verb in ("slow", "speed")):
         return Answer(
             "The motion runs over the whole photo, so its speed follows the photo's length: make the photo "
             'longer to slow it, or shorter to speed it up (e.g. "make the first photo 8 seconds").'
@@ -1533,6 +1547,7 @@ def _trim_test(c: Clause, v: View) -> bool:
     sized = (
         c.times.range_ is not None
         or c.has("shorten", "lengthen")
+        or (c.has_word("too") and c.has_word("long", "short"))  # "the first image is on screen too long"
         or c.times.any_length is not None
         or c.times.by is not None
         or _length_factor(c) is not None
@@ -1571,7 +1586,7 @@ def _trim(c: Clause, v: View) -> Fill:
     lengths = [*c.times.lengths] if len(c.times.lengths) == len(refs) > 1 else []
     if length is None and change is None:
         now = ", ".join(f"{r.describe()} is {secs(_seg_d(v, r))}" for r in refs)
-        verb = "long" if c.has("lengthen") else "short"
+        verb = "long" if c.has("lengthen") or (c.has_word("too") and c.has_word("short")) else "short"
         return Question(f'Right now {now}; how {verb} should it be (e.g. "to 3 seconds")?')
     ops = []
     for k, r in enumerate(refs):

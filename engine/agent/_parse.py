@@ -998,11 +998,16 @@ def _refine(c: Clause, view: View) -> list[Clause]:
     if len(parts) < 2:
         return [c]
     names = []
+    placed = 0  # parts that each move their own clip to their own place
     for p in parts:
         found = match(p, view)
         if found is None or not isinstance(found[1], list):
             return [c]
         names.append(found[0].name)
+        moves = [o for o in found[1] if o.name == "move_segment"]
+        placed += len(moves) == 1 == len(found[1]) and len(main_refs(p, view)) == 1
+    if placed == len(parts):
+        return parts  # "put the front photo last and the lifestyle 2 photo first": two moves
     return parts if len(set(names)) == len(names) else [c]
 
 

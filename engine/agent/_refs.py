@@ -6,6 +6,7 @@ applier resolves them against the draft when the operation runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -92,12 +93,21 @@ def _ordinal_noun(toks: Sequence[Tok], i: int) -> str | None:
 
 
 def text_ordinals(c: Clause) -> list[int]:
-    """The ordinals said of texts ("the second and third captions" → [1, 2]; -1: the last)."""
-    return [
-        int(t.value)
-        for i, t in enumerate(c.toks)
-        if t.kind is Kind.ORD and _ordinal_noun(c.toks, i) in ("text", "title")
-    ]
+    """The ordinals said of texts ("the second and third captions" → [1, 2], "the last two captions"
+    → [-2, -1]; negative: from the end)."""
+    out: list[int] = []
+    toks = c.toks
+    for i, t in enumerate(toks):
+        if t.kind is not Kind.ORD or _ordinal_noun(toks, i) not in ("text", "title"):
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        first = int(t.value)
+        if nxt is not None and nxt.kind is Kind.NUM and 2 <= nxt.value <= 20 and first in (0, -1):
+            n = int(nxt.value)
+            out += list(range(-n, 0)) if first < 0 else list(range(n))
+        else:
+            out.append(first)
+    return out
 
 
 def _clip_stem_match(t: Tok, v: View) -> str | None:
@@ -250,6 +260,13 @@ def _content_match(toks: Sequence[Tok], i: int, v: View) -> tuple[list[str], int
     return None
 
 
+def _says(t: Tok, word: str) -> bool:
+    """The token is that word of a file name ("lifestyle 2": the number too)."""
+    if t.kind is Kind.WORD:
+        return t.norm == word
+    return t.kind is Kind.NUM and word.isdigit() and t.value == int(word)
+
+
 def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> list[str]:
     """ "the product detail shot": the words of one clip's file name, said in order ("the lifestyle
     images": every clip whose name starts so, when the noun after them is plural)."""
@@ -264,13 +281,17 @@ def _clip_words_match(toks: Sequence[Tok], i: int, v: View) -> list[str]:
         if len(words) < 2 and not (words and len(words[0]) > 3):
             continue
         window = toks[i : i + len(words)]
-        if len(window) == len(words) and all(
-            w.kind is Kind.WORD and w.norm == x for w, x in zip(window, words, strict=True)
-        ):
+        if len(window) == len(words) and all(_says(w, x) for w, x in zip(window, words, strict=True)):
             hits.append(s.name)
     names = list(dict.fromkeys(hits))
     if len(names) <= 1:
         return names
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if nxt is not None and nxt.kind is Kind.NUM and nxt.value == int(nxt.value):
+        # "lifestyle 2": the one whose name carries that number (lifestyle_2.jpg)
+        numbered = [n for n in names if str(int(nxt.value)) in re.split(r"[_\-\s.]+", n.rsplit(".", 1)[0])]
+        if len(numbered) == 1:
+            return numbered
     after = [t.norm for t in toks[i + 1 : i + 4] if t.kind is Kind.WORD]
     return names if any(w in _PLURAL_IMAGES or w in _PLURAL_CLIPS for w in after) else []
 
