@@ -5,6 +5,7 @@ and tolerates anything missing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,7 +48,10 @@ def _segments(track: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    """A number of the draft as an int; anything else (text, a bool, NaN or infinity) is 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value) if math.isfinite(value) else 0
 
 
 def fmt_s(ms: int | float) -> str:

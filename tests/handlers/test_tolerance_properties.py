@@ -72,3 +72,11 @@ def test_any_response_body_is_read_or_mapped_to_an_error(status: int, body: byte
     if status >= 400:
         assert error is not None
         assert error.to_error()["recovery"]
+
+
+def test_a_draft_with_an_infinite_or_missing_number_still_gets_a_summary() -> None:
+    """Hypothesis found {'t': [{'id': None, 'tt': inf}]}: int(inf) raised OverflowError."""
+    for value in (float("inf"), float("-inf"), float("nan")):
+        assert track_summary(
+            {"t": [{"id": None, "tt": value, "sg": [{"st": value, "d": value}]}]}
+        ).startswith("Timeline (")
