@@ -6,6 +6,7 @@ it is given; the applier, not this, is where the timeline's rules are enforced.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -210,7 +211,9 @@ def pick_audio(
 
 
 def _int(v: Any, default: int = 0) -> int:
-    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else default
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        return default
+    return int(v)
 
 
 def _dict(v: Any) -> dict[str, Any]:

@@ -192,6 +192,15 @@ def json_depth(raw: bytes) -> int:
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    """Python's json reads NaN and Infinity, which JSON has not (a length of Infinity is no length)."""
+    raise _NotJson(f"{name} is not a JSON number; send a finite number")
+
+
 def parse_json(raw: bytes) -> Any:
     """``raw`` as JSON, or ApiError 4000: malformed, nested deeper than ``MAX_JSON_DEPTH`` (checked
     before parsing, so no recursion limit is ever reached here or later), or holding text that is not
@@ -199,8 +208,10 @@ def parse_json(raw: bytes) -> Any:
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise invalid_request(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        obj = json.loads(raw)
+        obj = json.loads(raw, parse_constant=_no_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise invalid_request(f"the body is not valid JSON ({exc})") from exc
+    except _NotJson as exc:
         raise invalid_request(f"the body is not valid JSON ({exc})") from exc
     if _SURROGATE_ESCAPE.search(raw):  # only an escape can make a surrogate: look closer
         stack: list[Any] = [obj]

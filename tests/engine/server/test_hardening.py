@@ -116,6 +116,14 @@ async def test_deep_json_bad_text_and_bad_ports_are_clear_4xx_not_500(tmp_path: 
         assert (response.status_code, response.json()["code"]) == (422, 4000)
         assert "'http://example.com:99999/a.mp4' has an invalid port" in response.json()["message"]
 
+        # Python's json reads NaN and Infinity; JSON has neither (a draft 'Infinity' ms long)
+        draft = b'{"id": "r", "sessionId": "%s", "draft": {"t": [{"tt": 0, "sg": [{"d": Infinity}]}]}}' % (
+            sid.encode()
+        )
+        response = await http.post("/api/render/proxy/lambda", headers=headers, content=draft)
+        assert (response.status_code, response.json()["code"]) == (422, 4000)
+        assert "Infinity is not a JSON number; send a finite number" in response.json()["message"]
+
 
 # -- 2, 3: big drafts, limits, cancel -------------------------------------------------------------
 
