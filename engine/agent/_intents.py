@@ -294,10 +294,17 @@ def _targets_text(c: Clause, v: View) -> bool:
     return c.has("text", "title") or any(v.texts_matching(q) for q in c.quotes)
 
 
+def _no_texts_wanted(c: Clause) -> bool:
+    """ "I'd rather not have any captions", "I don't want any text": no texts (of that kind) at all."""
+    negated = c.has_word("not", "don't", "dont", "no") and c.has_word("want", "have", "need", "like")
+    return negated and c.has("text") and c.has_word("any", "captions", "texts", "subtitles") and not c.quotes
+
+
 def _no_text(c: Clause, v: View) -> Fill:
     if not v.texts:
         return Answer("There is no text on the video.")
-    return [_op(c, "remove_text", target=TextRef(every=True))]
+    captions_only = c.has_word("captions", "caption", "subtitles") and not c.has("title")
+    return [_op(c, "remove_text", target=TextRef(every=True, role="caption" if captions_only else None))]
 
 
 def _text_remove(c: Clause, v: View) -> Fill:
@@ -961,7 +968,9 @@ _PLURAL_CLIPS = ("photos", "pictures", "images", "clips", "shots", "scenes", "sl
 
 def _transition(c: Clause, v: View) -> Fill:
     words = c.words
-    kind = next((lx.TRANSITIONS[w] for w in words if w in lx.TRANSITIONS), None)
+    kinds = [lx.TRANSITIONS[w] for w in words if w in lx.TRANSITIONS]
+    # "replace the crossfades with wipes": the kind named last is the one wanted
+    kind = kinds[-1] if kinds else None
     if kind is None and c.has("fade_in", "fade_out"):
         kind = "fade"  # "a fade to black between clips 4 and 5"
     length = c.times.for_ or c.times.any_length
@@ -971,6 +980,8 @@ def _transition(c: Clause, v: View) -> Fill:
             scale = 2.0
         elif c.has_word("faster", "quicker", "shorter", "snappier", "quick", "fast"):
             scale = 0.5
+    if kind is not None and c.has("remove") and not c.has_word("to", "with", "into", "instead", "for"):
+        kind = "none"  # "get rid of the crossfades": no transitions there (not crossfades again)
     if kind is not None and (scale is not None or length is not None) and _names_the_current(c):
         kind = None  # "make the fade between photos shorter": the transitions there are, shorter
     if kind is None and c.has("remove"):
@@ -1809,7 +1820,7 @@ RULES: tuple[Rule, ...] = (
         "no_text",
         frozenset(),
         _no_text,
-        test=lambda c, v: c.has_word("notext"),
+        test=lambda c, v: c.has_word("notext") or _no_texts_wanted(c),
         priority=840,
         family="text",
         produces=("remove_text",),
