@@ -1204,10 +1204,19 @@ def _reorder(c: Clause, v: View) -> Fill:
     )
 
 
+_SHOT_WORDS = ("shot", "clip", "photo", "image", "picture", "scene")
+
+
 def _leads_with(c: Clause) -> int | None:
     """ "lead with clip C", "open with the detail shot" → 0; "end on / close with the front shot" → -1."""
     words = c.words
+    # "make the side shot the opening shot": a clip named first, then the place it takes (one shot noun
+    # alone is the subject: "make the closing shot twice as long")
+    becomes = (c.has("make") or c.has_word("be")) and sum(w in _SHOT_WORDS for w in words) >= 2
     for i, w in enumerate(words[:-1]):
+        placed_last = not any(x in _SHOT_WORDS for x in words[i + 2 :])
+        if becomes and placed_last and words[i + 1] in _SHOT_WORDS and w in ("opening", "closing", "final"):
+            return 0 if w == "opening" else -1
         if words[i + 1] not in ("with", "on"):
             continue
         if w in ("lead", "open", "begin", "start", "starts", "opens", "leads", "kick"):
