@@ -1623,9 +1623,8 @@ def _trim(c: Clause, v: View) -> Fill:
 
 
 def _seg_d(v: View, r: MainRef) -> int:
-    if r.index is not None and -len(v.mains) <= r.index < len(v.mains):
-        return v.mains[r.index].d
-    return next((s.d for s in v.mains if s.name == r.file), 0)
+    index = v.clip_index(r)
+    return 0 if index is None else v.mains[index].d
 
 
 def _total_test(c: Clause, v: View) -> bool:

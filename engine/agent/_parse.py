@@ -805,11 +805,8 @@ def _kept_clip(c: Clause, view: View) -> tuple[MainRef, int] | None:
     refs = [r for _, r in main_refs(c, view) if r.every is None]
     if len(refs) != 1:
         return None
-    ref = refs[0]
-    index = ref.index
-    if index is None and ref.file is not None:
-        index = next((i for i, m in enumerate(view.mains) if m.name == ref.file), None)
-    if index is None or not -len(view.mains) <= index < len(view.mains):
+    index = view.clip_index(refs[0])
+    if index is None:
         return None
     said = c.times.any_length if c.times.any_length is not None else c.times.at
     return MainRef(index=index), said if said is not None else view.mains[index].d

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from engine.agent import _lexicon as lx
+from engine.agent._plan import MainRef
 from engine.agent._types import Draft, MediaRef
 
 __all__ = ["AudioInfo", "SegInfo", "TextInfo", "View", "contains_words", "make_view", "secs"]
@@ -77,6 +78,15 @@ class View:
 
     def focus_texts(self) -> list[TextInfo]:
         return [t for t in self.texts if t.id in self.focus_ids] if self.focus_kind == "text" else []
+
+    def clip_index(self, ref: MainRef) -> int | None:
+        """Where one named clip stands (its place, negative from the end, or the first clip showing its
+        file); None when there is no such clip or the reference is a group."""
+        if ref.index is not None:
+            return ref.index if -len(self.mains) <= ref.index < len(self.mains) else None
+        if ref.file is not None:
+            return next((i for i, s in enumerate(self.mains) if s.name == ref.file), None)
+        return None
 
     def focus_clips(self) -> list[int]:
         """Positions (0-based) of the clips the last edit touched."""

@@ -57,7 +57,7 @@ def _named_clip(c: Clause, v: View) -> MainRef | None:
         return None
     ref = refs[0]
     if ref.file is not None:
-        index = next((i for i, s in enumerate(v.mains) if s.name == ref.file), None)
+        index = v.clip_index(ref)
         return None if index is None else MainRef(index=index)
     return ref
 
