@@ -121,6 +121,7 @@ def resolve_text(d: Draft, ref: TextRef) -> list[str]:
 
 
 def _trim(d: Draft, a: dict[str, Any]) -> Draft:
+    asked: list[str] = []  # clips given the length the user said (remembered once, after the loop)
     for seg_id in resolve_main(d, a["target"]):
         track, seg = tl.find_segment(d, seg_id)
         cur = int(seg["d"])
@@ -143,18 +144,19 @@ def _trim(d: Draft, a: dict[str, Any]) -> Draft:
         else:
             d = eo.apply_op(d, eo.TrimClip(seg_id, d_ms=int(new_d)))
         if a.get("d_ms") is not None:
-            d = _asked(d, seg_id)
-    return d
+            asked.append(seg_id)
+    return _asked(d, asked) if asked else d
 
 
 ASKED_KEY = "asked_d"  # a clip's length as the user asked for it: a later change of the total keeps it
 
 
-def _asked(d: Draft, seg_id: str) -> Draft:
-    """``d`` with the clip's present length remembered as asked for (in its metadata)."""
+def _asked(d: Draft, seg_ids: Sequence[str]) -> Draft:
+    """``d`` with these clips' present lengths remembered as asked for (in their metadata)."""
     new = copy.deepcopy(d)
-    _track, seg = tl.find_segment(new, seg_id)
-    seg["m"] = {**_m(seg), ASKED_KEY: int(seg["d"])}
+    for seg_id in seg_ids:
+        _track, seg = tl.find_segment(new, seg_id)
+        seg["m"] = {**_m(seg), ASKED_KEY: int(seg["d"])}
     return new
 
 
