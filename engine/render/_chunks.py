@@ -42,9 +42,8 @@ from ._compile import (
     aac_args,
     compile_graph,
     compile_sound,
-    end_frame_of,
     graph_args,
-    main_segments,
+    layout,
     picture_args,
     x264_args,
 )
@@ -74,18 +73,22 @@ def png_name(content_sha256: str) -> str:
 def chunk_windows(
     draft: Draft, media: Mapping[str, Path], infos: Mapping[str, MediaInfo], canvas: Canvas
 ) -> list[tuple[int, int]]:
-    """The chunks as frame windows ``[a, b)`` covering the whole video in order.
+    """The chunks as frame windows ``[a, b)`` covering the whole video in order (``windows_of``)."""
+    return windows_of(layout(draft, media, infos, canvas), canvas)
+
+
+def windows_of(lay: Layout, canvas: Canvas) -> list[tuple[int, int]]:
+    """The chunks of a draft's layout as frame windows ``[a, b)`` covering the whole video in order.
 
     Edges go at cuts that no transition crosses, and between those every ``CHUNK_SECONDS`` or so (each
     stretch split in equal parts), so an edit that does not move the cuts keeps every edge in place.
     Texts may cross an edge: each chunk draws its own part of them.
     """
-    end = end_frame_of(draft, canvas)
-    segs = main_segments(draft, media, infos)
+    end = lay.end_frame
     edges = {0, end}
-    for prev, seg in pairwise(segs):
+    for i, (prev, _seg) in enumerate(pairwise(lay.segs)):
         crossed = prev.transition != "none" and canvas.frames(prev.transition_ms) > 0
-        cut = canvas.frames(seg.st)
+        cut = lay.starts[i + 1]
         if not crossed and 0 < cut < end:
             edges.add(cut)
     target = max(1, round(CHUNK_SECONDS * canvas.fps))

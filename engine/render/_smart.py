@@ -27,7 +27,6 @@ from ._chunks import (
     EncodeJob,
     assemble_argv,
     chunk_job,
-    chunk_windows,
     concat_list,
     ffmpeg_build,
     fit_name,
@@ -36,6 +35,7 @@ from ._chunks import (
     png_name,
     remux_argv,
     sound_job,
+    windows_of,
 )
 from ._compile import (
     DEFAULT_SETTINGS,
@@ -132,7 +132,7 @@ class _Plan:
             name = fit_name(need)
             self.fits[name] = self.real_needs[seg_id]
             self.prepared[need.key] = Path(name)
-        self.windows = chunk_windows(draft, self.named_media, infos, canvas)
+        self.windows = windows_of(self.layout, canvas)
         self.jobs = [self.chunk(w) for w in self.windows]
         self.sound_job = sound_job(draft, self.named_media, infos, canvas, settings, self.build)
 
