@@ -42,7 +42,7 @@ from engine.agent._plan import (
     Revision,
     TextRef,
 )
-from engine.agent._refs import main_refs
+from engine.agent._refs import main_refs, ordinal_run
 from engine.agent._types import Draft, MediaRef
 from engine.agent._view import TextInfo, View, make_view, name_words, secs
 from engine.render import FORMATS
@@ -879,8 +879,7 @@ def _named_items(spared: Clause, view: View, items: Sequence[object]) -> set[int
             nxt = toks[i + 1] if i + 1 < len(toks) else None
             if nxt is not None and nxt.kind is Kind.NUM and 1 <= nxt.value <= n:
                 count = int(nxt.value)  # "the last two"
-            first = int(t.value) if t.value >= 0 else n + int(t.value) - (count - 1)
-            picked = set(range(first, first + count)) & set(range(n))
+            picked = {k + n if k < 0 else k for k in ordinal_run(int(t.value), count)} & set(range(n))
             return picked or None
     if spared.source and items and isinstance(items[0], TextInfo):
         words = [

@@ -92,6 +92,12 @@ def _ordinal_noun(toks: Sequence[Tok], i: int) -> str | None:
     return None
 
 
+def ordinal_run(first: int, count: int) -> range:
+    """The places ``count`` items from an ordinal span: "the first three" → 0, 1, 2; "the last two"
+    → -2, -1 (negative: from the end)."""
+    return range(first - count + 1, first + 1) if first < 0 else range(first, first + count)
+
+
 def text_ordinals(c: Clause) -> list[int]:
     """The ordinals said of texts ("the second and third captions" → [1, 2], "the last two captions"
     → [-2, -1]; negative: from the end)."""
@@ -103,8 +109,7 @@ def text_ordinals(c: Clause) -> list[int]:
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         first = int(t.value)
         if nxt is not None and nxt.kind is Kind.NUM and 2 <= nxt.value <= 20 and first in (0, -1):
-            n = int(nxt.value)
-            out += list(range(-n, 0)) if first < 0 else list(range(n))
+            out += ordinal_run(first, int(nxt.value))
         else:
             out.append(first)
     return out
