@@ -187,6 +187,21 @@ def submit(c: httpx2.Client, t: str, sid: str, rid: str, draft: Any) -> httpx2.R
     return c.post("/api/render/proxy/lambda", headers=headers, content=raw)
 
 
+def timed_submit(c: httpx2.Client, t: str, sid: str, rid: str, body: bytes) -> tuple[str, float]:
+    """Submit a render: its answer in brief ("no answer" on a timeout) and the seconds it took."""
+    started = time.monotonic()
+    try:
+        answer = brief(submit(c, t, sid, rid, body))
+    except httpx2.TimeoutException:
+        answer = "no answer"
+    return answer, time.monotonic() - started
+
+
+def percentile(sorted_ms: list[float], share: float) -> float:
+    """The ``share`` percentile of sorted latencies (0 for none)."""
+    return sorted_ms[max(0, int(len(sorted_ms) * share) - 1)] if sorted_ms else 0
+
+
 def brief(r: httpx2.Response) -> str:
     try:
         body = r.json()
@@ -299,12 +314,7 @@ def p2_big_draft(src: Path) -> str:
         c, t, sid = user(e)
         huge = render_body(sid, "huge", colour_draft(100_000))
         with closing(c), health_watch(e) as lat:
-            started = time.monotonic()
-            try:
-                answer = brief(submit(c, t, sid, "huge", huge))
-            except httpx2.TimeoutException:
-                answer = "no answer"
-            took = time.monotonic() - started
+            answer, took = timed_submit(c, t, sid, "huge", huge)
         out.append(
             f"100k segments: {answer} in {took:.1f} s, /healthz max {max(lat, default=0) * 1000:.0f} ms"
         )
@@ -312,17 +322,15 @@ def p2_big_draft(src: Path) -> str:
         c, t, sid = user(e)
         long = render_body(sid, "long", colour_draft(1000))
         with closing(c), health_watch(e) as lat:
-            started = time.monotonic()
-            r = submit(c, t, sid, "long", long)
-            took = time.monotonic() - started
+            answer, took = timed_submit(c, t, sid, "long", long)
             job = wait_status(
                 c, t, "long", lambda j: j.get("status") == "failed" or (j.get("progress") or 0) > 0, 60
             )
         lat_ms = sorted(x * 1000 for x in lat)
-        p = lat_ms[int(len(lat_ms) * 0.99) - 1] if lat_ms else 0
+        p = percentile(lat_ms, 0.99)
         err = (job.get("error") or "")[:90]
         out.append(
-            f"1000 segments (176 KB graph): {brief(r)} in {took:.1f} s, "
+            f"1000 segments (176 KB graph): {answer} in {took:.1f} s, "
             f"/healthz max {max(lat_ms, default=0):.0f} ms "
             f"(p99 {p:.0f} ms, n={len(lat_ms)}); render {job.get('status')} {job.get('progress')}%"
             + (f" error {err!r}" if err else "")
@@ -338,16 +346,11 @@ def p2_maximal(src: Path) -> str:
         with closing(c), health_watch(e) as lat:
             time.sleep(1.0)  # a baseline of idle polls first
             first = len(lat)
-            started = time.monotonic()
-            try:
-                answer = brief(submit(c, t, sid, "max", maximal))
-            except httpx2.TimeoutException:
-                answer = "no answer"
-            took = time.monotonic() - started
+            answer, took = timed_submit(c, t, sid, "max", maximal)
             last = len(lat) + 1  # the poll in flight when the answer came
             time.sleep(0.5)
         during = sorted(x * 1000 for x in lat[first:last])
-        p99 = during[int(len(during) * 0.99) - 1] if during else 0
+        p99 = percentile(during, 0.99)
         median = during[len(during) // 2] if during else 0
         idle = sorted(x * 1000 for x in lat[:first])
         idle_median = idle[len(idle) // 2] if idle else 0
