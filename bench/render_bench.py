@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench._frames import psnr_per_frame, raw_input_args  # noqa: E402
+
 PRESET = "veryfast"
 QUALITY = "medium"  # crf 22 for ours, the floor and MoviePy alike
 CRF = 22
@@ -238,34 +240,6 @@ def raw_frames(name: str, media: dict[str, Path], work: Path) -> tuple[Path, int
     if raw.stat().st_size != want:
         raise SystemExit(f"{raw} has {raw.stat().st_size} bytes, expected {want} ({graph.end_frame} frames)")
     return raw, canvas.width, canvas.height
-
-
-def raw_input_args(width: int, height: int) -> list[str]:
-    """ffmpeg's input options for the scenario's raw frames (yuv420p at 30 fps)."""
-    return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", "30"]
-
-
-def psnr_per_frame(a: Path, b: Path | tuple[Path, int, int]) -> list[float]:
-    """The PSNR (dB, all planes) of each frame of ``a`` against ``b``: a video file, or raw yuv420p
-    frames ``(file, width, height)`` at 30 fps."""
-    from engine.render._ffmpeg import ffmpeg_exe
-
-    if isinstance(b, tuple):
-        raw, width, height = b
-        second = [*raw_input_args(width, height), "-i", str(raw)]
-    else:
-        second = ["-i", str(b)]
-    stats = a.with_suffix(".psnr.txt")
-    subprocess.run(
-        [
-            *(ffmpeg_exe(), "-v", "error", "-i", str(a), *second),
-            *("-lavfi", f"[0:v][1:v]psnr=stats_file={stats}", "-f", "null", "-"),
-        ],
-        check=True,
-    )
-    found = [line.split("psnr_avg:")[1].split()[0] for line in stats.read_text().splitlines()]
-    stats.unlink()
-    return [float("inf") if v == "inf" else float(v) for v in found]
 
 
 def join_fidelity(

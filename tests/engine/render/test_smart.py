@@ -3,7 +3,6 @@ cache, and the cache's own failures. Every check decodes the real output with th
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import anyio
 import pytest
 from PIL import Image
 
+from bench._frames import psnr_per_frame
 from engine.render import (
     OutputSettings,
     RenderCache,
@@ -75,27 +75,6 @@ async def frame_count(video: Path) -> int:
     return sum(1 for line in done.stdout.decode().splitlines() if line.startswith("0,"))
 
 
-async def psnr_per_frame(a: Path, b: Path, stats: Path) -> list[float]:
-    await _ffmpeg.run(
-        [
-            "-v",
-            "error",
-            "-i",
-            str(a),
-            "-i",
-            str(b),
-            "-lavfi",
-            f"[0:v][1:v]psnr=stats_file={stats}",
-            "-f",
-            "null",
-            "-",
-        ]
-    )
-    text = await anyio.Path(stats).read_text()
-    values = re.findall(r"psnr_avg:(\S+)", text)
-    return [float("inf") if v == "inf" else float(v) for v in values]
-
-
 async def sound_md5(video: Path) -> str:
     done = await _ffmpeg.run(
         ["-v", "error", "-i", str(video), "-map", "0:a", "-f", "md5", "pipe:1"], capture_stdout=True
@@ -117,7 +96,7 @@ async def test_a_draft_rendered_whole_and_by_chunks_has_the_same_frames_at_joins
     a, b = await probe(whole.path), await probe(chunked.path)
     assert a.duration_ms == b.duration_ms
     assert await frame_count(whole.path) == await frame_count(chunked.path) == FRAMES
-    psnr = await psnr_per_frame(chunked.path, whole.path, tmp_path / "psnr.txt")
+    psnr = await anyio.to_thread.run_sync(psnr_per_frame, chunked.path, whole.path)
     around = [psnr[j - 1] for j in JOINS] + [psnr[j] for j in JOINS]
     assert min(around) >= 45, around
     assert await sound_md5(whole.path) == await sound_md5(chunked.path)  # the same sound, in place
@@ -146,7 +125,7 @@ async def test_a_music_change_encodes_no_video_and_keeps_the_picture(
     first = await export(promo(), media, tmp_path / "first.mp4", cache)
     swapped = await export(promo(music="music2"), media, tmp_path / "swapped.mp4", cache)
     assert (swapped.chunks_encoded, swapped.sound_encoded) == (0, True)
-    psnr = await psnr_per_frame(first.path, swapped.path, tmp_path / "psnr.txt")
+    psnr = await anyio.to_thread.run_sync(psnr_per_frame, first.path, swapped.path)
     assert psnr == [float("inf")] * FRAMES
     assert await sound_md5(first.path) != await sound_md5(swapped.path)
 
