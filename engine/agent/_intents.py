@@ -96,6 +96,9 @@ def _fs(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+_NO_TEXT = Answer("There is no text on the video yet; add some first, e.g. add a title 'Summer Sale'.")
+
+
 def _clip_list(v: View) -> str:
     return ", ".join(f"{i + 1}. {s.name} ({secs(s.st)}-{secs(s.st + s.d)})" for i, s in enumerate(v.mains))
 
@@ -330,7 +333,7 @@ def _style_test(c: Clause, v: View) -> bool:
 
 def _text_style(c: Clause, v: View) -> Fill:
     if not v.texts:
-        return Answer("There is no text on the video yet; add some first, e.g. add a title 'Summer Sale'.")
+        return _NO_TEXT
     words = set(c.words)
     style: dict[str, Any] = {}
     factor = None
@@ -424,9 +427,6 @@ def _text_move_test(c: Clause, v: View) -> bool:
             or c.has_word("to_start", "at_start", "to_end", "at_end")
         )
     )
-
-
-_NO_TEXT = Answer("There is no text on the video yet; add some first, e.g. add a title 'Summer Sale'.")
 
 
 _ENDING = (
