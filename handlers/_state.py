@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,12 +14,14 @@ __all__ = ["StateView", "fetch_state", "upload_record"]
 
 
 def _num(value: Any) -> float | None:
+    """A number the API sent (or its text); None for anything else, NaN and infinity included."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def _int(value: Any) -> int | None:

@@ -80,3 +80,13 @@ def test_a_draft_with_an_infinite_or_missing_number_still_gets_a_summary() -> No
         assert track_summary(
             {"t": [{"id": None, "tt": value, "sg": [{"st": value, "d": value}]}]}
         ).startswith("Timeline (")
+
+
+def test_an_upload_record_with_an_infinite_or_nan_number_leaves_it_out() -> None:
+    """The twin of the track summary's int(inf): a size "inf" or a width NaN raised OverflowError."""
+    from handlers._state import upload_record
+
+    record = upload_record(
+        {"id": "u1", "size": "inf", "width": float("nan"), "height": 90, "duration": "-inf"}
+    )
+    assert (record["size"], record["width"], record["height"], record["duration"]) == (None, None, 90, None)
